@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ */
+
+
+#ifndef _NGX_HTTP_KPN_AUTH_H_INCLUDED_
+#define _NGX_HTTP_KPN_AUTH_H_INCLUDED_
+
+
+#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_util.h"
+
+
+/*
+ * Things-Message-Token: lowercase hex SHA-256(body || secret), any of
+ * the secrets of lcf (file and variable), compared in constant time.
+ * NGX_OK: authentic.  NGX_DECLINED: err filled (401 missing_token or
+ * bad_token).  NGX_ERROR: internal failure.
+ */
+ngx_int_t ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
+    ngx_http_kpn_loc_conf_t *lcf, ngx_str_t *body,
+    ngx_http_kpn_error_t *err);
+
+/*
+ * "Authorization: Bearer <key>" against keys (ngx_str_t), constant time.
+ * NGX_OK, or NGX_DECLINED with err filled (401 missing_key or bad_key).
+ */
+ngx_int_t ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
+    ngx_http_kpn_error_t *err);
+
+
+#endif /* _NGX_HTTP_KPN_AUTH_H_INCLUDED_ */

@@ -1,0 +1,341 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * ngx_http_kpn_module: the uplink half.  KPN Things HTTPS destination
+ * messages are authenticated, validated and rewritten into Withthegrid
+ * requests in the precontent phase, before proxy_pass sends them.
+ */
+
+
+#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_uplink.h"
+
+
+static ngx_int_t ngx_http_kpn_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_kpn_init(ngx_conf_t *cf);
+static void *ngx_http_kpn_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_device_type(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+
+
+static ngx_conf_enum_t  ngx_http_kpn_formats[] = {
+    { ngx_string("envelope"), NGX_HTTP_KPN_FORMAT_ENVELOPE },
+    { ngx_string("senml"), NGX_HTTP_KPN_FORMAT_SENML },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_kpn_commands[] = {
+
+    { ngx_string("kpn_uplink"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, uplink),
+      NULL },
+
+    { ngx_string("kpn_uplink_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_secret_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_uplink_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, secret),
+      NULL },
+
+    { ngx_string("kpn_device_type"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_kpn_device_type,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_device_type_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_device_type_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_uplink_format"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, format),
+      &ngx_http_kpn_formats },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_kpn_module_ctx = {
+    ngx_http_kpn_preconfiguration,         /* preconfiguration */
+    ngx_http_kpn_init,                     /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_kpn_create_loc_conf,          /* create location configuration */
+    ngx_http_kpn_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_kpn_module = {
+    NGX_MODULE_V1,
+    &ngx_http_kpn_module_ctx,              /* module context */
+    ngx_http_kpn_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_kpn_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_kpn_add_variables(cf);
+}
+
+
+static void *
+ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_kpn_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->device_type_header = { 0, NULL };
+     */
+
+    conf->uplink = NGX_CONF_UNSET;
+    conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->secret = NGX_CONF_UNSET_PTR;
+    conf->device_types = NGX_CONF_UNSET_PTR;
+    conf->format = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_kpn_loc_conf_t *prev = parent;
+    ngx_http_kpn_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->uplink, prev->uplink, 0);
+    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_ptr_value(conf->secret, prev->secret, NULL);
+    ngx_conf_merge_ptr_value(conf->device_types, prev->device_types, NULL);
+    ngx_conf_merge_str_value(conf->device_type_header,
+                             prev->device_type_header, "device-type");
+    ngx_conf_merge_uint_value(conf->format, prev->format,
+                              NGX_HTTP_KPN_FORMAT_ENVELOPE);
+
+    if (conf->uplink && conf->secrets == NULL && conf->secret == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_uplink\" requires \"kpn_uplink_secret_file\" "
+                           "or \"kpn_uplink_secret\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (klcf->secrets == NGX_CONF_UNSET_PTR) {
+        klcf->secrets = NULL;
+    }
+
+    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                        &klcf->secrets);
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_is_token(ngx_str_t *s)
+{
+    size_t  i;
+
+    if (s->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] <= ' ' || s->data[i] >= 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static char *
+ngx_http_kpn_device_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    size_t                       i;
+    ngx_str_t                   *value;
+    ngx_uint_t                   n;
+    ngx_http_kpn_device_type_t  *dt;
+
+    value = cf->args->elts;
+
+    if (!ngx_http_kpn_is_token(&value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid device type name \"%V\" in \"%V\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < value[2].len; i++) {
+        if (!((value[2].data[i] >= 'a' && value[2].data[i] <= 'z')
+              || (value[2].data[i] >= '0' && value[2].data[i] <= '9')))
+        {
+            break;
+        }
+    }
+
+    if (value[2].len == 0 || value[2].len > 64 || i != value[2].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Withthegrid hash id \"%V\" in \"%V\", "
+                           "expected lower-case letters and digits",
+                           &value[2], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (klcf->device_types == NGX_CONF_UNSET_PTR) {
+        klcf->device_types = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_kpn_device_type_t));
+        if (klcf->device_types == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    dt = klcf->device_types->elts;
+
+    for (n = 0; n < klcf->device_types->nelts; n++) {
+        if (dt[n].name.len == value[1].len
+            && ngx_strncmp(dt[n].name.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate device type \"%V\" in \"%V\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    dt = ngx_array_push(klcf->device_types);
+    if (dt == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dt->name = value[1];
+    dt->hash_id = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_device_type_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    u_char      c;
+    size_t      i;
+    ngx_str_t  *value;
+
+    if (klcf->device_type_header.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "invalid value";
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        c = value[1].data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid header name \"%V\" in \"%V\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    klcf->device_type_header.len = value[1].len;
+    klcf->device_type_header.data = ngx_pnalloc(cf->pool, value[1].len);
+    if (klcf->device_type_header.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_strlow(klcf->device_type_header.data, value[1].data, value[1].len);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kpn_uplink_handler;
+
+    return NGX_OK;
+}

@@ -1,0 +1,75 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * ngx_http_kpn_module: KPN Things <-> Withthegrid at the edge.
+ * Shared types of the uplink module (ngx_http_kpn_module) and the
+ * downlink module (ngx_http_kpn_downlink_module), both in one .so.
+ */
+
+
+#ifndef _NGX_HTTP_KPN_MODULE_H_INCLUDED_
+#define _NGX_HTTP_KPN_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+#define NGX_HTTP_KPN_MODULE_VERSION    "0.1.0"
+
+
+#define NGX_HTTP_KPN_FORMAT_ENVELOPE   0
+#define NGX_HTTP_KPN_FORMAT_SENML      1
+
+
+typedef struct {
+    ngx_str_t                  name;        /* device-type header value */
+    ngx_str_t                  hash_id;     /* Withthegrid device type */
+} ngx_http_kpn_device_type_t;
+
+
+typedef struct {
+    ngx_flag_t                 uplink;
+    ngx_array_t               *secrets;     /* of ngx_str_t */
+    ngx_http_complex_value_t  *secret;
+    ngx_array_t               *device_types;
+                                 /* of ngx_http_kpn_device_type_t */
+    ngx_str_t                  device_type_header;   /* lower case */
+    ngx_uint_t                 format;
+} ngx_http_kpn_loc_conf_t;
+
+
+/* uplink processing states, kept in the request ctx */
+#define NGX_HTTP_KPN_UPLINK_NONE       0
+#define NGX_HTTP_KPN_UPLINK_READING    1
+#define NGX_HTTP_KPN_UPLINK_DONE       2
+
+
+typedef struct {
+    ngx_uint_t                 state;
+    ngx_int_t                  phase_rc;    /* what the phase handler returns
+                                               once the work is done */
+    ngx_str_t                  status;      /* $kpn_uplink_status */
+
+    ngx_str_t                  device_id;
+    ngx_str_t                  device_urn;
+    ngx_str_t                  id_type;
+    ngx_str_t                  device_type;
+    ngx_str_t                  device_type_hash_id;
+    ngx_str_t                  port;
+    ngx_str_t                  payload_hex;
+    ngx_str_t                  fcnt_up;
+    ngx_str_t                  rssi;
+    ngx_str_t                  snr;
+    ngx_str_t                  time;
+} ngx_http_kpn_ctx_t;
+
+
+extern ngx_module_t  ngx_http_kpn_module;
+extern ngx_module_t  ngx_http_kpn_downlink_module;
+
+
+#endif /* _NGX_HTTP_KPN_MODULE_H_INCLUDED_ */

@@ -1,0 +1,21 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ */
+
+
+#ifndef _NGX_HTTP_KPN_UPLINK_H_INCLUDED_
+#define _NGX_HTTP_KPN_UPLINK_H_INCLUDED_
+
+
+#include "ngx_http_kpn_module.h"
+
+
+/* the precontent phase handler of "kpn_uplink on" */
+ngx_int_t ngx_http_kpn_uplink_handler(ngx_http_request_t *r);
+
+/* the request's uplink ctx, found again after an internal redirect */
+ngx_http_kpn_ctx_t *ngx_http_kpn_get_ctx(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_KPN_UPLINK_H_INCLUDED_ */

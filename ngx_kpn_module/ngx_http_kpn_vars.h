@@ -1,0 +1,18 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ */
+
+
+#ifndef _NGX_HTTP_KPN_VARS_H_INCLUDED_
+#define _NGX_HTTP_KPN_VARS_H_INCLUDED_
+
+
+#include "ngx_http_kpn_module.h"
+
+
+/* adds the uplink $kpn_* variables (preconfiguration) */
+ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_KPN_VARS_H_INCLUDED_ */

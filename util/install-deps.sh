@@ -1,0 +1,47 @@
+#!/bin/sh
+# Installs the Debian packages that building, running and testing
+# ngx_kpn_module need, if any is missing.  Usage: util/install-deps.sh [build|run|test]
+set -e
+
+what=${1:-test}
+
+pkgs="gcc make libc6-dev nginx nginx-dev libjansson-dev libssl-dev libpcre2-dev zlib1g-dev"
+
+case "$what" in
+    build) ;;
+    run)   pkgs="$pkgs curl openssl" ;;
+    test)  pkgs="$pkgs curl openssl perl libtest-base-perl libtext-diff-perl
+                 libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
+                 liburi-perl libipc-run-perl" ;;
+    valgrind) pkgs="$pkgs curl openssl perl libtest-base-perl libtext-diff-perl
+                 libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
+                 liburi-perl libipc-run-perl valgrind" ;;
+    bench) pkgs="$pkgs curl openssl wrk valgrind" ;;
+    fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
+    *) echo "usage: $0 [build|run|test|valgrind|bench|fuzz]" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages:$missing (run as root or install them)" >&2
+    exit 1
+fi
+
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# the nginx package's service start is not wanted on a build machine
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends $missing
