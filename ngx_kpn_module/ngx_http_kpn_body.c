@@ -1,0 +1,229 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * The request body: collect it however nginx stored it, and replace it
+ * so that the proxy module sends the new one.
+ */
+
+
+#include "ngx_http_kpn_body.h"
+
+
+static ngx_int_t ngx_http_kpn_body_set_header(ngx_http_request_t *r,
+    ngx_table_elt_t **hp, ngx_str_t *name, ngx_str_t *value);
+
+
+ngx_int_t
+ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn body: %O bytes", len);
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+
+        /* the common case: one memory buffer, used in place */
+
+        body->data = cl->buf->pos;
+        body->len = (size_t) len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                              b->file_pos);
+
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (n != b->file_last - b->file_pos) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "kpn body: short read from \"%V\": "
+                              "%z of %O bytes",
+                              &b->file->name, n, b->file_last - b->file_pos);
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
+    ngx_str_t *content_type)
+{
+    u_char                    *p;
+    ngx_buf_t                 *b;
+    ngx_str_t                  value;
+    ngx_chain_t               *cl;
+    ngx_http_request_body_t   *rb;
+
+    static ngx_str_t  content_length = ngx_string("Content-Length");
+    static ngx_str_t  content_type_name = ngx_string("Content-Type");
+
+    rb = r->request_body;
+
+    if (rb == NULL) {
+        rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+        if (rb == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->request_body = rb;
+    }
+
+    if (data->len) {
+
+        /* start and end must be valid: an upstream retry rewinds to start */
+
+        b = ngx_create_temp_buf(r->pool, data->len);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->last = ngx_cpymem(b->pos, data->data, data->len);
+        b->last_buf = 1;
+        b->tag = (ngx_buf_tag_t) &ngx_http_kpn_module;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        rb->bufs = cl;
+        rb->buf = b;
+
+    } else {
+        rb->bufs = NULL;
+        rb->buf = NULL;
+    }
+
+    /* the temp file, if any, is closed and removed by its pool cleanup */
+    rb->temp_file = NULL;
+    rb->rest = 0;
+
+    r->headers_in.content_length_n = data->len;
+    r->headers_in.chunked = 0;
+
+    p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.data = p;
+    value.len = ngx_sprintf(p, "%uz", data->len) - p;
+
+    if (ngx_http_kpn_body_set_header(r, &r->headers_in.content_length,
+                                     &content_length, &value)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (content_type
+        && ngx_http_kpn_body_set_header(r, &r->headers_in.content_type,
+                                        &content_type_name, content_type)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn body: replaced, %uz bytes", data->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_body_set_header(ngx_http_request_t *r, ngx_table_elt_t **hp,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = *hp;
+
+    if (h) {
+        h->value = *value;
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    *hp = h;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_kpn_body_is_ours(ngx_http_request_t *r)
+{
+    return r->request_body
+           && r->request_body->bufs
+           && r->request_body->bufs->buf->tag
+              == (ngx_buf_tag_t) &ngx_http_kpn_module;
+}

@@ -27,6 +27,10 @@ static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
 
+static char *ngx_http_kpn_uplink_format(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
 static ngx_conf_enum_t  ngx_http_kpn_formats[] = {
     { ngx_string("envelope"), NGX_HTTP_KPN_FORMAT_ENVELOPE },
     { ngx_string("senml"), NGX_HTTP_KPN_FORMAT_SENML },
@@ -73,7 +77,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
 
     { ngx_string("kpn_uplink_format"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_kpn_uplink_format,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, format),
       &ngx_http_kpn_formats },
@@ -165,6 +169,15 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"kpn_uplink\" requires \"kpn_uplink_secret_file\" "
                            "or \"kpn_uplink_secret\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->uplink && conf->format == NGX_HTTP_KPN_FORMAT_ENVELOPE
+        && conf->device_types == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_uplink\" with \"kpn_uplink_format envelope\" "
+                           "requires at least one \"kpn_device_type\"");
         return NGX_CONF_ERROR;
     }
 
@@ -319,6 +332,38 @@ ngx_http_kpn_device_type_header(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_strlow(klcf->device_type_header.data, value[1].data, value[1].len);
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_uplink_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    ngx_str_t        *value;
+    ngx_conf_enum_t  *e;
+
+    if (klcf->format != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (e = cmd->post; e->name.len; e++) {
+        if (e->name.len == value[1].len
+            && ngx_strcmp(e->name.data, value[1].data) == 0)
+        {
+            klcf->format = e->value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\", "
+                       "expected \"envelope\" or \"senml\"",
+                       &value[1], &cmd->name);
+
+    return NGX_CONF_ERROR;
 }
 
 

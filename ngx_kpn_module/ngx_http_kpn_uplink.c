@@ -1,0 +1,396 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * The uplink: a precontent phase handler (it runs before mirror and
+ * try_files, and for the main request only) that reads the body, checks
+ * the message token over the raw bytes, validates the SenML pack,
+ * identifies the device and its type, and replaces the body with the
+ * Withthegrid envelope.  proxy_pass then sends the new body.
+ */
+
+
+#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_auth.h"
+#include "ngx_http_kpn_body.h"
+#include "ngx_http_kpn_senml.h"
+#include "ngx_http_kpn_uplink.h"
+
+
+static void ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_uplink_process(ngx_http_request_t *r,
+    ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
+    ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
+    ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
+    ngx_http_kpn_error_t *err);
+static ngx_uint_t ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h);
+static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
+    ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
+static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
+static void ngx_http_kpn_ctx_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_kpn_application_json =
+    ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_kpn_ctx_t       *ctx;
+    ngx_http_kpn_error_t      err;
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (!lcf->uplink) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_kpn_get_ctx(r);
+
+    if (ctx) {
+
+        /*
+         * the body handler's run of the phases, or an internal redirect
+         * (error_page, named location) after the uplink was done:
+         * never validate or rewrite twice
+         */
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn uplink: again, state:%ui", ctx->state);
+
+        if (ctx->state == NGX_HTTP_KPN_UPLINK_DONE) {
+            return ctx->phase_rc;
+        }
+
+        return NGX_DONE;
+    }
+
+    ctx = ngx_http_kpn_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
+                           "method_not_allowed",
+                           "method %V is not allowed, use POST",
+                           &r->method_name);
+        goto reject;
+    }
+
+    if (!ngx_http_kpn_uplink_is_json(r->headers_in.content_type)) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                           "unsupported_media_type",
+                           "the content type must be application/json");
+        goto reject;
+    }
+
+    ctx->state = NGX_HTTP_KPN_UPLINK_READING;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: reading body");
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_kpn_uplink_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+        ctx->phase_rc = rc;
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+
+reject:
+
+    ngx_http_kpn_uplink_reject(r, ctx, &err);
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_kpn_ctx_t       *ctx;
+    ngx_http_kpn_error_t      err;
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    ctx = ngx_http_kpn_get_ctx(r);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    rc = ngx_http_kpn_uplink_process(r, ctx, lcf, &err);
+
+    ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+
+    switch (rc) {
+
+    case NGX_OK:
+        ngx_str_set(&ctx->status, "ok");
+        ctx->phase_rc = NGX_DECLINED;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn uplink: accepted, device:%V", &ctx->device_id);
+
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+        return;
+
+    case NGX_DECLINED:
+        ngx_http_kpn_uplink_reject(r, ctx, &err);
+        return;
+
+    default:
+        ngx_str_set(&ctx->status, "internal_error");
+        ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
+    ngx_http_kpn_loc_conf_t *lcf, ngx_http_kpn_error_t *err)
+{
+    ngx_int_t             rc;
+    ngx_str_t             body, out;
+    ngx_http_kpn_senml_t  pack;
+
+    if (ngx_http_kpn_body_collect(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len == 0) {
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST, "empty_body",
+                           "the request body is empty");
+        return NGX_DECLINED;
+    }
+
+    /* the token covers the raw bytes: checked before any parsing */
+
+    rc = ngx_http_kpn_auth_message_token(r, lcf, &body, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: message token ok");
+
+    ngx_memzero(&pack, sizeof(ngx_http_kpn_senml_t));
+
+    rc = ngx_http_kpn_senml_parse(r->pool, &body, &pack, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->device_id = pack.device_id;
+    ctx->device_urn = pack.urn;
+    ctx->id_type = pack.id_type;
+    ctx->time = pack.time_text;
+    ctx->port = pack.port_text;
+    ctx->payload_hex = pack.payload_hex_text;
+    ctx->fcnt_up = pack.fcnt_up_text;
+    ctx->rssi = pack.rssi_text;
+    ctx->snr = pack.snr_text;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: senml ok, %V device:%V",
+                   &ctx->id_type, &ctx->device_id);
+
+    rc = ngx_http_kpn_uplink_device_type(r, ctx, lcf, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (lcf->format == NGX_HTTP_KPN_FORMAT_SENML) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn uplink: forwarding the original body");
+        return NGX_OK;
+    }
+
+    if (ngx_http_kpn_senml_envelope(r->pool, &pack, &ctx->device_type,
+                                    &ctx->device_type_hash_id, &out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_body_replace(r, &out, &ngx_http_kpn_application_json);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
+    ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
+    ngx_http_kpn_error_t *err)
+{
+    ngx_uint_t                   i;
+    ngx_table_elt_t             *h;
+    ngx_http_kpn_device_type_t  *dt;
+
+    if (lcf->device_types == NULL) {
+
+        /* "kpn_uplink_format senml" without device types: nothing to do */
+        return NGX_OK;
+    }
+
+    h = ngx_http_kpn_find_header(r, &lcf->device_type_header);
+
+    if (h == NULL || h->value.len == 0) {
+        ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+                           "the \"%V\" header is missing",
+                           &lcf->device_type_header);
+        return NGX_DECLINED;
+    }
+
+    ctx->device_type = h->value;
+
+    dt = lcf->device_types->elts;
+
+    for (i = 0; i < lcf->device_types->nelts; i++) {
+        if (dt[i].name.len == h->value.len
+            && ngx_strncmp(dt[i].name.data, h->value.data, h->value.len) == 0)
+        {
+            ctx->device_type_hash_id = dt[i].hash_id;
+            return NGX_OK;
+        }
+    }
+
+    ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+                       "device type \"%V\" is not configured", &h->value);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h)
+{
+    u_char  *p, *last;
+
+    static ngx_str_t  types[] = {
+        ngx_string("application/json"),
+        ngx_string("application/senml+json")
+    };
+
+    ngx_uint_t  i;
+
+    if (h == NULL) {
+        return 0;
+    }
+
+    p = h->value.data;
+    last = p + h->value.len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    for (i = 0; i < sizeof(types) / sizeof(ngx_str_t); i++) {
+        if ((size_t) (last - p) >= types[i].len
+            && ngx_strncasecmp(p, types[i].data, types[i].len) == 0
+            && (p + types[i].len == last
+                || p[types[i].len] == ';' || p[types[i].len] == ' '))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
+    ngx_http_kpn_error_t *err)
+{
+    ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+    ctx->status = err->code;
+    ctx->phase_rc = NGX_DONE;
+
+    if (ctx->device_id.len) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn uplink rejected: %ui %V: %V, device: %V",
+                      err->status, &err->code, &err->message,
+                      &ctx->device_id);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn uplink rejected: %ui %V: %V",
+                      err->status, &err->code, &err->message);
+    }
+
+    ngx_http_finalize_request(r, ngx_http_kpn_send_error(r, err, 0));
+}
+
+
+static ngx_http_kpn_ctx_t *
+ngx_http_kpn_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_kpn_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_kpn_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    /*
+     * the cleanup marks the ctx so that ngx_http_kpn_get_ctx() finds it
+     * again after an internal redirect has zeroed the module ctx
+     */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_kpn_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_kpn_module);
+
+    return ctx;
+}
+
+
+ngx_http_kpn_ctx_t *
+ngx_http_kpn_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_kpn_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_kpn_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_kpn_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_kpn_ctx_cleanup(void *data)
+{
+    /* nothing to free: the handler only marks the ctx */
+}

@@ -1,0 +1,331 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+#
+# Every uplink error of design.md: status, JSON body, one log line, and
+# never a request to the upstream.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use KPNTest;
+
+repeat_each(2);
+no_shuffle();
+
+our $V = $KPN_VECTOR;
+
+# the upstream must never be reached: it would answer 599
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", <<'_EOC_') unless defined $block->http_config;
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 599 "upstream reached\n";
+        }
+    }
+_EOC_
+
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: GET is 405 method_not_allowed with Allow: POST
+--- request
+GET /kpn/uplink
+--- error_code: 405
+--- response_headers
+Content-Type: application/json
+Allow: POST
+--- response_body
+{"error":"method_not_allowed","message":"method GET is not allowed, use POST"}
+--- error_log
+kpn uplink rejected: 405 method_not_allowed: method GET is not allowed, use POST
+
+
+
+=== TEST 2: PUT is 405 too
+--- request eval
+"PUT /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- error_code: 405
+--- response_body
+{"error":"method_not_allowed","message":"method PUT is not allowed, use POST"}
+--- error_log
+kpn uplink rejected: 405 method_not_allowed
+
+
+
+=== TEST 3: a text/plain body is 415 unsupported_media_type
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, ct => "text/plain")
+--- error_code: 415
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"unsupported_media_type","message":"the content type must be application/json"}
+--- error_log
+kpn uplink rejected: 415 unsupported_media_type
+
+
+
+=== TEST 4: no Content-Type at all is 415
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, ct => undef)
+--- error_code: 415
+--- response_body
+{"error":"unsupported_media_type","message":"the content type must be application/json"}
+--- error_log
+kpn uplink rejected: 415 unsupported_media_type
+
+
+
+=== TEST 5: application/jsonx is not JSON
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, ct => "application/jsonx")
+--- error_code: 415
+--- response_body
+{"error":"unsupported_media_type","message":"the content type must be application/json"}
+
+
+
+=== TEST 6: an empty body is 400 empty_body
+--- request
+POST /kpn/uplink
+--- more_headers eval
+::kpn_headers("")
+--- error_code: 400
+--- response_body
+{"error":"empty_body","message":"the request body is empty"}
+--- error_log
+kpn uplink rejected: 400 empty_body: the request body is empty
+
+
+
+=== TEST 7: no token header is 401 missing_token
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, token => undef)
+--- error_code: 401
+--- response_body
+{"error":"missing_token","message":"the Things-Message-Token header is missing"}
+--- error_log
+kpn uplink rejected: 401 missing_token
+
+
+
+=== TEST 8: a token that is not 64 hex digits is 401 missing_token
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, token => "zz" x 32)
+--- error_code: 401
+--- response_body
+{"error":"missing_token","message":"the Things-Message-Token header is not 64 hexadecimal digits"}
+--- error_log
+kpn uplink rejected: 401 missing_token
+
+
+
+=== TEST 9: a short token is 401 missing_token
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, token => substr($::KPN_VECTOR_TOKEN, 0, 63))
+--- error_code: 401
+--- response_body
+{"error":"missing_token","message":"the Things-Message-Token header is not 64 hexadecimal digits"}
+
+
+
+=== TEST 10: a token of another secret is 401 bad_token
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => "Some-Other-Secret-0123456789-abcdef")
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+--- error_log
+kpn uplink rejected: 401 bad_token
+--- no_error_log
+Example-Secret
+
+
+
+=== TEST 11: one changed body byte is 401 bad_token (the token covers the raw bytes)
+--- request eval
+(my $b = $::V) =~ s/"v":1.0/"v":1.00/;
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers($::V)
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+
+
+
+=== TEST 12: the token is checked before the JSON: bad JSON with a bad token is 401
+--- request
+POST /kpn/uplink
+[{"bn":
+--- more_headers eval
+::kpn_headers("x")
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+
+
+
+=== TEST 13: a JSON syntax error is 400 invalid_json with line and column
+--- request eval
+"POST /kpn/uplink\n[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",}]"
+--- more_headers eval
+::kpn_headers("[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",}]")
+--- error_code: 400
+--- response_body_like
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)*line 1[^"]*column \d+(?:[^"\\]|\\.)*"\}$
+--- error_log eval
+qr/kpn uplink rejected: 400 invalid_json: .*line 1/
+
+
+
+=== TEST 14: duplicate keys are invalid JSON
+--- request eval
+my $b = '[{"n":"a","v":1,"v":2}]';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"n":"a","v":1,"v":2}]')
+--- error_code: 400
+--- response_body_like
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)*duplicate object key(?:[^"\\]|\\.)*"\}$
+
+
+
+=== TEST 15: an object instead of a pack is 400 invalid_senml
+--- request eval
+my $b = '{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"x","v":1}';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"x","v":1}')
+--- error_code: 400
+--- response_body_like
+^\{"error":"invalid_senml","message":"(?:[^"\\]|\\.)+"\}$
+--- error_log
+kpn uplink rejected: 400 invalid_senml
+
+
+
+=== TEST 16: a wrongly typed field is 400 invalid_senml naming the record and field
+--- request eval
+my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"n":"port","v":"1"}]';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"n":"port","v":"1"}]')
+--- error_code: 400
+--- response_body_like
+^\{"error":"invalid_senml","message":"record 1(?:[^"\\]|\\.)*\\"v\\"(?:[^"\\]|\\.)*"\}$
+--- error_log eval
+qr/kpn uplink rejected: 400 invalid_senml: record 1.*"v"/
+
+
+
+=== TEST 17: an unknown base name is 422 unknown_device
+--- request eval
+my $b = '[{"bn":"urn:dev:MAC:0024befffe804ff1:","n":"payload","vs":"00"}]';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"bn":"urn:dev:MAC:0024befffe804ff1:","n":"payload","vs":"00"}]')
+--- error_code: 422
+--- response_body_like
+^\{"error":"unknown_device","message":"(?:[^"\\]|\\.)+"\}$
+--- error_log
+kpn uplink rejected: 422 unknown_device
+
+
+
+=== TEST 18: records of several devices are 422 unknown_device
+--- request eval
+my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"bn":"urn:dev:DEVEUI:0059AC00001B3462:","n":"port","v":1}]';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"bn":"urn:dev:DEVEUI:0059AC00001B3462:","n":"port","v":1}]')
+--- error_code: 422
+--- response_body_like
+^\{"error":"unknown_device","message":"(?:[^"\\]|\\.)*several devices(?:[^"\\]|\\.)*"\}$
+--- error_log
+kpn uplink rejected: 422 unknown_device
+
+
+
+=== TEST 19: no device-type header is 422 unknown_device_type, logged with the device id
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, type => undef)
+--- error_code: 422
+--- response_body
+{"error":"unknown_device_type","message":"the \"device-type\" header is missing"}
+--- error_log
+kpn uplink rejected: 422 unknown_device_type: the "device-type" header is missing, device: 0059AC00001B3461
+
+
+
+=== TEST 20: a device type that is not configured is 422 unknown_device_type
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, type => "dragino-lds99")
+--- error_code: 422
+--- response_body
+{"error":"unknown_device_type","message":"device type \"dragino-lds99\" is not configured"}
+--- error_log
+kpn uplink rejected: 422 unknown_device_type: device type "dragino-lds99" is not configured, device: 0059AC00001B3461
+
+
+
+=== TEST 21: the status variable carries the error code to the access log
+--- http_config
+    log_format kpn 'status=$kpn_uplink_status device=$kpn_device_id';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 599 "upstream reached\n";
+        }
+    }
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        access_log $TEST_NGINX_SERVER_ROOT/html/kpn.log kpn;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+    location = /log {
+        alias $TEST_NGINX_SERVER_ROOT/html/kpn.log;
+    }
+--- request eval
+["POST /kpn/uplink\n$::V", "GET /log"]
+--- more_headers eval
+[::kpn_headers($::V, type => "nope"), ""]
+--- error_code eval
+[422, 200]
+--- response_body_like eval
+[qr/unknown_device_type/, qr/^(status=unknown_device_type device=0059AC00001B3461\n)+$/]

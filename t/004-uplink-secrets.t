@@ -1,0 +1,209 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+#
+# Message token secrets: several in a file (rotation), a per-plug secret
+# chosen with map, both directives at once.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use KPNTest;
+
+repeat_each(2);
+no_shuffle();
+
+$ENV{TEST_NGINX_HTML_DIR} = html_dir();
+
+our $V = $KPN_VECTOR;
+our $OLD = 'Older-Secret-0123456789-abcdefGH!xyz';
+our $PLUG_B = 'Plug-B-Secret-0123456789-abcdefGHIJ';
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", $KPN_ECHO_SERVER . <<'_EOC_')
+    map $http_things_plug_uuid $kpn_plug_secret {
+        default                                "";
+        6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01   "Example-Secret-0123456789-abcdefGH!";
+        0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02   "Plug-B-Secret-0123456789-abcdefGHIJ";
+    }
+_EOC_
+        unless defined $block->http_config;
+
+    $block->set_value("user_files", <<'_EOC_') unless defined $block->user_files;
+>>> kpn.secrets
+# one secret a line; any may match
+Example-Secret-0123456789-abcdefGH!
+Older-Secret-0123456789-abcdefGH!xyz
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the first secret of the file matches
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: the second secret of the file matches too (rotation)
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::OLD)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a secret that is in no file is refused
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::PLUG_B)
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+--- error_log
+kpn uplink rejected: 401 bad_token
+
+
+
+=== TEST 4: two secret files add up
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/plug-b.secret;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- user_files
+>>> kpn.secrets
+Example-Secret-0123456789-abcdefGH!
+>>> plug-b.secret
+Plug-B-Secret-0123456789-abcdefGHIJ
+--- request eval
+["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
+--- more_headers eval
+[::kpn_headers($::V, secret => $::PLUG_B), ::kpn_headers($::V)]
+--- response_body eval
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: per-plug secret with map: each plug's own secret matches
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret $kpn_plug_secret;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
+--- more_headers eval
+[::kpn_headers($::V, extra => ["Things-Plug-UUID: 6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01"]),
+ ::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: 0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02"])]
+--- response_body eval
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: per-plug secret with map: another plug's secret is refused
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret $kpn_plug_secret;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: 6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01"])
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+--- error_log
+kpn uplink rejected: 401 bad_token
+
+
+
+=== TEST 7: per-plug secret with map: an unknown plug (empty secret) is refused
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret $kpn_plug_secret;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, extra => ["Things-Plug-UUID: 00000000-0000-0000-0000-000000000000"])
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+--- error_log
+kpn uplink: kpn_uplink_secret is empty
+kpn uplink rejected: 401 bad_token
+
+
+
+=== TEST 8: file and variable together: either matches
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
+        kpn_uplink_secret $kpn_plug_secret;
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
+--- more_headers eval
+[::kpn_headers($::V, secret => $::OLD),
+ ::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: 0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02"])]
+--- response_body eval
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+--- no_error_log
+[error]

@@ -1,0 +1,91 @@
+package KPNTest;
+
+# Shared helpers of the ngx_kpn_module suites: message tokens, the
+# protocol.md test vector and a Withthegrid stand-in that echoes what it
+# received.  Works with the real Test::Nginx and the in-tree runner.
+
+use strict;
+use warnings;
+
+use Digest::SHA qw(sha256_hex);
+use Exporter 'import';
+
+our @EXPORT = qw(kpn_token kpn_headers kpn_echoed $KPN_SECRET $KPN_VECTOR
+                 $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER);
+
+our $KPN_SECRET = 'Example-Secret-0123456789-abcdefGH!';
+
+our $KPN_VECTOR = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:",'
+    . '"bt":1.765739955219e9,"n":"payload","vs":"763d0028"},'
+    . '{"n":"port","v":1.0}]';
+
+# protocol.md section 1.1
+our $KPN_VECTOR_TOKEN =
+    '9d29450cf3d4d416bee161cc99b0b36dfacfb9d921346fd1e813cbcbc1ee4e36';
+
+our $KPN_VECTOR_ENVELOPE = '{"deviceTypeHashId":"wasd2",'
+    . '"deviceIdentifier":"0059AC00001B3461",'
+    . '"kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI",'
+    . '"deviceType":"dragino-lds01","time":1765739955.219,"port":1,'
+    . '"payloadHex":"763d0028"},'
+    . '"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:payload",'
+    . '"t":1765739955.219,"vs":"763d0028"},'
+    . '{"n":"urn:dev:DEVEUI:0059AC00001B3461:port","t":1765739955.219,'
+    . '"v":1}]}';
+
+# The Withthegrid stand-in: /iot answers with what it received (method,
+# Content-Length, Content-Type, x-wtg-token and the body).  The proxying
+# location reads the body, so $request_body is known there.
+our $KPN_ECHO_SERVER = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        client_body_buffer_size 64k;
+
+        location /iot {
+            proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/_echo;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-M $request_method;
+            proxy_set_header X-Body $request_body;
+            proxy_set_header X-Len $http_content_length;
+            proxy_set_header X-Type $http_content_type;
+            proxy_set_header X-Wtg $http_x_wtg_token;
+        }
+
+        location = /_echo {
+            return 200 "$http_x_m len=$http_x_len type=$http_x_type wtg=$http_x_wtg\n$http_x_body\n";
+        }
+    }
+_EOC_
+
+sub kpn_token {
+    my ($body, $secret) = @_;
+    return sha256_hex($body . (defined $secret ? $secret : $KPN_SECRET));
+}
+
+# request headers of a signed uplink; options: secret, type, token, ct
+sub kpn_headers {
+    my ($body, %o) = @_;
+
+    my $ct = exists $o{ct} ? $o{ct} : 'application/json';
+    my $token = exists $o{token} ? $o{token} : kpn_token($body, $o{secret});
+    my $type = exists $o{type} ? $o{type} : 'dragino-lds01';
+
+    my @h;
+    push @h, "Content-Type: $ct" if defined $ct;
+    push @h, "Things-Message-Token: $token" if defined $token;
+    push @h, "device-type: $type" if defined $type;
+    push @h, @{ $o{extra} } if $o{extra};
+
+    return join "\n", @h;
+}
+
+# what the stand-in answers for a forwarded body
+sub kpn_echoed {
+    my ($body, %o) = @_;
+    my $type = exists $o{type} ? $o{type} : 'application/json';
+    my $wtg = exists $o{wtg} ? $o{wtg} : 'wtg-secret';
+    return "POST len=" . length($body) . " type=$type wtg=$wtg\n$body\n";
+}
+
+1;
