@@ -20,6 +20,7 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
     off_t         len;
     u_char       *p;
     ssize_t       n;
+    ngx_uint_t    nbufs, in_file;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
@@ -30,13 +31,18 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     len = 0;
+    nbufs = 0;
+    in_file = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         len += ngx_buf_size(cl->buf);
+        nbufs++;
+        in_file |= cl->buf->in_file;
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "kpn body: %O bytes", len);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn body: %O bytes in %ui buffers, in file:%ui",
+                   len, nbufs, in_file);
 
     if (len == 0) {
         return NGX_OK;

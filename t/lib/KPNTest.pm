@@ -40,9 +40,11 @@ our $KPN_ECHO_SERVER = <<'_EOC_';
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
         client_body_buffer_size 64k;
+        large_client_header_buffers 4 64k;
 
-        location /iot {
-            proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/_echo;
+        location / {
+            rewrite ^ /_echo break;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-M $request_method;

@@ -1,0 +1,344 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+#
+# However nginx stores the body (one memory buffer, several buffers, a
+# temp file, chunked input), the token covers the raw bytes and the
+# upstream gets the envelope; retries and error_page send it again intact.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use KPNTest;
+
+repeat_each(2);
+no_shuffle();
+
+our $V = $KPN_VECTOR;
+
+# a pack of about 3.4 KB: larger than a 1k client_body_buffer_size
+our $BIG = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bt":1.765739955219e9,'
+    . '"n":"payload","vs":"763d0028"}'
+    . join("", map { qq{,{"n":"m$_","v":$_.5}} } 1 .. 150) . ']';
+
+our $BIG_ENVELOPE = '{"deviceTypeHashId":"wasd2",'
+    . '"deviceIdentifier":"0059AC00001B3461",'
+    . '"kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI",'
+    . '"deviceType":"dragino-lds01","time":1765739955.219,'
+    . '"payloadHex":"763d0028"},"records":['
+    . '{"n":"urn:dev:DEVEUI:0059AC00001B3461:payload","t":1765739955.219,'
+    . '"vs":"763d0028"}'
+    . join("", map { ',{"n":"urn:dev:DEVEUI:0059AC00001B3461:m' . $_
+                     . '","t":1765739955.219,"v":' . $_ . '.5}' } 1 .. 150)
+    . ']}';
+
+sub chunked {
+    my ($body, $size) = @_;
+    my $out = "";
+    while (length $body) {
+        my $c = substr($body, 0, $size, "");
+        $out .= sprintf("%x\r\n%s\r\n", length $c, $c);
+    }
+    return $out . "0\r\n\r\n";
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", $KPN_ECHO_SERVER)
+        unless defined $block->http_config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a small body read in one buffer
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- error_log
+kpn body: 116 bytes in 1 buffers, in file:0
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: a body that arrives in pieces is kept in several memory buffers
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
+    . "Content-Length: " . length($::BIG) . "\r\n\r\n";
+[$h . substr($::BIG, 0, 100), substr($::BIG, 100, 1000), substr($::BIG, 1100)]
+--- raw_request_middle_delay: 0.05
+--- response_body eval
+::kpn_echoed($::BIG_ENVELOPE)
+--- error_log eval
+qr/kpn body: 3\d\d\d bytes in [2-9] buffers, in file:0/
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a body larger than client_body_buffer_size goes through a temp file
+--- config
+    location = /kpn/uplink {
+        client_body_buffer_size 1k;
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::BIG"
+--- more_headers eval
+::kpn_headers($::BIG)
+--- response_body eval
+::kpn_echoed($::BIG_ENVELOPE)
+--- error_log eval
+qr/kpn body: 3\d\d\d bytes in 1 buffers, in file:1/
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: client_body_in_file_only on: the body is read back from the file
+--- config
+    location = /kpn/uplink {
+        client_body_in_file_only clean;
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- error_log
+kpn body: 116 bytes in 1 buffers, in file:1
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a bad token is found in a temp-file body too
+--- config
+    location = /kpn/uplink {
+        client_body_buffer_size 1k;
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::BIG"
+--- more_headers eval
+::kpn_headers($::BIG . " ")
+--- error_code: 401
+--- response_body
+{"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}
+
+
+
+=== TEST 6: chunked input gets an exact Content-Length upstream
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+"POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+. "Transfer-Encoding: chunked\r\n\r\n" . ::chunked($::V, 30)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: chunked input in senml format: the original bytes, de-chunked
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_format senml;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+"POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+. "Transfer-Encoding: chunked\r\n\r\n" . ::chunked($::V, 16)
+--- response_body eval
+::kpn_echoed($::V)
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: a large chunked body spilled to a temp file
+--- config
+    location = /kpn/uplink {
+        client_body_buffer_size 1k;
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+"POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
+. "Transfer-Encoding: chunked\r\n\r\n" . ::chunked($::BIG, 700)
+--- response_body eval
+::kpn_echoed($::BIG_ENVELOPE)
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: a failing first upstream: the retry sends the same envelope
+--- http_config eval
+$::KPN_ECHO_SERVER . q{
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            return 502;
+        }
+    }
+    upstream wtg {
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_2 max_fails=0;
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_1 backup;
+    }
+}
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_next_upstream error timeout http_502 non_idempotent;
+        proxy_pass http://wtg/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- error_log eval
+qr/http next upstream, \d+/
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: error_page after the rewrite neither validates nor rewrites again
+--- http_config eval
+$::KPN_ECHO_SERVER . q{
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            return 503;
+        }
+    }
+}
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_intercept_errors on;
+        error_page 503 = @fallback;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/iot;
+    }
+    location @fallback {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token "$kpn_device_type_hash_id";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE, wtg => "wasd2")
+--- grep_error_log eval
+qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
+--- grep_error_log_out eval
+["kpn uplink: message token ok\nkpn body: replaced\nkpn uplink: again, state:2\nkpn uplink: again, state:2\n",
+ "kpn uplink: message token ok\nkpn body: replaced\nkpn uplink: again, state:2\nkpn uplink: again, state:2\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: keepalive: a second request on the same connection after an uplink
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+    location = /t {
+        return 200 "second\n";
+    }
+--- pipelined_requests eval
+["POST /kpn/uplink\n$::V", "GET /t"]
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE), "second\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: keepalive: a rejected uplink with an unread body leaves the connection usable
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+    location = /t {
+        return 200 "second\n";
+    }
+--- pipelined_requests eval
+["PUT /kpn/uplink\n$::V", "GET /t"]
+--- more_headers eval
+::kpn_headers($::V)
+--- error_code eval
+[405, 200]
+--- response_body eval
+["{\"error\":\"method_not_allowed\",\"message\":\"method PUT is not allowed, use POST\"}\n", "second\n"]
