@@ -8,9 +8,9 @@
  */
 
 
-#include <math.h>
-
 #include "ngx_http_kpn_senml.h"
+
+#include <math.h>
 
 
 #define NGX_HTTP_KPN_SENML_STRING     1
@@ -78,6 +78,8 @@ static ngx_int_t ngx_http_kpn_senml_text(ngx_pool_t *pool, json_t *value,
 static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
 static ngx_int_t ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p,
     size_t len, ngx_str_t *out);
+static ngx_uint_t ngx_http_kpn_senml_is(ngx_str_t *measurement,
+    char *name);
 static json_t *ngx_http_kpn_senml_string(ngx_str_t *s);
 
 
@@ -898,11 +900,7 @@ ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
 {
     json_t  *v;
 
-#define ngx_http_kpn_senml_is(name)                                           \
-    (measurement->len == sizeof(name) - 1                                     \
-     && ngx_strncmp(measurement->data, name, sizeof(name) - 1) == 0)
-
-    if (ngx_http_kpn_senml_is("payload")) {
+    if (ngx_http_kpn_senml_is(measurement, "payload")) {
         v = json_object_get(resolved, "vs");
 
         if (v && pack->payload_hex == NULL) {
@@ -918,28 +916,38 @@ ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
         return;
     }
 
-    if (ngx_http_kpn_senml_is("port")) {
+    if (ngx_http_kpn_senml_is(measurement, "port")) {
         if (pack->port == NULL && json_is_integer(v)) {
             pack->port = v;
         }
 
-    } else if (ngx_http_kpn_senml_is("FCntUp")) {
+    } else if (ngx_http_kpn_senml_is(measurement, "FCntUp")) {
         if (pack->fcnt_up == NULL) {
             pack->fcnt_up = v;
         }
 
-    } else if (ngx_http_kpn_senml_is("LrrRSSI")) {
+    } else if (ngx_http_kpn_senml_is(measurement, "LrrRSSI")) {
         if (pack->rssi == NULL) {
             pack->rssi = v;
         }
 
-    } else if (ngx_http_kpn_senml_is("LrrSNR")) {
+    } else if (ngx_http_kpn_senml_is(measurement, "LrrSNR")) {
         if (pack->snr == NULL) {
             pack->snr = v;
         }
     }
+}
 
-#undef ngx_http_kpn_senml_is
+
+static ngx_uint_t
+ngx_http_kpn_senml_is(ngx_str_t *measurement, char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    return measurement->len == len
+           && ngx_strncmp(measurement->data, name, len) == 0;
 }
 
 

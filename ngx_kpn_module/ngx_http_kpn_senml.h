@@ -32,7 +32,11 @@ typedef struct {
     json_t        *rssi;          /* "LrrRSSI" v */
     json_t        *snr;           /* "LrrSNR" v */
 
-    /* the same as text, for variables; empty when absent */
+    /*
+     * the same as text, for variables; empty (data NULL) when absent.
+     * Numbers print as in the envelope ("1765739955.219", "-107", "3");
+     * payload_hex_text points into records: valid as long as the pool.
+     */
     ngx_str_t      time_text;
     ngx_str_t      port_text;
     ngx_str_t      payload_hex_text;
@@ -46,7 +50,8 @@ typedef struct {
  * Parses, resolves and validates the pack in body (which need not be
  * NUL-terminated) and identifies its device.
  * NGX_OK: pack filled.  NGX_DECLINED: err filled (400 invalid_json,
- * 400 invalid_senml, 422 unknown_device).  NGX_ERROR: out of memory.
+ * 400 invalid_senml, 422 unknown_device), pack unusable.  NGX_ERROR:
+ * out of memory.
  * All jansson memory is released by a cleanup of pool.
  */
 ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,

@@ -220,8 +220,24 @@ my $CurName = '';
 my $Announced = 0;
 my $NginxVersion;
 my $RunningHup = 0;
+my $OwnerPid = $$;
+my $StaleChecked = 0;
 
 $SIG{PIPE} = 'IGNORE';
+
+# An interrupted run (Ctrl-C, a CI timeout's SIGTERM) skips END blocks by
+# default; stop our nginx first so it is not left running.
+for my $sig (qw(INT TERM)) {
+    next if defined $SIG{$sig} && $SIG{$sig} ne 'DEFAULT' && $SIG{$sig} ne '';
+    $SIG{$sig} = sub {
+        if ($$ == $OwnerPid) {
+            print STDERR "# compat runner: SIG$sig received, stopping nginx\n";
+            _emergency_stop();
+        }
+        $SIG{$sig} = 'DEFAULT';
+        kill $sig, $$;
+    };
+}
 
 # ---------------------------------------------------------------------------
 # Exported functions.
@@ -389,8 +405,16 @@ sub _stop_nginx () {
     my $limit = $UseValgrind ? 120 : 15;
     my $t0 = Time::HiRes::time();
     my $delay = 0.001;
+    my $resent = $t0;
     until (_proc_gone($pid)) {
-        if (Time::HiRes::time() - $t0 > $limit) {
+        my $now = Time::HiRes::time();
+        # a signal that arrives before nginx enters epoll_wait() for the first
+        # time is only noticed at the next event: repeat it until it is seen
+        if ($now - $resent > 0.05) {
+            kill $sig, $pid;
+            $resent = $now;
+        }
+        if ($now - $t0 > $limit) {
             warn "WARNING: nginx $pid did not stop in ${limit}s, killing it\n";
             kill 'KILL', $pid;
             Time::HiRes::sleep(0.05);
@@ -413,8 +437,10 @@ sub _emergency_stop () {
     if ($NginxPid) {
         kill($FastShutdown ? 'TERM' : 'QUIT', $NginxPid);
         my $t0 = Time::HiRes::time();
+        my $n = 0;
         until (_proc_gone($NginxPid) || Time::HiRes::time() - $t0 > 5) {
             Time::HiRes::sleep(0.01);
+            kill($FastShutdown ? 'TERM' : 'QUIT', $NginxPid) if ++$n % 5 == 0;
         }
         kill 'KILL', $NginxPid unless _proc_gone($NginxPid);
         $NginxPid = undef;
@@ -484,8 +510,8 @@ sub _log_tail ($) {
 # Start nginx for a block; on failure retry briefly, then bail out.
 # Returns 1 when started; returns the missing directive name when
 # TEST_NGINX_IGNORE_MISSING_DIRECTIVES applies.
-sub _start_nginx ($) {
-    my ($block) = @_;
+sub _start_nginx ($;$) {
+    my ($block, $regen) = @_;
     my $t0 = Time::HiRes::time();
     my $attempt = 0;
     my ($lasterr, $code) = ('', 0);
@@ -538,6 +564,12 @@ sub _start_nginx ($) {
             _diag_text("error.log tail:\n" . _log_tail(15));
             bail_out("$CurName - Cannot start nginx using command \""
                      . join(' ', _nginx_cmd()) . "\" (status code $code).");
+        }
+        if ($transient && $regen) {
+            # keep the bind error out of the next error-log window
+            unlink "$ServRoot/logs/error.log";
+            $regen->();
+            next;
         }
         Time::HiRes::sleep(0.1 * $attempt);
     }
@@ -648,6 +680,15 @@ sub _write_user_files ($) {
 
 sub _prepare_servroot ($) {
     my $block = shift;
+    unless ($StaleChecked++) {
+        # an nginx left behind by an interrupted run on the same server root
+        if (my $old = _read_pid()) {
+            if (!_proc_gone($old)) {
+                $NginxPid = $old;
+                _stop_nginx();
+            }
+        }
+    }
     if (defined $ErrorLogCopy && -f "$ServRoot/logs/error.log") {
         my $c = _read_file("$ServRoot/logs/error.log");
         if (open my $fh, '>>', $ErrorLogCopy) { print $fh $c; close $fh }
@@ -1130,9 +1171,9 @@ sub _check_response ($$$$$$) {
 sub _count_assertions ($$) {
     my ($block, $nreq) = @_;
     my $c = 0;
-    my $logc = scalar(_log_patterns($block, 'error_log'))
-             + scalar(_log_patterns($block, 'no_error_log'))
-             + (_has($block, 'grep_error_log_out') ? 1 : 0);
+    my @e = _log_patterns($block, 'error_log');
+    my @n = _log_patterns($block, 'no_error_log');
+    my $logc = @e + @n + (_has($block, 'grep_error_log_out') ? 1 : 0);
     if (_has($block, 'must_die')) { return 1 + $logc }
     for my $i (0 .. $nreq - 1) {
         unless (_has($block, 'ignore_response')) {
@@ -1499,14 +1540,17 @@ sub _run_block ($) {
 
     # random ports used anywhere in the block are allocated up front so that
     # --- init code and mock servers see the same values
-    %BlockRandPorts = ();
-    delete $ENV{$_} for grep { /^TEST_NGINX_RAND_PORT_\d+$/ } keys %ENV;
-    for my $s (@{ $block->{_section_order}[0] || [] }) {
-        my $v = $block->{original_values}{$s} // '';
-        $v = _sec($block, $s) unless length $v;
-        next if ref $v;
-        _env_value("TEST_NGINX_RAND_PORT_$1") while $v =~ /\$TEST_NGINX_RAND_PORT_(\d+)/g;
-    }
+    my $alloc_ports = sub {
+        %BlockRandPorts = ();
+        delete $ENV{$_} for grep { /^TEST_NGINX_RAND_PORT_\d+$/ } keys %ENV;
+        for my $s (@{ $block->{_section_order}[0] || [] }) {
+            my $v = $block->{original_values}{$s} // '';
+            $v = _sec($block, $s) unless length $v;
+            next if ref $v;
+            _env_value("TEST_NGINX_RAND_PORT_$1") while $v =~ /\bTEST_NGINX_RAND_PORT_(\d+)/g;
+        }
+    };
+    $alloc_ports->();
 
     my $conf_text = _build_conf($block, $config);
 
@@ -1542,7 +1586,15 @@ sub _run_block ($) {
         _write_file("$ServRoot/conf/nginx.conf", $conf_text);
         $ErrLogOffset = 0;
         warn "--- nginx.conf for $name:\n$conf_text" if $Verbose;
-        my $r = _start_nginx($block);
+        # a concurrent run may have taken one of our random ports meanwhile:
+        # pick new ones and retry
+        my $regen = !%BlockRandPorts ? undef : sub {
+            $alloc_ports->();
+            $conf_text = _build_conf($block, $config);
+            _write_user_files($block);
+            _write_file("$ServRoot/conf/nginx.conf", $conf_text);
+        };
+        my $r = _start_nginx($block, $regen);
         if ($r ne '1') {
             _tb()->skip("$name - tests skipped due to the lack of $r")
                 for 1 .. _count_assertions($block, _nreq($spec)) * $RepeatEach;
@@ -1600,9 +1652,15 @@ sub _finish () {
         _stop_nginx() if $NginxPid;
         _run_pending_shutdown();
     }
+    if (defined $ErrorLogCopy && -f "$ServRoot/logs/error.log") {
+        my $c = _read_file("$ServRoot/logs/error.log");
+        if (open my $fh, '>>', $ErrorLogCopy) { print $fh $c; close $fh }
+    }
 }
 
 END {
+    # forked children (e.g. curl launchers in --- init) must not stop nginx
+    return unless $$ == $OwnerPid;
     my $status = $?;
     _emergency_stop() if $NginxPid;
     for my $h (@CleanupHandlers) { eval { $h->() } }

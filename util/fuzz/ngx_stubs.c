@@ -1,0 +1,398 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * Just enough of the nginx core to run ngx_http_kpn_senml.c (and the
+ * parts of ngx_http_kpn_util.c it uses) outside nginx, with only the
+ * nginx headers (nginx-dev) at hand: the fuzz harness and the check
+ * driver link these stand-ins.  The pool mallocs every allocation
+ * separately so that AddressSanitizer sees each one's bounds.
+ * ngx_vslprintf() knows the conversions the module uses and aborts on
+ * any other.  The HTTP and configuration functions that
+ * ngx_http_kpn_util.c refers to are never called here: they abort.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+ngx_pool_t *
+ngx_create_pool(size_t size, ngx_log_t *log)
+{
+    ngx_pool_t  *pool;
+
+    pool = calloc(1, sizeof(ngx_pool_t));
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    pool->log = log;
+
+    return pool;
+}
+
+
+void
+ngx_destroy_pool(ngx_pool_t *pool)
+{
+    ngx_pool_large_t    *l, *ln;
+    ngx_pool_cleanup_t  *c, *cn;
+
+    for (c = pool->cleanup; c; c = cn) {
+        cn = c->next;
+
+        if (c->handler) {
+            c->handler(c->data);
+        }
+
+        free(c);
+    }
+
+    for (l = pool->large; l; l = ln) {
+        ln = l->next;
+        free(l->alloc);
+        free(l);
+    }
+
+    free(pool);
+}
+
+
+void *
+ngx_palloc(ngx_pool_t *pool, size_t size)
+{
+    ngx_pool_large_t  *l;
+
+    l = malloc(sizeof(ngx_pool_large_t));
+    if (l == NULL) {
+        return NULL;
+    }
+
+    /* malloc(0) may return NULL: a pool never does */
+    l->alloc = malloc(size ? size : 1);
+    if (l->alloc == NULL) {
+        free(l);
+        return NULL;
+    }
+
+    l->next = pool->large;
+    pool->large = l;
+
+    return l->alloc;
+}
+
+
+void *
+ngx_pnalloc(ngx_pool_t *pool, size_t size)
+{
+    return ngx_palloc(pool, size);
+}
+
+
+void *
+ngx_pcalloc(ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = ngx_palloc(pool, size);
+    if (p) {
+        ngx_memzero(p, size);
+    }
+
+    return p;
+}
+
+
+ngx_pool_cleanup_t *
+ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
+{
+    ngx_pool_cleanup_t  *c;
+
+    c = calloc(1, sizeof(ngx_pool_cleanup_t));
+    if (c == NULL) {
+        return NULL;
+    }
+
+    if (size) {
+        c->data = ngx_palloc(p, size);
+        if (c->data == NULL) {
+            free(c);
+            return NULL;
+        }
+    }
+
+    c->next = p->cleanup;
+    p->cleanup = c;
+
+    return c;
+}
+
+
+u_char *
+ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
+{
+    char        spec[8], tmp[64];
+    u_char     *s;
+    size_t      len, n;
+    int64_t     i64;
+    uint64_t    u64;
+    ngx_str_t  *v;
+    ngx_uint_t  hex, sign, star, lng;
+
+    while (*fmt && buf < last) {
+
+        if (*fmt != '%') {
+            *buf++ = *fmt++;
+            continue;
+        }
+
+        fmt++;
+        hex = 0;
+        sign = 1;
+        star = 0;
+        len = (size_t) -1;
+        lng = 0;
+
+        for ( ;; ) {
+            if (*fmt == 'u') {
+                sign = 0;
+            } else if (*fmt == 'x') {
+                hex = 1;
+                sign = 0;
+            } else if (*fmt == '*') {
+                star = 1;
+                len = va_arg(args, size_t);
+            } else {
+                break;
+            }
+            fmt++;
+        }
+
+        s = NULL;
+
+        switch (*fmt++) {
+
+        case 'V':
+            v = va_arg(args, ngx_str_t *);
+            s = v->data;
+            len = v->len;
+            break;
+
+        case 's':
+            s = va_arg(args, u_char *);
+            if (!star) {
+                len = ngx_strlen(s);
+            }
+            break;
+
+        case 'c':
+            tmp[0] = (char) va_arg(args, int);
+            s = (u_char *) tmp;
+            len = 1;
+            break;
+
+        case '%':
+            s = (u_char *) "%";
+            len = 1;
+            break;
+
+        case 'i':
+            if (sign) {
+                i64 = va_arg(args, ngx_int_t);
+            } else {
+                u64 = va_arg(args, ngx_uint_t);
+            }
+            lng = 1;
+            break;
+
+        case 'd':
+            if (sign) {
+                i64 = va_arg(args, int);
+            } else {
+                u64 = va_arg(args, u_int);
+            }
+            lng = 1;
+            break;
+
+        case 'z':
+            if (sign) {
+                i64 = va_arg(args, ssize_t);
+            } else {
+                u64 = va_arg(args, size_t);
+            }
+            lng = 1;
+            break;
+
+        case 'L':
+            if (sign) {
+                i64 = va_arg(args, int64_t);
+            } else {
+                u64 = va_arg(args, uint64_t);
+            }
+            lng = 1;
+            break;
+
+        case 'T':
+            i64 = va_arg(args, time_t);
+            sign = 1;
+            lng = 1;
+            break;
+
+        default:
+            /* a conversion the module is not expected to use */
+            abort();
+        }
+
+        if (lng) {
+            n = 0;
+            spec[n++] = '%';
+            spec[n++] = 'l';
+            spec[n++] = 'l';
+            spec[n++] = hex ? 'x' : (sign ? 'd' : 'u');
+            spec[n] = '\0';
+
+            if (sign) {
+                snprintf(tmp, sizeof(tmp), spec, (long long) i64);
+            } else {
+                snprintf(tmp, sizeof(tmp), spec, (unsigned long long) u64);
+            }
+
+            s = (u_char *) tmp;
+            len = ngx_strlen(tmp);
+        }
+
+        n = ngx_min(len, (size_t) (last - buf));
+
+        if (n) {
+            buf = ngx_cpymem(buf, s, n);
+        }
+    }
+
+    return buf;
+}
+
+
+u_char * ngx_cdecl
+ngx_sprintf(u_char *buf, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, (void *) -1, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+u_char * ngx_cdecl
+ngx_snprintf(u_char *buf, size_t max, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + max, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+ngx_int_t
+ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
+{
+    return strncasecmp((char *) s1, (char *) s2, n);
+}
+
+
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    explicit_bzero(buf, n);
+}
+
+
+void
+ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
+    const char *fmt, ...)
+{
+}
+
+
+#if (NGX_DEBUG)
+
+void
+ngx_log_debug_core(ngx_log_t *log, ngx_err_t err, const char *fmt, ...)
+{
+}
+
+#endif
+
+
+uintptr_t
+ngx_escape_json(u_char *dst, u_char *src, size_t size)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_discard_request_body(ngx_http_request_t *r)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_send_header(ngx_http_request_t *r)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    abort();
+}
+
+
+void *
+ngx_list_push(ngx_list_t *list)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name,
+    ngx_uint_t conf_prefix)
+{
+    abort();
+}
+
+
+void ngx_cdecl
+ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...)
+{
+    abort();
+}
+
+
+void *
+ngx_array_push(ngx_array_t *a)
+{
+    abort();
+}
+
+
+ngx_array_t *
+ngx_array_create(ngx_pool_t *p, ngx_uint_t n, size_t size)
+{
+    abort();
+}
