@@ -7,6 +7,7 @@
 #   make test-valgrind   the suite under valgrind memcheck
 #   make bench           benchmarks (util/bench.sh)
 #   make fuzz            libFuzzer harness for the SenML parser
+#   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
 
@@ -31,7 +32,7 @@ endif
 
 SHELL       := /bin/bash
 
-.PHONY: all build deps run test test-valgrind bench fuzz clean
+.PHONY: all build deps run test test-valgrind bench fuzz deb clean
 
 all: build
 
@@ -68,6 +69,10 @@ bench: build deps-bench
 
 fuzz: build deps-fuzz
 	util/fuzz.sh $(BUILD_ABS)
+
+# from HEAD; DEB_REF=--worktree for the working tree, or a commit
+deb:
+	util/build-deb.sh $(DEB_REF)
 
 clean:
 	rm -rf $(BUILD_ABS) t/servroot*

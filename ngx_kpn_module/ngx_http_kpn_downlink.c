@@ -2,24 +2,1860 @@
 /*
  * Copyright (C) ngx_kpn_module developers
  *
- * PLACEHOLDER: the downlink module is being written; this file only
- * defines the module so that the tree builds.
+ * ngx_http_kpn_downlink_module: the downlink half.  The content handler
+ * reads and validates {"devEUI","port","payload"}, then runs a small state
+ * machine in the parent request:
+ *
+ *     DECIDE -> (token cached) ----------------------------> DOWNLINK
+ *            -> (lease taken)  TOKEN subrequest ----------> DOWNLINK
+ *            -> (fetch elsewhere) WAIT on a timer -> DECIDE
+ *     DOWNLINK subrequest -> 302/401: drop token, DECIDE once more
+ *                         -> anything else: passed through
+ *
+ * Both subrequests are in-memory POSTs into the internal locations named
+ * by kpn_token_uri and kpn_downlink_uri, with a request body and a header
+ * list built here, so nothing of the caller's request reaches them.
  */
 
 
 #include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_auth.h"
+#include "ngx_http_kpn_body.h"
+
+#include <openssl/evp.h>
+
+
+#define NGX_HTTP_KPN_DL_DECIDE         0
+#define NGX_HTTP_KPN_DL_TOKEN          1
+#define NGX_HTTP_KPN_DL_WAIT           2
+#define NGX_HTTP_KPN_DL_DOWNLINK       3
+#define NGX_HTTP_KPN_DL_SEND           4
+#define NGX_HTTP_KPN_DL_READING        5
+#define NGX_HTTP_KPN_DL_DONE           6
+
+#define NGX_HTTP_KPN_WAIT_MIN          20      /* ms */
+#define NGX_HTTP_KPN_WAIT_MAX          200     /* ms */
+#define NGX_HTTP_KPN_DEFAULT_LIFETIME  3600    /* s, without "expires_in" */
+#define NGX_HTTP_KPN_MAX_LIFETIME      86400   /* s */
+#define NGX_HTTP_KPN_EXTREF_MAX        256
+
+
+typedef struct {
+    ngx_uint_t                 state;
+    ngx_str_t                  status;      /* $kpn_downlink_status */
+    ngx_str_t                  cache;       /* $kpn_token_cache */
+
+    ngx_str_t                  body;        /* the SenML downlink */
+    ngx_str_t                  args;        /* port=N[&externalReference=] */
+
+    ngx_str_t                  token;
+    ngx_uint_t                 generation;
+    ngx_http_kpn_shm_lease_t   lease;
+
+    ngx_http_request_t        *sr;
+    ngx_int_t                  sr_rc;       /* first special rc seen */
+
+    ngx_event_t                timer;
+    ngx_msec_t                 wait_start;
+    ngx_msec_t                 wait_delay;
+
+    unsigned                   sr_done:1;
+    unsigned                   sr_error:1;
+    unsigned                   retried:1;
+} ngx_http_kpn_downlink_ctx_t;
+
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_str_t                  lowcase;
+} ngx_http_kpn_downlink_header_t;
+
+
+static ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
+static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_downlink_run(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
+static ngx_int_t ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
+static ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
+static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
+static ngx_int_t ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_str_t *uri, ngx_str_t *args,
+    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_kpn_downlink_push_header(ngx_http_request_t *sr,
+    ngx_http_kpn_downlink_header_t *hd, ngx_str_t *value,
+    ngx_table_elt_t **elt);
+static ngx_int_t ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
+static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
+static void ngx_http_kpn_downlink_cleanup(void *data);
+static ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t level, time_t retry_after);
+
+static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
+
+static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_int_t ngx_http_kpn_downlink_prepare(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf);
+
+
+static ngx_conf_post_t  ngx_http_kpn_downlink_max_payload_post = {
+    ngx_http_kpn_downlink_max_payload
+};
+
+static ngx_conf_post_t  ngx_http_kpn_downlink_nonempty_post = {
+    ngx_http_kpn_downlink_nonempty
+};
+
+
+static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
+
+    { ngx_string("kpn_token_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_shm_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, client_id),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_client_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, client_secret),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_client_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_secret_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, audience),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_token_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_refresh),
+      NULL },
+
+    { ngx_string("kpn_token_backoff"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_backoff),
+      NULL },
+
+    { ngx_string("kpn_token_lock_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, lock_timeout),
+      NULL },
+
+    { ngx_string("kpn_token_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_uri),
+      NULL },
+
+    { ngx_string("kpn_downlink_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, downlink_uri),
+      NULL },
+
+    { ngx_string("kpn_downlink_max_payload"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, max_payload),
+      &ngx_http_kpn_downlink_max_payload_post },
+
+      ngx_null_command
+};
 
 
 static ngx_http_module_t  ngx_http_kpn_downlink_module_ctx = {
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    ngx_http_kpn_downlink_add_variables,   /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_kpn_downlink_create_loc_conf, /* create location configuration */
+    ngx_http_kpn_downlink_merge_loc_conf   /* merge location configuration */
 };
 
 
 ngx_module_t  ngx_http_kpn_downlink_module = {
     NGX_MODULE_V1,
-    &ngx_http_kpn_downlink_module_ctx,
-    NULL,
-    NGX_HTTP_MODULE,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    &ngx_http_kpn_downlink_module_ctx,     /* module context */
+    ngx_http_kpn_downlink_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
+
+    { ngx_string("kpn_downlink_status"), NULL,
+      ngx_http_kpn_downlink_status_variable,
+      offsetof(ngx_http_kpn_downlink_ctx_t, status),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_token_cache"), NULL,
+      ngx_http_kpn_downlink_status_variable,
+      offsetof(ngx_http_kpn_downlink_ctx_t, cache),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_kpn_downlink_post = ngx_string("POST");
+
+static ngx_str_t  ngx_http_kpn_downlink_token_type =
+    ngx_string("application/json; charset=utf-8");
+static ngx_str_t  ngx_http_kpn_downlink_json_type =
+    ngx_string("application/json");
+static ngx_str_t  ngx_http_kpn_downlink_accept =
+    ngx_string("application/vnd.kpnthings.actuator.v1.response+json");
+
+static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_auth =
+    { ngx_string("Authorization"), ngx_string("authorization") };
+static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_accept =
+    { ngx_string("Accept"), ngx_string("accept") };
+static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_type =
+    { ngx_string("Content-Type"), ngx_string("content-type") };
+static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_length =
+    { ngx_string("Content-Length"), ngx_string("content-length") };
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                          rc;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_kpn_error_t               err;
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    if (r != r->main) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: not available in a subrequest");
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_kpn_downlink_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
+     *     ctx->status = { 0, NULL };
+     *     ctx->cache = { 0, NULL };
+     *     ctx->sr = NULL;
+     *     ctx->lease.owned = 0;
+     */
+
+    ctx->lease.zone = dlcf->zone;
+    ctx->lease.key = dlcf->key;
+    ctx->lease.log = r->connection->log;
+
+    ctx->timer.handler = ngx_http_kpn_downlink_timer_handler;
+    ctx->timer.data = r;
+    ctx->timer.log = r->connection->log;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_kpn_downlink_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_kpn_downlink_module);
+
+    if (r->method != NGX_HTTP_POST) {
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
+                               "method_not_allowed",
+                               "method %V is not allowed, use POST",
+                               &r->method_name)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0);
+    }
+
+    if (dlcf->keys) {
+        rc = ngx_http_kpn_auth_bearer(r, dlcf->keys, &err);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ctx->state = NGX_HTTP_KPN_DL_READING;
+
+    r->request_body_in_single_buf = 1;
+    r->request_body_in_clean_file = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_kpn_downlink_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_http_kpn_error_t          err;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn downlink body read");
+
+    rc = ngx_http_kpn_downlink_validate(r, ctx, &err);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_finalize_request(r,
+                     ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0));
+        return;
+    }
+
+    /* a client that goes away while we wait finalizes the request */
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_kpn_downlink_resume;
+
+    ctx->state = NGX_HTTP_KPN_DL_DECIDE;
+    ctx->wait_start = ngx_current_msec;
+
+    rc = ngx_http_kpn_downlink_run(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err)
+{
+    u_char                            *p;
+    size_t                             len;
+    double                             d;
+    json_t                            *json, *v;
+    uintptr_t                          n;
+    ngx_str_t                          body, dev_eui, payload, ref;
+    ngx_int_t                          port;
+    json_error_t                       jerr;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (ngx_http_kpn_body_collect(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len == 0) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json", "the body is empty")
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    json = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+
+    if (json == NULL) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json", "line %d, column %d: %s",
+                                  jerr.line, jerr.column, jerr.text)
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    if (ngx_http_kpn_json_cleanup_add(r->pool, json) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!json_is_object(json)) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json",
+                                  "the body must be a JSON object")
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    /* devEUI: 16 hex digits */
+
+    v = json_object_get(json, "devEUI");
+
+    if (v == NULL || !json_is_string(v)
+        || json_string_length(v) != 16
+        || !ngx_http_kpn_is_hex((u_char *) json_string_value(v), 16))
+    {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_dev_eui",
+                                  "\"devEUI\" must be a string of "
+                                  "16 hex digits")
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    dev_eui.len = 16;
+    dev_eui.data = ngx_pnalloc(r->pool, 16);
+    if (dev_eui.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dev_eui.data, json_string_value(v), 16);
+
+    for (p = dev_eui.data; p < dev_eui.data + 16; p++) {
+        *p = ngx_toupper(*p);
+    }
+
+    /* port: integer 1..223 */
+
+    v = json_object_get(json, "port");
+    port = -1;
+
+    if (v && json_is_integer(v)) {
+        if (json_integer_value(v) >= 1
+            && json_integer_value(v) <= NGX_HTTP_KPN_MAX_PORT)
+        {
+            port = (ngx_int_t) json_integer_value(v);
+        }
+
+    } else if (v && json_is_real(v)) {
+        d = json_real_value(v);
+
+        if (d >= 1 && d <= NGX_HTTP_KPN_MAX_PORT && d == (ngx_int_t) d) {
+            port = (ngx_int_t) d;
+        }
+    }
+
+    if (port == -1) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_port",
+                                  "\"port\" must be an integer from 1 to %d",
+                                  NGX_HTTP_KPN_MAX_PORT)
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    /* payload: even-length hex, 1..max_payload bytes */
+
+    v = json_object_get(json, "payload");
+
+    if (v == NULL || !json_is_string(v)) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_payload",
+                                  "\"payload\" must be a hex string")
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    payload.data = (u_char *) json_string_value(v);
+    payload.len = json_string_length(v);
+
+    if (payload.len == 0 || payload.len % 2
+        || !ngx_http_kpn_is_hex(payload.data, payload.len))
+    {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_payload",
+                                  "\"payload\" must be a non-empty hex "
+                                  "string of even length")
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    if (payload.len / 2 > dlcf->max_payload) {
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_payload",
+                                  "\"payload\" is %uz bytes, at most %ui "
+                                  "are allowed",
+                                  payload.len / 2, dlcf->max_payload)
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    /* externalReference: optional string */
+
+    ngx_str_null(&ref);
+
+    v = json_object_get(json, "externalReference");
+
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v)
+            || json_string_length(v) > NGX_HTTP_KPN_EXTREF_MAX)
+        {
+            return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json",
+                                      "\"externalReference\" must be a "
+                                      "string of at most %d characters",
+                                      NGX_HTTP_KPN_EXTREF_MAX)
+                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        ref.data = (u_char *) json_string_value(v);
+        ref.len = json_string_length(v);
+    }
+
+    /* the SenML body: payload is plain hex, no escaping needed */
+
+    len = sizeof("[{\"bn\":\"urn:dev:DEVEUI::\",\"n\":\"payloadHex\","
+                 "\"vs\":\"\"}]") - 1
+          + dev_eui.len + payload.len;
+
+    ctx->body.data = ngx_pnalloc(r->pool, len);
+    if (ctx->body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->body.len = ngx_sprintf(ctx->body.data,
+                                "[{\"bn\":\"urn:dev:DEVEUI:%V:\","
+                                "\"n\":\"payloadHex\",\"vs\":\"%V\"}]",
+                                &dev_eui, &payload)
+                    - ctx->body.data;
+
+    /* the query string */
+
+    n = ref.len ? ngx_escape_uri(NULL, ref.data, ref.len,
+                                 NGX_ESCAPE_URI_COMPONENT)
+                : 0;
+
+    len = dlcf->downlink_args.len + sizeof("&port=") - 1 + NGX_INT_T_LEN
+          + sizeof("&externalReference=") - 1 + ref.len + 2 * n;
+
+    ctx->args.data = ngx_pnalloc(r->pool, len);
+    if (ctx->args.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ctx->args.data;
+
+    if (dlcf->downlink_args.len) {
+        p = ngx_sprintf(p, "%V&", &dlcf->downlink_args);
+    }
+
+    p = ngx_sprintf(p, "port=%i", port);
+
+    if (ref.len) {
+        p = ngx_cpymem(p, "&externalReference=",
+                       sizeof("&externalReference=") - 1);
+        p = (u_char *) ngx_escape_uri(p, ref.data, ref.len,
+                                      NGX_ESCAPE_URI_COMPONENT);
+    }
+
+    ctx->args.len = p - ctx->args.data;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn downlink valid: devEUI %V port %i, %uz bytes",
+                   &dev_eui, port, payload.len / 2);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs the state machine until it has to wait (NGX_DONE) or has an
+ * answer (an rc for ngx_http_finalize_request()).
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_run(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    ngx_int_t                          rc;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    for ( ;; ) {
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn downlink state: %ui", ctx->state);
+
+        switch (ctx->state) {
+
+        case NGX_HTTP_KPN_DL_DECIDE:
+            rc = ngx_http_kpn_downlink_decide(r, ctx);
+            break;
+
+        case NGX_HTTP_KPN_DL_TOKEN:
+            rc = ngx_http_kpn_downlink_token_done(r, ctx);
+            break;
+
+        case NGX_HTTP_KPN_DL_WAIT:
+            ctx->state = NGX_HTTP_KPN_DL_DECIDE;
+            continue;
+
+        case NGX_HTTP_KPN_DL_SEND:
+            rc = ngx_http_kpn_downlink_subrequest(r, ctx, &dlcf->downlink_uri,
+                                          &ctx->args, &ctx->body,
+                                          &ngx_http_kpn_downlink_json_type,
+                                          &ngx_http_kpn_downlink_accept,
+                                          &ctx->token);
+            if (rc != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ctx->state = NGX_HTTP_KPN_DL_DOWNLINK;
+            return NGX_DONE;
+
+        case NGX_HTTP_KPN_DL_DOWNLINK:
+            rc = ngx_http_kpn_downlink_downlink_done(r, ctx);
+            break;
+
+        default: /* NGX_HTTP_KPN_DL_DONE */
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    time_t                             lease_time;
+    ngx_int_t                          rc;
+    ngx_msec_t                         elapsed;
+    ngx_http_kpn_error_t               err;
+    ngx_http_kpn_shm_result_t          res;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    lease_time = (time_t) ((dlcf->lock_timeout + 999) / 1000);
+
+    rc = ngx_http_kpn_shm_acquire(&ctx->lease, dlcf->token_refresh,
+                                  lease_time, r->pool, &res);
+
+    switch (rc) {
+
+    case NGX_HTTP_KPN_SHM_HIT:
+    case NGX_HTTP_KPN_SHM_STALE:
+        if (rc == NGX_HTTP_KPN_SHM_HIT) {
+            if (ctx->cache.len == 0) {
+                ngx_str_set(&ctx->cache, "hit");
+            }
+
+        } else {
+            ngx_str_set(&ctx->cache, "stale");
+        }
+
+        ctx->token = res.token;
+        ctx->generation = res.generation;
+        ctx->state = NGX_HTTP_KPN_DL_SEND;
+        return NGX_AGAIN;
+
+    case NGX_HTTP_KPN_SHM_LEADER:
+        ngx_str_set(&ctx->cache, "miss");
+
+        if (ngx_http_kpn_downlink_subrequest(r, ctx, &dlcf->token_uri,
+                                             &dlcf->token_args,
+                                             &dlcf->token_body,
+                                        &ngx_http_kpn_downlink_token_type,
+                                             NULL, NULL)
+            != NGX_OK)
+        {
+            ngx_http_kpn_shm_release(&ctx->lease);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->state = NGX_HTTP_KPN_DL_TOKEN;
+        return NGX_DONE;
+
+    case NGX_HTTP_KPN_SHM_WAIT:
+        ngx_str_set(&ctx->cache, "wait");
+
+        elapsed = ngx_current_msec - ctx->wait_start;
+
+        if (elapsed >= dlcf->lock_timeout) {
+            if (ngx_http_kpn_error(r->pool, &err,
+                                   NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "token_unavailable",
+                                   "timed out waiting for the access token")
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 1);
+        }
+
+        ctx->wait_delay = ctx->wait_delay ? ctx->wait_delay * 2
+                                          : NGX_HTTP_KPN_WAIT_MIN;
+
+        if (ctx->wait_delay > NGX_HTTP_KPN_WAIT_MAX) {
+            ctx->wait_delay = NGX_HTTP_KPN_WAIT_MAX;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn downlink waits %M for the token",
+                       ctx->wait_delay);
+
+        ngx_add_timer(&ctx->timer, ctx->wait_delay);
+
+        ctx->state = NGX_HTTP_KPN_DL_WAIT;
+        return NGX_DONE;
+
+    case NGX_HTTP_KPN_SHM_FAIL:
+        if (ctx->cache.len == 0) {
+            ngx_str_set(&ctx->cache, "miss");
+        }
+
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                               "token_unavailable",
+                               "the token endpoint failed recently, "
+                               "retry later")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO,
+                                          res.retry_after);
+
+    default: /* NGX_ERROR */
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    u_char                            *p, *last;
+    time_t                             expires_in;
+    json_t                            *json, *v;
+    ngx_str_t                          body, token;
+    ngx_uint_t                         status;
+    json_error_t                       jerr;
+    ngx_http_request_t                *sr;
+    ngx_http_kpn_error_t               err;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    sr = ctx->sr;
+    ctx->sr = NULL;
+
+    status = sr->headers_out.status;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn token answer: status %ui rc %i error %d",
+                   status, ctx->sr_rc, (int) ctx->sr_error);
+
+    if (ctx->sr_error) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token answer was too big or broken");
+        goto failed;
+    }
+
+    if (ctx->sr_rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token request timed out");
+        goto failed;
+    }
+
+    if (ctx->sr_rc) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token request failed (%i)", ctx->sr_rc);
+        goto failed;
+    }
+
+    if (status != NGX_HTTP_OK) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token endpoint answered %ui", status);
+        goto failed;
+    }
+
+    ngx_str_null(&body);
+
+    if (sr->out && sr->out->buf) {
+        body.data = sr->out->buf->pos;
+        body.len = sr->out->buf->last - sr->out->buf->pos;
+    }
+
+    json = json_loadb((char *) body.data, body.len, 0, &jerr);
+
+    if (json == NULL) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token answer is not JSON");
+        goto failed;
+    }
+
+    if (ngx_http_kpn_json_cleanup_add(r->pool, json) != NGX_OK) {
+        ngx_http_kpn_shm_release(&ctx->lease);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = json_is_object(json) ? json_object_get(json, "access_token") : NULL;
+
+    if (v == NULL || !json_is_string(v) || json_string_length(v) == 0) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token answer has no access_token");
+        goto failed;
+    }
+
+    token.data = (u_char *) json_string_value(v);
+    token.len = json_string_length(v);
+
+    if (token.len > NGX_HTTP_KPN_TOKEN_MAX) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the access token is longer than %d bytes",
+                           NGX_HTTP_KPN_TOKEN_MAX);
+        goto failed;
+    }
+
+    /* the token goes into a header line: visible ASCII only */
+
+    last = token.data + token.len;
+
+    for (p = token.data; p < last; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                               "token_unavailable",
+                               "the access token holds invalid characters");
+            goto failed;
+        }
+    }
+
+    v = json_object_get(json, "expires_in");
+    expires_in = 0;
+
+    if (v && json_is_integer(v)) {
+        expires_in = (time_t) json_integer_value(v);
+
+    } else if (v && json_is_real(v)) {
+        expires_in = (time_t) json_real_value(v);
+    }
+
+    if (expires_in <= 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn token answer without a valid \"expires_in\"");
+        expires_in = NGX_HTTP_KPN_DEFAULT_LIFETIME;
+    }
+
+    if (expires_in > NGX_HTTP_KPN_MAX_LIFETIME) {
+        expires_in = NGX_HTTP_KPN_MAX_LIFETIME;
+    }
+
+    ctx->token.data = ngx_pnalloc(r->pool, token.len);
+    if (ctx->token.data == NULL) {
+        ngx_http_kpn_shm_release(&ctx->lease);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->token.data, token.data, token.len);
+    ctx->token.len = token.len;
+
+    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, expires_in,
+                               &ctx->generation)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: token not cached, no memory in "
+                      "kpn_token_zone \"%V\"", &dlcf->zone->shm.name);
+    }
+
+    ctx->state = NGX_HTTP_KPN_DL_SEND;
+
+    return NGX_AGAIN;
+
+failed:
+
+    ngx_http_kpn_shm_fail(&ctx->lease, dlcf->token_backoff);
+
+    if (err.message.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    ngx_str_t              body, type;
+    ngx_uint_t             status;
+    ngx_http_request_t    *sr;
+    ngx_http_kpn_error_t   err;
+
+    sr = ctx->sr;
+    ctx->sr = NULL;
+
+    status = sr->headers_out.status;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn downlink answer: status %ui rc %i error %d",
+                   status, ctx->sr_rc, (int) ctx->sr_error);
+
+    if (ctx->sr_rc == NGX_HTTP_GATEWAY_TIME_OUT && !ctx->sr_error) {
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_GATEWAY_TIME_OUT,
+                               "upstream_timeout",
+                               "the downlink request timed out")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+    }
+
+    if (ctx->sr_rc || ctx->sr_error) {
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                               "upstream_error",
+                               ctx->sr_error
+                               ? "the downlink answer was too big or broken"
+                               : "the downlink request failed")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+    }
+
+    if (status == NGX_HTTP_MOVED_TEMPORARILY
+        || status == NGX_HTTP_UNAUTHORIZED)
+    {
+        if (!ctx->retried) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "kpn downlink refused with %ui, new token",
+                           status);
+
+            ngx_http_kpn_shm_invalidate(&ctx->lease, ctx->generation);
+
+            ctx->retried = 1;
+            ctx->wait_start = ngx_current_msec;
+            ctx->wait_delay = 0;
+            ngx_str_null(&ctx->token);
+            ngx_str_null(&ctx->cache);
+            ctx->state = NGX_HTTP_KPN_DL_DECIDE;
+
+            return NGX_AGAIN;
+        }
+
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                               "kpn_auth_failed",
+                               "KPN refused the access token (%ui) "
+                               "after a retry with a new one", status)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+    }
+
+    /* KPN's answer, passed through */
+
+    ngx_str_null(&body);
+
+    if (sr->out && sr->out->buf) {
+        body.data = sr->out->buf->pos;
+        body.len = sr->out->buf->last - sr->out->buf->pos;
+    }
+
+    type = sr->headers_out.content_type;
+
+    if (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_str_set(&ctx->status, "ok");
+
+    } else {
+        ngx_str_set(&ctx->status, "kpn_rejected");
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: KPN answered %ui", status);
+    }
+
+    ctx->state = NGX_HTTP_KPN_DL_DONE;
+
+    return ngx_http_kpn_send_body(r, status, &type, &body);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_str_t *uri, ngx_str_t *args,
+    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *token)
+{
+    u_char                     *p;
+    ngx_buf_t                  *b;
+    ngx_str_t                   value;
+    ngx_chain_t                *cl;
+    ngx_http_request_t         *sr;
+    ngx_http_request_body_t    *rb;
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_post_subrequest_t *ps;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_kpn_downlink_sr_done;
+    ps->data = ctx;
+
+    ctx->sr_done = 0;
+    ctx->sr_error = 0;
+    ctx->sr_rc = 0;
+
+    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->sr = sr;
+
+    sr->method = NGX_HTTP_POST;
+    sr->method_name = ngx_http_kpn_downlink_post;
+    sr->header_only = 0;
+
+    /* a fresh variables cache: nothing evaluated for the caller leaks */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    sr->variables = ngx_pcalloc(sr->pool, cmcf->variables.nelts
+                                          * sizeof(ngx_http_variable_value_t));
+    if (sr->variables == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the body */
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_create_temp_buf(sr->pool, body->len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, body->data, body->len);
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_kpn_downlink_module;
+
+    cl = ngx_alloc_chain_link(sr->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rb->bufs = cl;
+    rb->buf = b;
+
+    sr->request_body = rb;
+
+    /*
+     * the headers: a new list with exactly our headers; the struct copy
+     * made by ngx_http_subrequest() shares the caller's list parts and
+     * points to the caller's Authorization, Cookie, ... elements
+     */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = body->len;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (nginx_version < 1023000)
+    if (ngx_array_init(&sr->headers_in.cookies, sr->pool, 1,
+                       sizeof(ngx_table_elt_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_array_init(&sr->headers_in.x_forwarded_for, sr->pool, 1,
+                       sizeof(ngx_table_elt_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
+
+    if (token) {
+        value.len = sizeof("Bearer ") - 1 + token->len;
+        value.data = ngx_pnalloc(sr->pool, value.len);
+        if (value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
+        ngx_memcpy(p, token->data, token->len);
+
+        if (ngx_http_kpn_downlink_push_header(sr,
+                                              &ngx_http_kpn_downlink_h_auth,
+                                              &value,
+                                              &sr->headers_in.authorization)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (accept) {
+        if (ngx_http_kpn_downlink_push_header(sr,
+                                              &ngx_http_kpn_downlink_h_accept,
+                                              accept, NULL)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_kpn_downlink_push_header(sr, &ngx_http_kpn_downlink_h_type,
+                                          content_type,
+                                          &sr->headers_in.content_type)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    value.data = ngx_pnalloc(sr->pool, NGX_SIZE_T_LEN);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%uz", body->len) - value.data;
+
+    if (ngx_http_kpn_downlink_push_header(sr,
+                                          &ngx_http_kpn_downlink_h_length,
+                                          &value,
+                                          &sr->headers_in.content_length)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn subrequest \"%V?%V\", %uz bytes",
+                   uri, args, body->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_push_header(ngx_http_request_t *sr,
+    ngx_http_kpn_downlink_header_t *hd, ngx_str_t *value,
+    ngx_table_elt_t **elt)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = hd->name;
+    h->lowcase_key = hd->lowcase.data;
+    h->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
+    h->value = *value;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    if (elt) {
+        *elt = h;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_kpn_downlink_ctx_t  *ctx = data;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "kpn subrequest done s:%ui rc:%i c:%ui",
+                   sr->headers_out.status, rc, sr->main->count);
+
+    if (ctx->sr != sr) {
+        return rc;
+    }
+
+    ctx->sr_done = 1;
+
+    if (sr->upstream && sr->upstream->pipe
+        && sr->upstream->pipe->downstream_error)
+    {
+        /*
+         * the "downstream" of an in-memory subrequest is its buffer, not
+         * the client: an answer bigger than subrequest_output_buffer_size
+         * ends here, with the client connection marked as failed; it is
+         * not, so the parent answers instead of being terminated
+         */
+
+        sr->connection->error = 0;
+        ctx->sr_error = 1;
+        return NGX_OK;
+    }
+
+    if (rc == NGX_ERROR) {
+
+        /*
+         * an answer bigger than subrequest_output_buffer_size, or a broken
+         * one: record it and let the parent answer instead of terminating
+         * the whole request
+         */
+
+        ctx->sr_error = 1;
+        return NGX_OK;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && ctx->sr_rc == 0) {
+        ctx->sr_rc = rc;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_kpn_downlink_resume(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn downlink resume: state %ui done %d",
+                   ctx->state, (int) ctx->sr_done);
+
+    if (ctx->state != NGX_HTTP_KPN_DL_TOKEN
+        && ctx->state != NGX_HTTP_KPN_DL_DOWNLINK)
+    {
+        return;
+    }
+
+    if (!ctx->sr_done || ctx->sr == NULL || !ctx->sr->done) {
+        return;
+    }
+
+    rc = ngx_http_kpn_downlink_run(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static void
+ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev)
+{
+    ngx_int_t                     rc;
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "kpn downlink wait over");
+
+    if (ctx->state == NGX_HTTP_KPN_DL_WAIT) {
+        rc = ngx_http_kpn_downlink_run(r, ctx);
+
+        if (rc != NGX_DONE) {
+            ngx_http_finalize_request(r, rc);
+        }
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_kpn_downlink_cleanup(void *data)
+{
+    ngx_http_kpn_downlink_ctx_t  *ctx = data;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->lease.owned) {
+        ngx_http_kpn_shm_release(&ctx->lease);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t level, time_t retry_after)
+{
+    ctx->status = err->code;
+    ctx->state = NGX_HTTP_KPN_DL_DONE;
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "kpn downlink: %V: %V", &err->code, &err->message);
+
+    return ngx_http_kpn_send_error(r, err, retry_after);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *s;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_kpn_downlink_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_kpn_downlink_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_downlink_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->zone = NULL;
+     *     conf->client_id = { 0, NULL };
+     *     conf->client_secret = { 0, NULL };
+     *     conf->audience = { 0, NULL };
+     *     conf->token_uri = { 0, NULL };
+     *     conf->token_args = { 0, NULL };
+     *     conf->downlink_uri = { 0, NULL };
+     *     conf->downlink_args = { 0, NULL };
+     *     conf->token_body = { 0, NULL };
+     *     conf->key = { 0 };
+     */
+
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->keys_off = NGX_CONF_UNSET;
+    conf->token_refresh = NGX_CONF_UNSET;
+    conf->token_backoff = NGX_CONF_UNSET;
+    conf->lock_timeout = NGX_CONF_UNSET_MSEC;
+    conf->max_payload = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_kpn_downlink_loc_conf_t *prev = parent;
+    ngx_http_kpn_downlink_loc_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_value(conf->keys_off, prev->keys_off, 0);
+    ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
+    ngx_conf_merge_str_value(conf->client_secret, prev->client_secret, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience,
+                             NGX_HTTP_KPN_DEFAULT_AUDIENCE);
+    ngx_conf_merge_sec_value(conf->token_refresh, prev->token_refresh, 600);
+    ngx_conf_merge_sec_value(conf->token_backoff, prev->token_backoff, 5);
+    ngx_conf_merge_msec_value(conf->lock_timeout, prev->lock_timeout, 30000);
+    ngx_conf_merge_uint_value(conf->max_payload, prev->max_payload,
+                              NGX_HTTP_KPN_MAX_PAYLOAD);
+
+    if (conf->token_uri.data == NULL) {
+        conf->token_uri = prev->token_uri;
+        conf->token_args = prev->token_args;
+    }
+
+    if (conf->downlink_uri.data == NULL) {
+        conf->downlink_uri = prev->downlink_uri;
+        conf->downlink_args = prev->downlink_args;
+    }
+
+    if (conf->zone == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* a location with kpn_downlink: everything must be there */
+
+    if (ngx_http_kpn_shm_zone_check(cf, conf->zone) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->keys == NULL && !conf->keys_off) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
+                           "(or \"kpn_downlink_keys off\" when the location "
+                           "is protected otherwise)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->client_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_client_id\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->client_secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_client_secret\" "
+                           "or \"kpn_client_secret_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->token_uri.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_token_uri\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->downlink_uri.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_downlink_uri\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_downlink_prepare(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The client-credentials body (protocol.md section 2) and the cache key:
+ * SHA-256 over token URI, client id, audience and secret, so another KPN
+ * account or a changed credential never meets a cached token.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_prepare(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf)
+{
+    u_char        *p;
+    size_t         len;
+    ngx_uint_t     i;
+    unsigned int   md_len;
+    ngx_str_t     *parts[4];
+    EVP_MD_CTX    *md;
+
+    parts[0] = &conf->audience;
+    parts[1] = &conf->client_id;
+    parts[2] = &conf->client_secret;
+    parts[3] = &conf->token_uri;
+
+    len = sizeof("{\"grant_type\":\"client_credentials\",\"audience\":\"\","
+                 "\"client_id\":\"\",\"client_secret\":\"\"}") - 1;
+
+    for (i = 0; i < 3; i++) {
+        len += parts[i]->len + ngx_escape_json(NULL, parts[i]->data,
+                                               parts[i]->len);
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    conf->token_body.data = p;
+
+    p = ngx_cpymem(p, "{\"grant_type\":\"client_credentials\",\"audience\":\"",
+                   sizeof("{\"grant_type\":\"client_credentials\","
+                          "\"audience\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->audience.data,
+                                   conf->audience.len);
+    p = ngx_cpymem(p, "\",\"client_id\":\"", sizeof("\",\"client_id\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->client_id.data,
+                                   conf->client_id.len);
+    p = ngx_cpymem(p, "\",\"client_secret\":\"",
+                   sizeof("\",\"client_secret\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->client_secret.data,
+                                   conf->client_secret.len);
+    p = ngx_cpymem(p, "\"}", 2);
+
+    conf->token_body.len = p - conf->token_body.data;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        goto failed;
+    }
+
+    for (i = 0; i < 4; i++) {
+        if (EVP_DigestUpdate(md, parts[i]->data, parts[i]->len) != 1
+            || EVP_DigestUpdate(md, "", 1) != 1)
+        {
+            goto failed;
+        }
+    }
+
+    if (EVP_DigestUpdate(md, conf->token_args.data, conf->token_args.len)
+        != 1)
+    {
+        goto failed;
+    }
+
+    if (EVP_DigestFinal_ex(md, conf->key, &md_len) != 1) {
+        goto failed;
+    }
+
+    EVP_MD_CTX_free(md);
+
+    return NGX_OK;
+
+failed:
+
+    EVP_MD_CTX_free(md);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"kpn_downlink\": SHA-256 failed");
+
+    return NGX_ERROR;
+}
+
+
+static char *
+ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    ngx_str_t                 *value, name;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (dlcf->zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0 || value[1].len == 5) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid parameter \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+    name.len = value[1].len - 5;
+
+    dlcf->zone = ngx_http_kpn_shm_zone_get(cf, &name);
+    if (dlcf->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_kpn_downlink_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (dlcf->keys_off != NGX_CONF_UNSET
+            || dlcf->keys != NGX_CONF_UNSET_PTR)
+        {
+            return "is duplicate";
+        }
+
+        dlcf->keys_off = 1;
+        dlcf->keys = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (dlcf->keys_off == 1) {
+        return "is duplicate";
+    }
+
+    if (dlcf->keys == NGX_CONF_UNSET_PTR) {
+        dlcf->keys = NULL;
+    }
+
+    dlcf->keys_off = 0;
+
+    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                        &dlcf->keys);
+}
+
+
+static char *
+ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    char         *rv;
+    ngx_str_t    *value, *line;
+    ngx_array_t  *lines;
+
+    if (dlcf->client_secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lines = NULL;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], &lines);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (lines->nelts != 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" must hold exactly one secret",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    line = lines->elts;
+    dlcf->client_secret = line[0];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char     *q;
+    ngx_str_t  *field, *args, *value;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+    args = field + 1;   /* token_args follows token_uri, and so on */
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is not a local URI "
+                           "(it must start with \"/\")",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+    ngx_str_null(args);
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        field->len = q - value[1].data;
+        args->data = q + 1;
+        args->len = value[1].data + value[1].len - args->data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *s = data;
+
+    if (s->len == 0) {
+        return "must not be empty";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np < 1 || *np > NGX_HTTP_KPN_MAX_PAYLOAD) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink_max_payload\" must be between "
+                           "1 and %d", NGX_HTTP_KPN_MAX_PAYLOAD);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

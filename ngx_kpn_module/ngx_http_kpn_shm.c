@@ -1,7 +1,513 @@
 
 /*
  * Copyright (C) ngx_kpn_module developers
+ *
+ * kpn_token_zone: access tokens in shared memory, one entry per credential
+ * set (the SHA-256 key built by the downlink module).  Every decision is
+ * taken under the slab pool mutex, which the master force-unlocks when a
+ * worker dies; the lock is held only for a copy.  A fetch in flight is a
+ * lease with a deadline, so a dead worker or a vanished client cannot
+ * block refreshes for longer than the lease.
  */
 
 
 #include "ngx_http_kpn_shm.h"
+
+
+#define NGX_HTTP_KPN_SHM_VERSION       0x6b706e01
+
+
+typedef struct {
+    ngx_queue_t                queue;
+    u_char                     key[NGX_HTTP_KPN_SHM_KEY_LEN];
+    time_t                     expires;     /* 0: no token */
+    time_t                     lifetime;    /* expires_in when stored */
+    ngx_uint_t                 generation;
+    time_t                     lease_until;
+    ngx_pid_t                  lease_pid;
+    ngx_uint_t                 lease_id;
+    time_t                     fail_until;
+    size_t                     len;
+    u_char                     token[NGX_HTTP_KPN_TOKEN_MAX];
+} ngx_http_kpn_shm_node_t;
+
+
+typedef struct {
+    ngx_uint_t                 version;
+    size_t                     node_size;
+    ngx_uint_t                 generation;
+    ngx_queue_t                queue;       /* most recently used first */
+} ngx_http_kpn_shm_sh_t;
+
+
+typedef struct {
+    ngx_http_kpn_shm_sh_t     *sh;
+    ngx_slab_pool_t           *shpool;
+    ngx_str_t                  name;
+} ngx_http_kpn_shm_ctx_t;
+
+
+static ngx_int_t ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_http_kpn_shm_node_t *ngx_http_kpn_shm_lookup(
+    ngx_http_kpn_shm_ctx_t *ctx, u_char *key, ngx_uint_t create);
+static ngx_uint_t ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
+    ngx_http_kpn_shm_lease_t *lease);
+
+
+static ngx_uint_t  ngx_http_kpn_shm_lease_id;
+
+
+char *
+ngx_http_kpn_shm_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char                  *p;
+    ssize_t                  size;
+    ngx_str_t               *value, name, s;
+    ngx_shm_zone_t          *shm_zone;
+    ngx_http_kpn_shm_ctx_t  *ctx;
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid parameter \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+
+    p = (u_char *) ngx_strchr(name.data, ':');
+
+    if (p == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid zone size \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = p - name.data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR || name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid zone \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": zone \"%V\" is too small",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_shm_ctx_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->name = name;
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_kpn_downlink_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": zone \"%V\" is already declared",
+                           &cmd->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_kpn_shm_init_zone;
+    shm_zone->data = ctx;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_shm_zone_t *
+ngx_http_kpn_shm_zone_get(ngx_conf_t *cf, ngx_str_t *name)
+{
+    return ngx_shared_memory_add(cf, name, 0, &ngx_http_kpn_downlink_module);
+}
+
+
+ngx_int_t
+ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone)
+{
+    if (zone->data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\": unknown kpn_token_zone \"%V\"",
+                           &zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_kpn_shm_ctx_t  *octx = data;
+
+    size_t                   len;
+    ngx_http_kpn_shm_sh_t   *sh;
+    ngx_http_kpn_shm_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /*
+         * reload with the same name and size: the zone is reused, and old
+         * workers are still serving from it, so the layout is only
+         * checked here, never rewritten
+         */
+
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        if (ctx->sh->version == NGX_HTTP_KPN_SHM_VERSION
+            && ctx->sh->node_size == sizeof(ngx_http_kpn_shm_node_t))
+        {
+            return NGX_OK;
+        }
+
+        /* another layout: start afresh (the old nodes stay unreachable) */
+
+        goto fresh;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    len = sizeof(" in kpn_token_zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in kpn_token_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    ctx->shpool->log_nomem = 0;
+
+fresh:
+
+    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_kpn_shm_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    sh->version = NGX_HTTP_KPN_SHM_VERSION;
+    sh->node_size = sizeof(ngx_http_kpn_shm_node_t);
+    ngx_queue_init(&sh->queue);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ctx->sh = sh;
+    ctx->shpool->data = sh;
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/* called with the mutex held */
+
+static ngx_http_kpn_shm_node_t *
+ngx_http_kpn_shm_lookup(ngx_http_kpn_shm_ctx_t *ctx, u_char *key,
+    ngx_uint_t create)
+{
+    time_t                    now;
+    ngx_queue_t              *q;
+    ngx_http_kpn_shm_node_t  *node;
+
+    for (q = ngx_queue_head(&ctx->sh->queue);
+         q != ngx_queue_sentinel(&ctx->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_kpn_shm_node_t, queue);
+
+        if (ngx_memcmp(node->key, key, NGX_HTTP_KPN_SHM_KEY_LEN) == 0) {
+            ngx_queue_remove(q);
+            ngx_queue_insert_head(&ctx->sh->queue, q);
+            return node;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    node = ngx_slab_calloc_locked(ctx->shpool,
+                                  sizeof(ngx_http_kpn_shm_node_t));
+
+    if (node == NULL) {
+
+        /* evict the least recently used credential set not being fetched */
+
+        now = ngx_time();
+
+        for (q = ngx_queue_last(&ctx->sh->queue);
+             q != ngx_queue_sentinel(&ctx->sh->queue);
+             q = ngx_queue_prev(q))
+        {
+            node = ngx_queue_data(q, ngx_http_kpn_shm_node_t, queue);
+
+            if (node->lease_until <= now) {
+                ngx_queue_remove(q);
+                ngx_memzero(node, sizeof(ngx_http_kpn_shm_node_t));
+                goto found;
+            }
+        }
+
+        return NULL;
+    }
+
+found:
+
+    ngx_memcpy(node->key, key, NGX_HTTP_KPN_SHM_KEY_LEN);
+    ngx_queue_insert_head(&ctx->sh->queue, &node->queue);
+
+    return node;
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
+    ngx_http_kpn_shm_lease_t *lease)
+{
+    return lease->owned
+           && node->lease_until != 0
+           && node->lease_pid == lease->pid
+           && node->lease_id == lease->id;
+}
+
+
+ngx_int_t
+ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
+    time_t lease_time, ngx_pool_t *pool, ngx_http_kpn_shm_result_t *res)
+{
+    time_t                    now, m;
+    ngx_int_t                 rc;
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    ctx = lease->zone->data;
+
+    ngx_str_null(&res->token);
+    res->generation = 0;
+    res->retry_after = 0;
+
+    res->token.data = ngx_pnalloc(pool, NGX_HTTP_KPN_TOKEN_MAX);
+    if (res->token.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 1);
+
+    if (node == NULL) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_log_error(NGX_LOG_ERR, lease->log, 0,
+                      "kpn downlink: no memory in kpn_token_zone \"%V\"",
+                      &ctx->name);
+        return NGX_ERROR;
+    }
+
+    m = ngx_min(margin, node->lifetime / 2);
+
+    if (node->len && now < node->expires - m) {
+        rc = NGX_HTTP_KPN_SHM_HIT;
+
+    } else if (now < node->fail_until) {
+        res->retry_after = node->fail_until - now;
+        rc = NGX_HTTP_KPN_SHM_FAIL;
+
+    } else if (node->lease_until <= now) {
+        node->lease_until = now + lease_time;
+        node->lease_pid = ngx_pid;
+        node->lease_id = ++ngx_http_kpn_shm_lease_id;
+
+        lease->pid = node->lease_pid;
+        lease->id = node->lease_id;
+        lease->owned = 1;
+
+        rc = NGX_HTTP_KPN_SHM_LEADER;
+
+    } else if (node->len && now < node->expires) {
+        rc = NGX_HTTP_KPN_SHM_STALE;
+
+    } else {
+        rc = NGX_HTTP_KPN_SHM_WAIT;
+    }
+
+    if (rc == NGX_HTTP_KPN_SHM_HIT || rc == NGX_HTTP_KPN_SHM_STALE) {
+        res->token.len = node->len;
+        ngx_memcpy(res->token.data, node->token, node->len);
+        res->generation = node->generation;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token cache decision: %i lease:%ui", rc, lease->id);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease, ngx_str_t *token,
+    time_t expires_in, ngx_uint_t *generation)
+{
+    time_t                    now;
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    ctx = lease->zone->data;
+
+    if (token->len > NGX_HTTP_KPN_TOKEN_MAX) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 1);
+
+    if (node == NULL) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        lease->owned = 0;
+        return NGX_ERROR;
+    }
+
+    /* a fresh token is worth keeping even if our lease ran out meanwhile */
+
+    ngx_memcpy(node->token, token->data, token->len);
+    node->len = token->len;
+    node->lifetime = expires_in;
+    node->expires = now + expires_in;
+    node->generation = ++ctx->sh->generation;
+    node->fail_until = 0;
+
+    *generation = node->generation;
+
+    if (ngx_http_kpn_shm_owns(node, lease)) {
+        node->lease_until = 0;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    lease->owned = 0;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token stored: expires in %T, generation %ui",
+                   expires_in, *generation);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
+{
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    if (!lease->owned) {
+        return;
+    }
+
+    ctx = lease->zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 0);
+
+    if (node && ngx_http_kpn_shm_owns(node, lease)) {
+        node->lease_until = 0;
+        node->fail_until = ngx_time() + backoff;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    lease->owned = 0;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token fetch failed, fail fast for %T", backoff);
+}
+
+
+void
+ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease)
+{
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    if (!lease->owned) {
+        return;
+    }
+
+    ctx = lease->zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 0);
+
+    if (node && ngx_http_kpn_shm_owns(node, lease)) {
+        node->lease_until = 0;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    lease->owned = 0;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token lease released");
+}
+
+
+void
+ngx_http_kpn_shm_invalidate(ngx_http_kpn_shm_lease_t *lease,
+    ngx_uint_t generation)
+{
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    ctx = lease->zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 0);
+
+    if (node && node->len && node->generation == generation) {
+        ngx_explicit_memzero(node->token, node->len);
+        node->len = 0;
+        node->expires = 0;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token generation %ui dropped", generation);
+}

@@ -1,6 +1,10 @@
 
 /*
  * Copyright (C) ngx_kpn_module developers
+ *
+ * The shared-memory access-token cache of the downlink module: one entry
+ * per credential set, a lease for the single fetch in flight across all
+ * workers, and a short negative cache after a failed fetch.
  */
 
 
@@ -9,6 +13,65 @@
 
 
 #include "ngx_http_kpn_module.h"
+
+
+#define NGX_HTTP_KPN_SHM_KEY_LEN       32      /* SHA-256 */
+#define NGX_HTTP_KPN_TOKEN_MAX         4096
+
+
+/* results of ngx_http_kpn_shm_acquire() */
+#define NGX_HTTP_KPN_SHM_HIT           0       /* fresh token copied */
+#define NGX_HTTP_KPN_SHM_STALE         1       /* due, still valid, someone
+                                                  else is fetching */
+#define NGX_HTTP_KPN_SHM_LEADER        2       /* lease taken: fetch it */
+#define NGX_HTTP_KPN_SHM_WAIT          3       /* no usable token, fetch in
+                                                  flight elsewhere */
+#define NGX_HTTP_KPN_SHM_FAIL          4       /* recent failure: fail fast */
+
+
+typedef struct {
+    ngx_shm_zone_t            *zone;
+    u_char                    *key;         /* NGX_HTTP_KPN_SHM_KEY_LEN */
+    ngx_pid_t                  pid;
+    ngx_uint_t                 id;
+    ngx_uint_t                 owned;       /* unsigned  owned:1; */
+    ngx_log_t                 *log;
+} ngx_http_kpn_shm_lease_t;
+
+
+typedef struct {
+    ngx_str_t                  token;       /* copy in the request pool */
+    ngx_uint_t                 generation;  /* identifies the cached token */
+    time_t                     retry_after; /* NGX_HTTP_KPN_SHM_FAIL */
+} ngx_http_kpn_shm_result_t;
+
+
+char *ngx_http_kpn_shm_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_shm_zone_t *ngx_http_kpn_shm_zone_get(ngx_conf_t *cf, ngx_str_t *name);
+ngx_int_t ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone);
+
+/*
+ * The single-flight decision, taken under the zone mutex.  margin is the
+ * refresh margin (seconds before expiry); lease_time the lifetime of a
+ * lease taken by this call.
+ */
+ngx_int_t ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease,
+    time_t margin, time_t lease_time, ngx_pool_t *pool,
+    ngx_http_kpn_shm_result_t *res);
+
+/* stores a fetched token and releases the lease (when still ours) */
+ngx_int_t ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease,
+    ngx_str_t *token, time_t expires_in, ngx_uint_t *generation);
+
+/* records a failed fetch: fail fast for backoff seconds; releases lease */
+void ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff);
+
+/* releases the lease when still ours (request gone, nothing learnt) */
+void ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease);
+
+/* drops the cached token if it is still the given generation */
+void ngx_http_kpn_shm_invalidate(ngx_http_kpn_shm_lease_t *lease,
+    ngx_uint_t generation);
 
 
 #endif /* _NGX_HTTP_KPN_SHM_H_INCLUDED_ */
