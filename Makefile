@@ -3,7 +3,8 @@
 #   make                 build build/ngx_http_kpn_module.so against Debian's nginx
 #   make NGINX_SRC=DIR   ... against an nginx source tree (e.g. nginx-1.27.x)
 #   make run             build, then run the demo (examples/demo.conf) on 127.0.0.1:8080
-#   make test            build, then run the Test::Nginx suite (t/)
+#   make test            build, compile-check against nginx 1.26.3, then run
+#                        the Test::Nginx suite (t/)
 #   make test-valgrind   the suite under valgrind memcheck
 #   make bench           benchmarks (util/bench.sh)
 #   make fuzz            libFuzzer harness for the SenML parser
@@ -59,6 +60,7 @@ run: build deps-run
 	@util/demo.sh $(BUILD_ABS)/ngx_http_kpn_module.so $(DEMO_PORT)
 
 test: build deps-test
+	util/build-upstream.sh
 	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
 
 test-valgrind: build deps-valgrind
