@@ -5,6 +5,11 @@
  * SenML (RFC 8428) packs as KPN Things sends them: strict JSON parse,
  * resolution of base fields (section 4.6), validation, device
  * identification and the Withthegrid envelope.
+ *
+ * jansson parses; each record's keys are walked once into an array of
+ * field pointers, the pack resolves into a pool array of C records and
+ * the envelope is written by hand into one pool buffer, in the format
+ * of json_dumpb() with NGX_HTTP_KPN_JSON_FLAGS.
  */
 
 
@@ -12,11 +17,6 @@
 
 #include <math.h>
 
-
-#define NGX_HTTP_KPN_SENML_STRING     1
-#define NGX_HTTP_KPN_SENML_NUMBER     2
-#define NGX_HTTP_KPN_SENML_BOOLEAN    3
-#define NGX_HTTP_KPN_SENML_DATA       4
 
 #ifndef NGX_HTTP_KPN_UNPROCESSABLE_ENTITY
 #define NGX_HTTP_KPN_UNPROCESSABLE_ENTITY  422
@@ -27,6 +27,28 @@
 
 /* at most this many bytes of input are echoed in an error message */
 #define NGX_HTTP_KPN_SENML_ECHO_MAX   32
+
+/* a number as text: "-9223372036854775808", "-1.23456789012345e-308" */
+#define NGX_HTTP_KPN_SENML_NUMBER_LEN  32
+
+
+/* the fields of a record, in the order of ngx_http_kpn_senml_fields[] */
+#define NGX_HTTP_KPN_SENML_BN         0
+#define NGX_HTTP_KPN_SENML_BT         1
+#define NGX_HTTP_KPN_SENML_BU         2
+#define NGX_HTTP_KPN_SENML_BV         3
+#define NGX_HTTP_KPN_SENML_BS         4
+#define NGX_HTTP_KPN_SENML_BVER       5
+#define NGX_HTTP_KPN_SENML_N          6
+#define NGX_HTTP_KPN_SENML_U          7
+#define NGX_HTTP_KPN_SENML_V          8
+#define NGX_HTTP_KPN_SENML_VS         9
+#define NGX_HTTP_KPN_SENML_VB         10
+#define NGX_HTTP_KPN_SENML_VD         11
+#define NGX_HTTP_KPN_SENML_S          12
+#define NGX_HTTP_KPN_SENML_T          13
+#define NGX_HTTP_KPN_SENML_UT         14
+#define NGX_HTTP_KPN_SENML_NFIELDS    15
 
 
 typedef struct {
@@ -53,34 +75,50 @@ typedef struct {
 } ngx_http_kpn_senml_device_t;
 
 
+/* the text of the last real written: the times of a pack repeat */
+typedef struct {
+    double                     real;
+    u_char                    *data;     /* NULL: nothing yet */
+    size_t                     len;
+} ngx_http_kpn_senml_cache_t;
+
+
 static ngx_int_t ngx_http_kpn_senml_load(ngx_pool_t *pool, ngx_str_t *body,
     json_t **root, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec,
-    ngx_uint_t i, ngx_http_kpn_error_t *err);
-static ngx_int_t ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t *rec,
-    ngx_uint_t i, ngx_http_kpn_senml_base_t *base, json_t *records,
-    json_t **out, ngx_str_t *name, ngx_http_kpn_error_t *err);
+    ngx_uint_t i, json_t **fields, ngx_http_kpn_error_t *err);
+static ngx_uint_t ngx_http_kpn_senml_field(const char *key);
+static ngx_int_t ngx_http_kpn_senml_resolve(ngx_pool_t *pool,
+    json_t **fields, ngx_uint_t i, ngx_http_kpn_senml_base_t *base,
+    ngx_http_kpn_senml_record_t *res, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_senml_add(json_t *base, json_t *value,
-    json_t **out);
+    ngx_http_kpn_senml_number_t *out);
 static ngx_int_t ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn,
     json_t *n, ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_senml_device(ngx_pool_t *pool,
     ngx_str_t *name, ngx_uint_t i, ngx_uint_t has_bn,
     ngx_http_kpn_senml_device_t *dev, ngx_http_kpn_error_t *err);
+static void ngx_http_kpn_senml_normalise(ngx_http_kpn_senml_device_t *dev);
 static ngx_int_t ngx_http_kpn_senml_identify(ngx_pool_t *pool,
     ngx_http_kpn_senml_device_t *dev, ngx_http_kpn_senml_t *pack);
 static void ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
-    ngx_str_t *measurement, json_t *resolved, json_t **payload_time);
+    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
+    ngx_http_kpn_senml_number_t **payload_time);
 static ngx_int_t ngx_http_kpn_senml_texts(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack);
-static ngx_int_t ngx_http_kpn_senml_text(ngx_pool_t *pool, json_t *value,
-    ngx_str_t *text);
+static ngx_int_t ngx_http_kpn_senml_text(ngx_pool_t *pool,
+    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
 static ngx_int_t ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p,
     size_t len, ngx_str_t *out);
 static ngx_uint_t ngx_http_kpn_senml_is(ngx_str_t *measurement,
     char *name);
-static json_t *ngx_http_kpn_senml_string(ngx_str_t *s);
+static void ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s);
+static size_t ngx_http_kpn_senml_escape_len(ngx_str_t *s);
+static u_char *ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s);
+static u_char *ngx_http_kpn_senml_write_number(u_char *p,
+    ngx_http_kpn_senml_number_t *num, ngx_http_kpn_senml_cache_t *cache);
+static ngx_uint_t ngx_http_kpn_senml_is_utf8(ngx_str_t *s);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
@@ -103,22 +141,20 @@ static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
 };
 
 
-/* the value fields, in the order they are looked for */
-static char  *ngx_http_kpn_senml_values[] = { "v", "vs", "vb", "vd", NULL };
-
-
 ngx_int_t
 ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err)
 {
-    json_t                       *root, *rec, *resolved, *first_time,
-                                 *payload_time;
-    size_t                        n;
-    ngx_int_t                     rc;
-    ngx_str_t                     name, measurement;
-    ngx_uint_t                    i, first, found, device_failed;
-    ngx_http_kpn_senml_base_t     base;
-    ngx_http_kpn_senml_device_t   dev, dev0;
+    json_t                        *root, *rec,
+                                  *fields[NGX_HTTP_KPN_SENML_NFIELDS];
+    size_t                         n;
+    ngx_int_t                      rc;
+    ngx_str_t                      measurement;
+    ngx_uint_t                     i, first, found, device_failed;
+    ngx_http_kpn_senml_base_t      base;
+    ngx_http_kpn_senml_device_t    dev, dev0;
+    ngx_http_kpn_senml_record_t   *res;
+    ngx_http_kpn_senml_number_t   *first_time, *payload_time;
 
     ngx_memzero(pack, sizeof(ngx_http_kpn_senml_t));
 
@@ -142,13 +178,8 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
                == NGX_OK ? NGX_DECLINED : NGX_ERROR;
     }
 
-    pack->records = json_array();
+    pack->records = ngx_palloc(pool, n * sizeof(ngx_http_kpn_senml_record_t));
     if (pack->records == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_kpn_json_cleanup_add(pool, pack->records) != NGX_OK) {
-        pack->records = NULL;
         return NGX_ERROR;
     }
 
@@ -164,29 +195,33 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     for (i = 0; i < n; i++) {
         rec = json_array_get(root, i);
 
-        rc = ngx_http_kpn_senml_check(pool, rec, i, err);
+        rc = ngx_http_kpn_senml_check(pool, rec, i, fields, err);
         if (rc != NGX_OK) {
             return rc;
         }
 
-        rc = ngx_http_kpn_senml_resolve(pool, rec, i, &base, pack->records,
-                                        &resolved, &name, err);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+        res = &pack->records[pack->nrecords];
 
-        if (resolved == NULL) {
+        rc = ngx_http_kpn_senml_resolve(pool, fields, i, &base, res, err);
+
+        if (rc == NGX_DONE) {
             /* a record of base fields only */
             continue;
         }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        pack->nrecords++;
 
         if (device_failed) {
             /* the SenML checks go on: an invalid pack is the worse error */
             continue;
         }
 
-        rc = ngx_http_kpn_senml_device(pool, &name, i, base.bn != NULL, &dev,
-                                       err);
+        rc = ngx_http_kpn_senml_device(pool, &res->name, i, base.bn != NULL,
+                                       &dev, err);
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
@@ -200,7 +235,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
             found = 1;
             first = i;
             dev0 = dev;
-            first_time = json_object_get(resolved, "t");
+            first_time = res->has_time ? &res->time : NULL;
 
         } else if (dev.type.len != dev0.type.len
                    || dev.id.len != dev0.id.len
@@ -222,14 +257,16 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
             continue;
         }
 
-        measurement.data = name.data + dev.prefix;
-        measurement.len = name.len - dev.prefix;
+        /* the name carries the device part as the envelope does */
+        ngx_http_kpn_senml_normalise(&dev);
 
-        ngx_http_kpn_senml_kpn_field(pack, &measurement, resolved,
-                                     &payload_time);
+        measurement.data = res->name.data + dev.prefix;
+        measurement.len = res->name.len - dev.prefix;
+
+        ngx_http_kpn_senml_kpn_field(pack, &measurement, res, &payload_time);
     }
 
-    if (json_array_size(pack->records) == 0) {
+    if (pack->nrecords == 0) {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "the pack has no record with a value")
@@ -300,18 +337,25 @@ ngx_http_kpn_senml_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
 }
 
 
-/* field types, must-understand keys, value count */
+
+/*
+ * Walks the keys of a record once into fields[] (NULL when absent) and
+ * checks field types, must-understand keys and the value count, in this
+ * order; the types in the order of ngx_http_kpn_senml_fields[].
+ */
 
 static ngx_int_t
 ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
-    ngx_http_kpn_error_t *err)
+    json_t **fields, ngx_http_kpn_error_t *err)
 {
     char                        *what;
-    size_t                       len;
+    void                        *iter;
+    size_t                       len, mu_len;
+    double                       d;
     json_t                      *value;
     ngx_str_t                    echo;
-    const char                  *key;
-    ngx_uint_t                   k, values;
+    const char                  *key, *mu;
+    ngx_uint_t                   k;
     ngx_http_kpn_senml_field_t  *f;
 
     if (!json_is_object(rec)) {
@@ -321,9 +365,39 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                == NGX_OK ? NGX_DECLINED : NGX_ERROR;
     }
 
-    for (f = ngx_http_kpn_senml_fields; f->name; f++) {
+    ngx_memzero(fields, NGX_HTTP_KPN_SENML_NFIELDS * sizeof(json_t *));
 
-        value = json_object_get(rec, f->name);
+    mu = NULL;
+    mu_len = 0;
+
+    for (iter = json_object_iter(rec);
+         iter;
+         iter = json_object_iter_next(rec, iter))
+    {
+        key = json_object_iter_key(iter);
+
+        k = ngx_http_kpn_senml_field(key);
+
+        if (k < NGX_HTTP_KPN_SENML_NFIELDS) {
+            fields[k] = json_object_iter_value(iter);
+            continue;
+        }
+
+        /* RFC 8428, 4.2: unknown keys ending in "_" must be understood */
+
+        if (mu == NULL) {
+            len = ngx_strlen(key);
+
+            if (len && key[len - 1] == '_') {
+                mu = key;
+                mu_len = len;
+            }
+        }
+    }
+
+    for (k = 0, f = ngx_http_kpn_senml_fields; f->name; k++, f++) {
+
+        value = fields[k];
         if (value == NULL) {
             continue;
         }
@@ -369,31 +443,24 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
         }
     }
 
-    value = json_object_get(rec, "bver");
+    value = fields[NGX_HTTP_KPN_SENML_BVER];
 
-    if (value
-        && (json_number_value(value) < 1
-            || json_number_value(value) >= NGX_HTTP_KPN_SENML_MAX_EXACT
-            || json_number_value(value)
-               != (double) (int64_t) json_number_value(value)))
-    {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
-                                  "record %ui: \"bver\" must be a positive "
-                                  "integer", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    if (value) {
+        d = json_number_value(value);
+
+        if (d < 1 || d >= NGX_HTTP_KPN_SENML_MAX_EXACT
+            || d != (double) (int64_t) d)
+        {
+            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_senml",
+                                      "record %ui: \"bver\" must be a "
+                                      "positive integer", i)
+                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+        }
     }
 
-    /* RFC 8428, 4.2: unknown keys ending in "_" must be understood */
-
-    json_object_foreach(rec, key, value) {
-        len = ngx_strlen(key);
-
-        if (len == 0 || key[len - 1] != '_') {
-            continue;
-        }
-
-        if (ngx_http_kpn_senml_echo(pool, key, len, &echo) != NGX_OK) {
+    if (mu) {
+        if (ngx_http_kpn_senml_echo(pool, mu, mu_len, &echo) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -404,15 +471,12 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                == NGX_OK ? NGX_DECLINED : NGX_ERROR;
     }
 
-    values = 0;
-
-    for (k = 0; ngx_http_kpn_senml_values[k]; k++) {
-        if (json_object_get(rec, ngx_http_kpn_senml_values[k])) {
-            values++;
-        }
-    }
-
-    if (values > 1) {
+    if ((fields[NGX_HTTP_KPN_SENML_V] != NULL)
+        + (fields[NGX_HTTP_KPN_SENML_VS] != NULL)
+        + (fields[NGX_HTTP_KPN_SENML_VB] != NULL)
+        + (fields[NGX_HTTP_KPN_SENML_VD] != NULL)
+        > 1)
+    {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: more than one value field", i)
@@ -423,70 +487,165 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
 }
 
 
+/* the index of a SenML key in ngx_http_kpn_senml_fields[], or NFIELDS */
+
+static ngx_uint_t
+ngx_http_kpn_senml_field(const char *key)
+{
+    switch (key[0]) {
+
+    case 'b':
+        if (key[1] == '\0') {
+            break;
+        }
+
+        if (key[2] == '\0') {
+            switch (key[1]) {
+            case 'n':
+                return NGX_HTTP_KPN_SENML_BN;
+            case 't':
+                return NGX_HTTP_KPN_SENML_BT;
+            case 'u':
+                return NGX_HTTP_KPN_SENML_BU;
+            case 'v':
+                return NGX_HTTP_KPN_SENML_BV;
+            case 's':
+                return NGX_HTTP_KPN_SENML_BS;
+            }
+
+            break;
+        }
+
+        if (key[1] == 'v' && key[2] == 'e' && key[3] == 'r'
+            && key[4] == '\0')
+        {
+            return NGX_HTTP_KPN_SENML_BVER;
+        }
+
+        break;
+
+    case 'n':
+        if (key[1] == '\0') {
+            return NGX_HTTP_KPN_SENML_N;
+        }
+
+        break;
+
+    case 'u':
+        if (key[1] == '\0') {
+            return NGX_HTTP_KPN_SENML_U;
+        }
+
+        if (key[1] == 't' && key[2] == '\0') {
+            return NGX_HTTP_KPN_SENML_UT;
+        }
+
+        break;
+
+    case 'v':
+        if (key[1] == '\0') {
+            return NGX_HTTP_KPN_SENML_V;
+        }
+
+        if (key[2] == '\0') {
+            switch (key[1]) {
+            case 's':
+                return NGX_HTTP_KPN_SENML_VS;
+            case 'b':
+                return NGX_HTTP_KPN_SENML_VB;
+            case 'd':
+                return NGX_HTTP_KPN_SENML_VD;
+            }
+        }
+
+        break;
+
+    case 's':
+        if (key[1] == '\0') {
+            return NGX_HTTP_KPN_SENML_S;
+        }
+
+        break;
+
+    case 't':
+        if (key[1] == '\0') {
+            return NGX_HTTP_KPN_SENML_T;
+        }
+
+        break;
+    }
+
+    return NGX_HTTP_KPN_SENML_NFIELDS;
+}
+
+
 /*
- * Applies the running base values (RFC 8428, 4.6) and appends the
- * resolved record to records.  *out is NULL for a record of base fields
- * only, which is dropped.
+ * Applies the running base values (RFC 8428, 4.6) and fills res.
+ * NGX_DONE for a record of base fields only, which is dropped.
  */
 
 static ngx_int_t
-ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
-    ngx_http_kpn_senml_base_t *base, json_t *records, json_t **out,
-    ngx_str_t *name, ngx_http_kpn_error_t *err)
+ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
+    ngx_http_kpn_senml_base_t *base, ngx_http_kpn_senml_record_t *res,
+    ngx_http_kpn_error_t *err)
 {
-    char        *vkey;
-    json_t      *value, *n, *u, *t, *s, *ut, *res, *num;
+    json_t      *value, *n, *u, *t, *s, *ut;
     ngx_int_t    rc;
-    ngx_uint_t   k;
+    ngx_uint_t   type;
 
-    *out = NULL;
-
-    value = json_object_get(rec, "bn");
-    if (value) {
-        base->bn = value;
+    if (fields[NGX_HTTP_KPN_SENML_BN]) {
+        base->bn = fields[NGX_HTTP_KPN_SENML_BN];
     }
 
-    value = json_object_get(rec, "bt");
-    if (value) {
-        base->bt = value;
+    if (fields[NGX_HTTP_KPN_SENML_BT]) {
+        base->bt = fields[NGX_HTTP_KPN_SENML_BT];
     }
 
-    value = json_object_get(rec, "bu");
-    if (value) {
-        base->bu = value;
+    if (fields[NGX_HTTP_KPN_SENML_BU]) {
+        base->bu = fields[NGX_HTTP_KPN_SENML_BU];
     }
 
-    value = json_object_get(rec, "bv");
-    if (value) {
-        base->bv = value;
+    if (fields[NGX_HTTP_KPN_SENML_BV]) {
+        base->bv = fields[NGX_HTTP_KPN_SENML_BV];
     }
 
-    value = json_object_get(rec, "bs");
-    if (value) {
-        base->bs = value;
+    if (fields[NGX_HTTP_KPN_SENML_BS]) {
+        base->bs = fields[NGX_HTTP_KPN_SENML_BS];
     }
 
-    n = json_object_get(rec, "n");
-    u = json_object_get(rec, "u");
-    t = json_object_get(rec, "t");
-    s = json_object_get(rec, "s");
-    ut = json_object_get(rec, "ut");
+    n = fields[NGX_HTTP_KPN_SENML_N];
+    u = fields[NGX_HTTP_KPN_SENML_U];
+    t = fields[NGX_HTTP_KPN_SENML_T];
+    s = fields[NGX_HTTP_KPN_SENML_S];
+    ut = fields[NGX_HTTP_KPN_SENML_UT];
 
-    vkey = NULL;
-    value = NULL;
+    /* at most one of them, checked already */
 
-    for (k = 0; ngx_http_kpn_senml_values[k]; k++) {
-        value = json_object_get(rec, ngx_http_kpn_senml_values[k]);
-        if (value) {
-            vkey = ngx_http_kpn_senml_values[k];
-            break;
-        }
+    if (fields[NGX_HTTP_KPN_SENML_V]) {
+        type = NGX_HTTP_KPN_SENML_NUMBER;
+        value = fields[NGX_HTTP_KPN_SENML_V];
+
+    } else if (fields[NGX_HTTP_KPN_SENML_VS]) {
+        type = NGX_HTTP_KPN_SENML_STRING;
+        value = fields[NGX_HTTP_KPN_SENML_VS];
+
+    } else if (fields[NGX_HTTP_KPN_SENML_VB]) {
+        type = NGX_HTTP_KPN_SENML_BOOLEAN;
+        value = fields[NGX_HTTP_KPN_SENML_VB];
+
+    } else if (fields[NGX_HTTP_KPN_SENML_VD]) {
+        type = NGX_HTTP_KPN_SENML_DATA;
+        value = fields[NGX_HTTP_KPN_SENML_VD];
+
+    } else {
+        type = 0;
+        value = NULL;
     }
 
     if (value == NULL && s == NULL) {
 
         if (n == NULL && u == NULL && t == NULL && ut == NULL) {
-            return NGX_OK;
+            return NGX_DONE;
         }
 
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
@@ -496,109 +655,89 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                == NGX_OK ? NGX_DECLINED : NGX_ERROR;
     }
 
-    rc = ngx_http_kpn_senml_name(pool, base->bn, n, i, name, err);
+    ngx_memzero(res, sizeof(ngx_http_kpn_senml_record_t));
+
+    rc = ngx_http_kpn_senml_name(pool, base->bn, n, i, &res->name, err);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    res = json_object();
-
-    /* the pack owns res from here on, on every path */
-
-    if (json_array_append_new(records, res) != 0) {
-        return NGX_ERROR;
-    }
-
-    if (json_object_set_new(res, "n",
-                            json_stringn((char *) name->data, name->len))
-        != 0)
-    {
-        return NGX_ERROR;
     }
 
     if (u == NULL) {
         u = base->bu;
     }
 
-    if (u && json_object_set(res, "u", u) != 0) {
-        return NGX_ERROR;
+    if (u) {
+        res->has_unit = 1;
+        ngx_http_kpn_senml_json_string(u, &res->unit);
     }
 
     if (t || base->bt) {
-        rc = ngx_http_kpn_senml_add(base->bt, t, &num);
-
-        if (rc == NGX_DECLINED) {
+        if (ngx_http_kpn_senml_add(base->bt, t, &res->time) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"t\" is out of range", i)
                    == NGX_OK ? NGX_DECLINED : NGX_ERROR;
         }
 
-        if (json_object_set_new(res, "t", num) != 0) {
-            return NGX_ERROR;
-        }
+        res->has_time = 1;
     }
 
-    if (vkey && vkey[1] == '\0') {
-        rc = ngx_http_kpn_senml_add(base->bv, value, &num);
+    res->value_type = type;
 
-        if (rc == NGX_DECLINED) {
+    switch (type) {
+
+    case NGX_HTTP_KPN_SENML_NUMBER:
+        if (ngx_http_kpn_senml_add(base->bv, value, &res->value) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"v\" is out of range", i)
                    == NGX_OK ? NGX_DECLINED : NGX_ERROR;
         }
 
-        if (json_object_set_new(res, "v", num) != 0) {
-            return NGX_ERROR;
-        }
+        break;
 
-    } else if (vkey && json_object_set(res, vkey, value) != 0) {
-        return NGX_ERROR;
+    case NGX_HTTP_KPN_SENML_STRING:
+    case NGX_HTTP_KPN_SENML_DATA:
+        ngx_http_kpn_senml_json_string(value, &res->string);
+        break;
+
+    case NGX_HTTP_KPN_SENML_BOOLEAN:
+        res->boolean = json_is_true(value);
+        break;
     }
 
     if (s) {
-        rc = ngx_http_kpn_senml_add(base->bs, s, &num);
-
-        if (rc == NGX_DECLINED) {
+        if (ngx_http_kpn_senml_add(base->bs, s, &res->sum) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"s\" is out of range", i)
                    == NGX_OK ? NGX_DECLINED : NGX_ERROR;
         }
 
-        if (json_object_set_new(res, "s", num) != 0) {
-            return NGX_ERROR;
-        }
+        res->has_sum = 1;
     }
 
     if (ut) {
-        if (ngx_http_kpn_senml_add(NULL, ut, &num) != NGX_OK
-            || json_object_set_new(res, "ut", num) != 0)
-        {
-            return NGX_ERROR;
-        }
+        /* a number of the document alone is finite */
+        (void) ngx_http_kpn_senml_add(NULL, ut, &res->update_time);
+        res->has_update_time = 1;
     }
-
-    *out = res;
 
     return NGX_OK;
 }
 
 
 /*
- * *out = base + value (either may be NULL) as a new JSON number:
- * an integer when integral and exact, else a real.  NGX_DECLINED when
- * the sum overflows.
+ * *out = base + value (either may be NULL): an integer when integral
+ * and exact, else a real.  NGX_DECLINED when the sum overflows.
  */
 
 static ngx_int_t
-ngx_http_kpn_senml_add(json_t *base, json_t *value, json_t **out)
+ngx_http_kpn_senml_add(json_t *base, json_t *value,
+    ngx_http_kpn_senml_number_t *out)
 {
     double      d;
     json_int_t  a, b, sum;
-
-    *out = NULL;
 
     a = 0;
     b = 0;
@@ -615,8 +754,10 @@ ngx_http_kpn_senml_add(json_t *base, json_t *value, json_t **out)
         }
 
         if (!__builtin_add_overflow(a, b, &sum)) {
-            *out = json_integer(sum);
-            return *out ? NGX_OK : NGX_ERROR;
+            out->integer = sum;
+            out->real = 0.0;
+            out->is_integer = 1;
+            return NGX_OK;
         }
     }
 
@@ -630,13 +771,17 @@ ngx_http_kpn_senml_add(json_t *base, json_t *value, json_t **out)
     if (d > -NGX_HTTP_KPN_SENML_MAX_EXACT && d < NGX_HTTP_KPN_SENML_MAX_EXACT
         && d == (double) (int64_t) d)
     {
-        *out = json_integer((json_int_t) d);
+        out->integer = (int64_t) d;
+        out->real = 0.0;
+        out->is_integer = 1;
 
     } else {
-        *out = json_real(d);
+        out->integer = 0;
+        out->real = d;
+        out->is_integer = 0;
     }
 
-    return *out ? NGX_OK : NGX_ERROR;
+    return NGX_OK;
 }
 
 
@@ -894,30 +1039,62 @@ ngx_http_kpn_senml_identify(ngx_pool_t *pool,
 }
 
 
+
+/* the device id in place: DEVEUI upper case, DVNUUID lower case */
+
 static void
-ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
-    ngx_str_t *measurement, json_t *resolved, json_t **payload_time)
+ngx_http_kpn_senml_normalise(ngx_http_kpn_senml_device_t *dev)
 {
-    json_t  *v;
+    u_char  *p, *last;
 
-    if (ngx_http_kpn_senml_is(measurement, "payload")) {
-        v = json_object_get(resolved, "vs");
+    p = dev->id.data;
+    last = p + dev->id.len;
 
-        if (v && pack->payload_hex == NULL) {
-            pack->payload_hex = v;
-            *payload_time = json_object_get(resolved, "t");
+    if (dev->type.len == sizeof("DEVEUI") - 1) {
+        for ( /* void */ ; p < last; p++) {
+            *p = ngx_toupper(*p);
         }
 
         return;
     }
 
-    v = json_object_get(resolved, "v");
-    if (v == NULL) {
+    if (dev->type.len == sizeof("DVNUUID") - 1) {
+        for ( /* void */ ; p < last; p++) {
+            *p = ngx_tolower(*p);
+        }
+    }
+
+    /* IMEI: digits only */
+}
+
+
+static void
+ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
+    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
+    ngx_http_kpn_senml_number_t **payload_time)
+{
+    ngx_http_kpn_senml_number_t  *v;
+
+    if (ngx_http_kpn_senml_is(measurement, "payload")) {
+
+        if (res->value_type == NGX_HTTP_KPN_SENML_STRING
+            && pack->payload_hex == NULL)
+        {
+            pack->payload_hex = &res->string;
+            *payload_time = res->has_time ? &res->time : NULL;
+        }
+
         return;
     }
 
+    if (res->value_type != NGX_HTTP_KPN_SENML_NUMBER) {
+        return;
+    }
+
+    v = &res->value;
+
     if (ngx_http_kpn_senml_is(measurement, "port")) {
-        if (pack->port == NULL && json_is_integer(v)) {
+        if (pack->port == NULL && v->is_integer) {
             pack->port = v;
         }
 
@@ -954,12 +1131,16 @@ ngx_http_kpn_senml_is(ngx_str_t *measurement, char *name)
 static ngx_int_t
 ngx_http_kpn_senml_texts(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
 {
+    if (pack->payload_hex) {
+        pack->payload_hex_text = *pack->payload_hex;
+
+    } else {
+        ngx_str_null(&pack->payload_hex_text);
+    }
+
     if (ngx_http_kpn_senml_text(pool, pack->time, &pack->time_text)
         != NGX_OK
         || ngx_http_kpn_senml_text(pool, pack->port, &pack->port_text)
-           != NGX_OK
-        || ngx_http_kpn_senml_text(pool, pack->payload_hex,
-                                   &pack->payload_hex_text)
            != NGX_OK
         || ngx_http_kpn_senml_text(pool, pack->fcnt_up, &pack->fcnt_up_text)
            != NGX_OK
@@ -975,38 +1156,26 @@ ngx_http_kpn_senml_texts(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
 }
 
 
-/* a string's value, or a number as the envelope prints it */
+/* a number as the envelope prints it */
 
 static ngx_int_t
-ngx_http_kpn_senml_text(ngx_pool_t *pool, json_t *value, ngx_str_t *text)
+ngx_http_kpn_senml_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
+    ngx_str_t *text)
 {
-    size_t  len;
-
-    if (value == NULL) {
+    if (num == NULL) {
         ngx_str_null(text);
         return NGX_OK;
     }
 
-    if (json_is_string(value)) {
-        text->data = (u_char *) json_string_value(value);
-        text->len = json_string_length(value);
-        return NGX_OK;
-    }
-
-    len = json_dumpb(value, NULL, 0, NGX_HTTP_KPN_JSON_FLAGS|JSON_ENCODE_ANY);
-    if (len == 0) {
-        return NGX_ERROR;
-    }
-
-    text->data = ngx_pnalloc(pool, len);
+    text->data = ngx_pnalloc(pool, NGX_HTTP_KPN_SENML_NUMBER_LEN);
     if (text->data == NULL) {
         return NGX_ERROR;
     }
 
-    text->len = json_dumpb(value, (char *) text->data, len,
-                           NGX_HTTP_KPN_JSON_FLAGS|JSON_ENCODE_ANY);
+    text->len = ngx_http_kpn_senml_write_number(text->data, num, NULL)
+                - text->data;
 
-    return (text->len == len) ? NGX_OK : NGX_ERROR;
+    return NGX_OK;
 }
 
 
@@ -1093,10 +1262,262 @@ ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p, size_t len,
 }
 
 
-static json_t *
-ngx_http_kpn_senml_string(ngx_str_t *s)
+
+/* a JSON string of the parsed document (valid UTF-8, no NUL) */
+
+static void
+ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s)
 {
-    return json_stringn(s->len ? (char *) s->data : "", s->len);
+    s->data = (u_char *) json_string_value(json);
+    s->len = json_string_length(json);
+}
+
+
+/*
+ * The length of s escaped as json_dumpb() does: '"', '\\' and the
+ * control characters, \b \f \n \r \t or \u00XX; the rest as is.
+ */
+
+static size_t
+ngx_http_kpn_senml_escape_len(ngx_str_t *s)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = s->len;
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+
+        if (*p >= 0x20 && *p != '"' && *p != '\\') {
+            continue;
+        }
+
+        switch (*p) {
+
+        case '"':
+        case '\\':
+        case '\b':
+        case '\f':
+        case '\n':
+        case '\r':
+        case '\t':
+            len += 1;
+            break;
+
+        default:
+            len += sizeof("\\u0000") - 2;
+            break;
+        }
+    }
+
+    return len;
+}
+
+
+/* "s", escaped; room for 2 + ngx_http_kpn_senml_escape_len() bytes */
+
+static u_char *
+ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s)
+{
+    u_char         *src, *last, c;
+    static u_char   hex[] = "0123456789ABCDEF";
+
+    *p++ = '"';
+
+    last = s->data + s->len;
+
+    for (src = s->data; src < last; src++) {
+        c = *src;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '\\';
+
+        switch (c) {
+
+        case '"':
+        case '\\':
+            *p++ = c;
+            break;
+
+        case '\b':
+            *p++ = 'b';
+            break;
+
+        case '\f':
+            *p++ = 'f';
+            break;
+
+        case '\n':
+            *p++ = 'n';
+            break;
+
+        case '\r':
+            *p++ = 'r';
+            break;
+
+        case '\t':
+            *p++ = 't';
+            break;
+
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0xf];
+            break;
+        }
+    }
+
+    *p++ = '"';
+
+    return p;
+}
+
+
+/*
+ * A number as json_dumpb() prints it with JSON_REAL_PRECISION(15):
+ * an integer with "%lld"; a real with "%.15g", ".0" appended when that
+ * looks like an integer, the exponent without "+" and leading zeros.
+ * Room for NGX_HTTP_KPN_SENML_NUMBER_LEN bytes.  cache, if not NULL,
+ * holds the last real written, which is reused when it repeats.
+ */
+
+static u_char *
+ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
+    ngx_http_kpn_senml_cache_t *cache)
+{
+    int      n;
+    char     buf[NGX_HTTP_KPN_SENML_NUMBER_LEN];
+    u_char  *s, *e, *last, *start;
+
+    if (num->is_integer) {
+        return ngx_sprintf(p, "%L", num->integer);
+    }
+
+    /* a real is never 0 (nor -0) nor NaN: integral reals are integers */
+
+    if (cache && cache->data && cache->real == num->real) {
+        return ngx_cpymem(p, cache->data, cache->len);
+    }
+
+    start = p;
+
+    n = snprintf(buf, sizeof(buf), "%.15g", num->real);
+
+    if (n <= 0 || n >= (int) sizeof(buf) - 2) {
+        /* not for a finite double */
+        return ngx_cpymem(p, "0.0", sizeof("0.0") - 1);
+    }
+
+    s = (u_char *) buf;
+    last = s + n;
+
+    e = ngx_strlchr(s, last, 'e');
+
+    if (e == NULL) {
+        p = ngx_cpymem(p, s, n);
+
+        if (ngx_strlchr(s, last, '.') == NULL) {
+            *p++ = '.';
+            *p++ = '0';
+        }
+
+    } else {
+        p = ngx_cpymem(p, s, e + 1 - s);
+
+        s = e + 1;
+
+        if (*s == '-') {
+            *p++ = '-';
+            s++;
+
+        } else if (*s == '+') {
+            s++;
+        }
+
+        while (s < last - 1 && *s == '0') {
+            s++;
+        }
+
+        p = ngx_cpymem(p, s, last - s);
+    }
+
+    if (cache) {
+        cache->real = num->real;
+        cache->data = start;
+        cache->len = p - start;
+    }
+
+    return p;
+}
+
+
+/* valid UTF-8 as jansson takes it in json_stringn() */
+
+static ngx_uint_t
+ngx_http_kpn_senml_is_utf8(ngx_str_t *s)
+{
+    u_char    *p, *last, c;
+    size_t     k, n;
+    uint32_t   cp;
+
+    p = s->data;
+    last = s->data + s->len;
+
+    while (p < last) {
+        c = *p++;
+
+        if (c < 0x80) {
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+
+        } else {
+            return 0;
+        }
+
+        if ((size_t) (last - p) < n) {
+            return 0;
+        }
+
+        for (k = 0; k < n; k++) {
+            c = *p++;
+
+            if (c < 0x80 || c > 0xbf) {
+                return 0;
+            }
+
+            cp = (cp << 6) | (c & 0x3f);
+        }
+
+        if (cp > 0x10ffff
+            || (cp >= 0xd800 && cp <= 0xdfff)
+            || (n == 1 && cp < 0x80)
+            || (n == 2 && cp < 0x800)
+            || (n == 3 && cp < 0x10000))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -1104,58 +1525,201 @@ ngx_int_t
 ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_str_t *device_type, ngx_str_t *hash_id, ngx_str_t *out)
 {
-    json_t     *env, *kpn;
-    ngx_int_t   rc;
+    u_char                       *p;
+    size_t                        len;
+    ngx_uint_t                    i;
+    ngx_http_kpn_senml_cache_t    cache;
+    ngx_http_kpn_senml_record_t  *r;
 
     if (pack->records == NULL) {
         return NGX_ERROR;
     }
 
-    env = json_object();
-    if (env == NULL) {
-        return NGX_ERROR;
-    }
+    /* json_stringn() refused these, and so the envelope */
 
-    kpn = json_object();
-    if (kpn == NULL) {
-        json_decref(env);
-        return NGX_ERROR;
-    }
-
-    /* json_object_set_new() fails on NULL, and then releases nothing */
-
-    if (json_object_set_new(env, "deviceTypeHashId",
-                            ngx_http_kpn_senml_string(hash_id)) != 0
-        || json_object_set_new(env, "deviceIdentifier",
-                               ngx_http_kpn_senml_string(&pack->device_id))
-           != 0
-        || json_object_set(env, "kpn", kpn) != 0
-        || json_object_set_new(kpn, "urn",
-                               ngx_http_kpn_senml_string(&pack->urn)) != 0
-        || json_object_set_new(kpn, "idType",
-                               ngx_http_kpn_senml_string(&pack->id_type))
-           != 0
-        || json_object_set_new(kpn, "deviceType",
-                               ngx_http_kpn_senml_string(device_type)) != 0
-        || (pack->time && json_object_set(kpn, "time", pack->time) != 0)
-        || (pack->port && json_object_set(kpn, "port", pack->port) != 0)
-        || (pack->payload_hex
-            && json_object_set(kpn, "payloadHex", pack->payload_hex) != 0)
-        || (pack->fcnt_up
-            && json_object_set(kpn, "fCntUp", pack->fcnt_up) != 0)
-        || (pack->rssi && json_object_set(kpn, "rssi", pack->rssi) != 0)
-        || (pack->snr && json_object_set(kpn, "snr", pack->snr) != 0)
-        || json_object_set(env, "records", pack->records) != 0)
+    if (!ngx_http_kpn_senml_is_utf8(device_type)
+        || !ngx_http_kpn_senml_is_utf8(hash_id))
     {
-        json_decref(kpn);
-        json_decref(env);
         return NGX_ERROR;
     }
 
-    rc = ngx_http_kpn_json_dump(pool, env, out);
+    /* an upper bound: every number NGX_HTTP_KPN_SENML_NUMBER_LEN */
 
-    json_decref(kpn);
-    json_decref(env);
+    len = sizeof("{\"deviceTypeHashId\":\"\",\"deviceIdentifier\":\"\","
+                 "\"kpn\":{\"urn\":\"\",\"idType\":\"\",\"deviceType\":\"\","
+                 "\"time\":,\"port\":,\"payloadHex\":\"\",\"fCntUp\":,"
+                 "\"rssi\":,\"snr\":},\"records\":[]}")
+          + 5 * NGX_HTTP_KPN_SENML_NUMBER_LEN
+          + ngx_http_kpn_senml_escape_len(hash_id)
+          + pack->device_id.len + pack->urn.len + pack->id_type.len
+          + ngx_http_kpn_senml_escape_len(device_type);
 
-    return rc;
+    if (pack->payload_hex) {
+        len += ngx_http_kpn_senml_escape_len(pack->payload_hex);
+    }
+
+    for (i = 0; i < pack->nrecords; i++) {
+        r = &pack->records[i];
+
+        len += sizeof("{\"n\":\"\",\"u\":\"\",\"t\":,\"vs\":\"\",\"s\":,"
+                      "\"ut\":},")
+               + 4 * NGX_HTTP_KPN_SENML_NUMBER_LEN + r->name.len;
+
+        if (r->has_unit) {
+            len += ngx_http_kpn_senml_escape_len(&r->unit);
+        }
+
+        if (r->value_type == NGX_HTTP_KPN_SENML_STRING
+            || r->value_type == NGX_HTTP_KPN_SENML_DATA)
+        {
+            len += ngx_http_kpn_senml_escape_len(&r->string);
+        }
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the time of the pack is printed already, and repeats in records */
+
+    if (pack->time && !pack->time->is_integer) {
+        cache.real = pack->time->real;
+        cache.data = pack->time_text.data;
+        cache.len = pack->time_text.len;
+
+    } else {
+        cache.data = NULL;
+    }
+
+    /* device_id, urn and id_type hold name characters: nothing to escape */
+
+    p = ngx_cpymem(out->data, "{\"deviceTypeHashId\":",
+                   sizeof("{\"deviceTypeHashId\":") - 1);
+    p = ngx_http_kpn_senml_write_string(p, hash_id);
+
+    p = ngx_cpymem(p, ",\"deviceIdentifier\":\"",
+                   sizeof(",\"deviceIdentifier\":\"") - 1);
+    p = ngx_cpymem(p, pack->device_id.data, pack->device_id.len);
+
+    p = ngx_cpymem(p, "\",\"kpn\":{\"urn\":\"",
+                   sizeof("\",\"kpn\":{\"urn\":\"") - 1);
+    p = ngx_cpymem(p, pack->urn.data, pack->urn.len);
+
+    p = ngx_cpymem(p, "\",\"idType\":\"", sizeof("\",\"idType\":\"") - 1);
+    p = ngx_cpymem(p, pack->id_type.data, pack->id_type.len);
+
+    p = ngx_cpymem(p, "\",\"deviceType\":",
+                   sizeof("\",\"deviceType\":") - 1);
+    p = ngx_http_kpn_senml_write_string(p, device_type);
+
+    if (pack->time) {
+        p = ngx_cpymem(p, ",\"time\":", sizeof(",\"time\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, pack->time, &cache);
+    }
+
+    if (pack->port) {
+        p = ngx_cpymem(p, ",\"port\":", sizeof(",\"port\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, pack->port, &cache);
+    }
+
+    if (pack->payload_hex) {
+        p = ngx_cpymem(p, ",\"payloadHex\":", sizeof(",\"payloadHex\":") - 1);
+        p = ngx_http_kpn_senml_write_string(p, pack->payload_hex);
+    }
+
+    if (pack->fcnt_up) {
+        p = ngx_cpymem(p, ",\"fCntUp\":", sizeof(",\"fCntUp\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, pack->fcnt_up, &cache);
+    }
+
+    if (pack->rssi) {
+        p = ngx_cpymem(p, ",\"rssi\":", sizeof(",\"rssi\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, pack->rssi, &cache);
+    }
+
+    if (pack->snr) {
+        p = ngx_cpymem(p, ",\"snr\":", sizeof(",\"snr\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, pack->snr, &cache);
+    }
+
+    p = ngx_cpymem(p, "},\"records\":[", sizeof("},\"records\":[") - 1);
+
+    for (i = 0; i < pack->nrecords; i++) {
+        r = &pack->records[i];
+
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, "{\"n\":\"", sizeof("{\"n\":\"") - 1);
+        p = ngx_cpymem(p, r->name.data, r->name.len);
+        *p++ = '"';
+
+        if (r->has_unit) {
+            p = ngx_cpymem(p, ",\"u\":", sizeof(",\"u\":") - 1);
+            p = ngx_http_kpn_senml_write_string(p, &r->unit);
+        }
+
+        if (r->has_time) {
+            p = ngx_cpymem(p, ",\"t\":", sizeof(",\"t\":") - 1);
+            p = ngx_http_kpn_senml_write_number(p, &r->time, &cache);
+        }
+
+        switch (r->value_type) {
+
+        case NGX_HTTP_KPN_SENML_NUMBER:
+            p = ngx_cpymem(p, ",\"v\":", sizeof(",\"v\":") - 1);
+            p = ngx_http_kpn_senml_write_number(p, &r->value, &cache);
+            break;
+
+        case NGX_HTTP_KPN_SENML_STRING:
+            p = ngx_cpymem(p, ",\"vs\":", sizeof(",\"vs\":") - 1);
+            p = ngx_http_kpn_senml_write_string(p, &r->string);
+            break;
+
+        case NGX_HTTP_KPN_SENML_BOOLEAN:
+            if (r->boolean) {
+                p = ngx_cpymem(p, ",\"vb\":true", sizeof(",\"vb\":true") - 1);
+
+            } else {
+                p = ngx_cpymem(p, ",\"vb\":false",
+                               sizeof(",\"vb\":false") - 1);
+            }
+
+            break;
+
+        case NGX_HTTP_KPN_SENML_DATA:
+            p = ngx_cpymem(p, ",\"vd\":", sizeof(",\"vd\":") - 1);
+            p = ngx_http_kpn_senml_write_string(p, &r->string);
+            break;
+        }
+
+        if (r->has_sum) {
+            p = ngx_cpymem(p, ",\"s\":", sizeof(",\"s\":") - 1);
+            p = ngx_http_kpn_senml_write_number(p, &r->sum, &cache);
+        }
+
+        if (r->has_update_time) {
+            p = ngx_cpymem(p, ",\"ut\":", sizeof(",\"ut\":") - 1);
+            p = ngx_http_kpn_senml_write_number(p, &r->update_time, &cache);
+        }
+
+        *p++ = '}';
+    }
+
+    *p++ = ']';
+    *p++ = '}';
+
+    out->len = p - out->data;
+
+    if (out->len > len) {
+        /* the bound is wrong: memory is overwritten already */
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
+                      "kpn senml: envelope of %uz bytes, %uz expected",
+                      out->len, len);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -16,33 +16,76 @@
 #include "ngx_http_kpn_util.h"
 
 
+/* value types of a record, as the SenML fields that hold them */
+#define NGX_HTTP_KPN_SENML_STRING     1      /* "vs" */
+#define NGX_HTTP_KPN_SENML_NUMBER     2      /* "v" */
+#define NGX_HTTP_KPN_SENML_BOOLEAN    3      /* "vb" */
+#define NGX_HTTP_KPN_SENML_DATA       4      /* "vd" */
+
+
+/* a resolved number: an integer when integral and exact, else a real */
 typedef struct {
-    ngx_str_t      urn;           /* "urn:dev:DEVEUI:0059AC00001B3461:" */
-    ngx_str_t      id_type;       /* "DEVEUI", "IMEI", "DVNUUID" */
-    ngx_str_t      device_id;     /* normalised: DevEUI upper case */
+    int64_t                        integer;
+    double                         real;
+    unsigned                       is_integer:1;
+} ngx_http_kpn_senml_number_t;
 
-    json_t        *records;       /* the resolved pack; freed with the pool */
 
-    /* KPN fields found in the pack, NULL when absent; borrowed from records */
-    json_t        *time;          /* time of the "payload" record, else of
-                                     the first record */
-    json_t        *port;          /* "port" v, an integer */
-    json_t        *payload_hex;   /* "payload" vs */
-    json_t        *fcnt_up;       /* "FCntUp" v */
-    json_t        *rssi;          /* "LrrRSSI" v */
-    json_t        *snr;           /* "LrrSNR" v */
+/* a resolved record; strings point into pool or jansson memory */
+typedef struct {
+    ngx_str_t                      name;       /* bn + n, device part
+                                                  normalised */
+    ngx_str_t                      unit;       /* u, else bu */
+    ngx_str_t                      string;     /* vs or vd */
+
+    ngx_http_kpn_senml_number_t    time;       /* bt + t */
+    ngx_http_kpn_senml_number_t    value;      /* bv + v */
+    ngx_http_kpn_senml_number_t    sum;        /* bs + s */
+    ngx_http_kpn_senml_number_t    update_time;
+
+    unsigned                       value_type:3;  /* 0: none, or
+                                                     NGX_HTTP_KPN_SENML_* */
+    unsigned                       boolean:1;     /* vb */
+    unsigned                       has_unit:1;
+    unsigned                       has_time:1;
+    unsigned                       has_sum:1;
+    unsigned                       has_update_time:1;
+} ngx_http_kpn_senml_record_t;
+
+
+typedef struct {
+    /* "urn:dev:DEVEUI:0059AC00001B3461:", "DEVEUI", "0059AC00001B3461" */
+    ngx_str_t                      urn;
+    ngx_str_t                      id_type;    /* DEVEUI, IMEI, DVNUUID */
+    ngx_str_t                      device_id;  /* normalised: DevEUI upper
+                                                  case, DVNUUID lower */
+
+    /* the resolved pack, in pool memory */
+    ngx_http_kpn_senml_record_t   *records;
+    ngx_uint_t                     nrecords;
+
+    /* KPN fields found in the pack, NULL when absent; point into records */
+    ngx_http_kpn_senml_number_t   *time;       /* time of the "payload"
+                                                  record, else of the first
+                                                  record */
+    ngx_http_kpn_senml_number_t   *port;       /* "port" v, an integer */
+    ngx_str_t                     *payload_hex;  /* "payload" vs */
+    ngx_http_kpn_senml_number_t   *fcnt_up;    /* "FCntUp" v */
+    ngx_http_kpn_senml_number_t   *rssi;       /* "LrrRSSI" v */
+    ngx_http_kpn_senml_number_t   *snr;        /* "LrrSNR" v */
 
     /*
      * the same as text, for variables; empty (data NULL) when absent.
      * Numbers print as in the envelope ("1765739955.219", "-107", "3");
-     * payload_hex_text points into records: valid as long as the pool.
+     * payload_hex_text points into the parsed document: valid as long as
+     * the pool.
      */
-    ngx_str_t      time_text;
-    ngx_str_t      port_text;
-    ngx_str_t      payload_hex_text;
-    ngx_str_t      fcnt_up_text;
-    ngx_str_t      rssi_text;
-    ngx_str_t      snr_text;
+    ngx_str_t                      time_text;
+    ngx_str_t                      port_text;
+    ngx_str_t                      payload_hex_text;
+    ngx_str_t                      fcnt_up_text;
+    ngx_str_t                      rssi_text;
+    ngx_str_t                      snr_text;
 } ngx_http_kpn_senml_t;
 
 

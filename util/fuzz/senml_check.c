@@ -160,7 +160,8 @@ static senml_case_t  cases[] = {
       "\"v\":1765739960.26}]}",
       "1765739960.26|||||" },
 
-    /* DevEUI in lower case, base name again in a later record */
+    /* DevEUI in lower case, base name again in a later record: every
+       record name carries the normalised device part */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059ac00001b3461:\",\"n\":\"payload\",\""
       "vs\":\"00\"},{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\""
       "port\",\"v\":2}]",
@@ -168,8 +169,8 @@ static senml_case_t  cases[] = {
       "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
       "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
       "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\",\"port\":2,\"pa"
-      "yloadHex\":\"00\"},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059ac0000"
-      "1b3461:payload\",\"vs\":\"00\"},{\"n\":\"urn:dev:DEVEUI:0059AC0000"
+      "yloadHex\":\"00\"},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059AC0000"
+      "1B3461:payload\",\"vs\":\"00\"},{\"n\":\"urn:dev:DEVEUI:0059AC0000"
       "1B3461:port\",\"v\":2}]}",
       "|2|00|||" },
 
@@ -184,7 +185,7 @@ static senml_case_t  cases[] = {
       "el\",\"t\":-5,\"v\":21.1}]}",
       "-5|||||" },
 
-    /* DVNUUID, upper case normalised to lower */
+    /* DVNUUID, upper case normalised to lower, in the names too */
     { "[{\"bn\":\"urn:dev:DVNUUID:0A1B2C3D-4E5F-6789-ABCD-EF0123456789:\""
       ",\"n\":\"x\",\"vb\":false}]",
       NGX_OK, 0,
@@ -192,7 +193,7 @@ static senml_case_t  cases[] = {
       "5f-6789-abcd-ef0123456789\",\"kpn\":{\"urn\":\"urn:dev:DVNUUID:0a1"
       "b2c3d-4e5f-6789-abcd-ef0123456789:\",\"idType\":\"DVNUUID\",\"devi"
       "ceType\":\"dragino-lds01\"},\"records\":[{\"n\":\"urn:dev:DVNUUID:"
-      "0A1B2C3D-4E5F-6789-ABCD-EF0123456789:x\",\"vb\":false}]}",
+      "0a1b2c3d-4e5f-6789-abcd-ef0123456789:x\",\"vb\":false}]}",
       "|||||" },
 
     /* base value, base sum, base unit, sum without value, update time */
@@ -289,6 +290,83 @@ static senml_case_t  cases[] = {
       "\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:image\",\"vd\":\"aGFsbG9vb"
       "29vISE_-w\"}]}",
       "|||||" },
+
+    /* the device part of every name normalised, as in design.md */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059ac00001b3461:\",\"n\":\"port\",\"v\""
+      ":2}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\",\"port\":2},\"r"
+      "ecords\":[{\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:port\",\"v\":2}"
+      "]}",
+      "|2||||" },
+
+    /* a device id split between bn and n, normalised in the name */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059ac\",\"n\":\"00001b3461:x\",\"bt\":1"
+      "700000000.25,\"v\":1}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\",\"time\":170000"
+      "0000.25},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:x\""
+      ",\"t\":1700000000.25,\"v\":1}]}",
+      "1700000000.25|||||" },
+
+    /* escaping as json_dumpb(): short escapes, \u00XX in upper case,
+       DEL and non-ASCII as they are */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"a\",\"u\":\""
+      "\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f \\u00e9\\u20ac\\ud83"
+      "d\\ude00\",\"vs\":\"x\\u001Fy<>&\"}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\"},\"records\":[{"
+      "\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:a\",\"u\":\"\\\"\\\\/\\b\\"
+      "f\\n\\r\\t\\u0001\\u001F\177 \303\251\342\202\254\360\237\230\200"
+      "\",\"vs\":\"x\\u001Fy<>&\"}]}",
+      "|||||" },
+
+    /* reals as json_dumpb() with JSON_REAL_PRECISION(15) */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"a\",\"v\":1."
+      "5e300},{\"n\":\"b\",\"v\":-1.25e-5},{\"n\":\"c\",\"v\":0.1},{\"n\""
+      ":\"d\",\"v\":123456.7890123456789},{\"n\":\"e\",\"v\":100000000000"
+      "0000.3},{\"n\":\"f\",\"v\":-1e-300},{\"n\":\"g\",\"v\":90071992547"
+      "40993.0},{\"n\":\"h\",\"v\":1e16},{\"n\":\"i\",\"v\":-922337203685"
+      "4775808},{\"n\":\"j\",\"v\":0.000123},{\"n\":\"k\",\"v\":1e-5}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\"},\"records\":[{"
+      "\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:a\",\"v\":1.5e300},{\"n\":"
+      "\"urn:dev:DEVEUI:0059AC00001B3461:b\",\"v\":-1.25e-5},{\"n\":\"urn"
+      ":dev:DEVEUI:0059AC00001B3461:c\",\"v\":0.1},{\"n\":\"urn:dev:DEVEU"
+      "I:0059AC00001B3461:d\",\"v\":123456.789012346},{\"n\":\"urn:dev:DE"
+      "VEUI:0059AC00001B3461:e\",\"v\":1e15},{\"n\":\"urn:dev:DEVEUI:0059"
+      "AC00001B3461:f\",\"v\":-1e-300},{\"n\":\"urn:dev:DEVEUI:0059AC0000"
+      "1B3461:g\",\"v\":9.00719925474099e15},{\"n\":\"urn:dev:DEVEUI:0059"
+      "AC00001B3461:h\",\"v\":1e16},{\"n\":\"urn:dev:DEVEUI:0059AC00001B3"
+      "461:i\",\"v\":-9223372036854775808},{\"n\":\"urn:dev:DEVEUI:0059AC"
+      "00001B3461:j\",\"v\":0.000123},{\"n\":\"urn:dev:DEVEUI:0059AC00001"
+      "B3461:k\",\"v\":1e-5}]}",
+      "|||||" },
+
+    /* integer overflow: the sums become reals */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"bt\":9223372036854"
+      "775807,\"n\":\"a\",\"t\":1,\"v\":9223372036854775807,\"bv\":1}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\",\"time\":9.2233"
+      "7203685478e18},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059AC00001B34"
+      "61:a\",\"t\":9.22337203685478e18,\"v\":9.22337203685478e18}]}",
+      "9.22337203685478e18|||||" },
+
+    /* a type error wins over a must-understand key before it */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"a\",\"x_\":1"
+      ",\"u\":1,\"v\":1}]",
+      NGX_DECLINED, 400,
+      "invalid_senml: record 0: \"u\" must be a string", NULL },
 
     /* invalid_json: syntax */
     { "[{\"n\":1,}]",

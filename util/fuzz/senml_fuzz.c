@@ -4,8 +4,10 @@
  *
  * libFuzzer harness for ngx_http_kpn_senml_parse() and _envelope().
  * Besides crashes, leaks and undefined behaviour it checks:
+ *   - the envelope is built with the start of the input as device type
+ *     (escaping, invalid UTF-8) without failing on valid UTF-8;
  *   - an error has a known status and code and a valid UTF-8 message;
- *   - an envelope is strict JSON whose records equal the resolved pack;
+ *   - an envelope is strict JSON that json_dumpb() prints back the same;
  *   - the resolved records, parsed as a pack again, are valid and name
  *     the same device; one more round changes nothing (the first round
  *     may: a real printed with 15 digits, 1000000000000000.3 as 1e15,
@@ -19,7 +21,10 @@
 
 static void ngx_http_kpn_fuzz_error(ngx_http_kpn_error_t *err);
 static void ngx_http_kpn_fuzz_ok(ngx_pool_t *pool,
-    ngx_http_kpn_senml_t *pack);
+    ngx_http_kpn_senml_t *pack, const uint8_t *data, size_t size);
+static void ngx_http_kpn_fuzz_same(ngx_str_t *a, ngx_str_t *b);
+static void ngx_http_kpn_fuzz_records(ngx_pool_t *pool, ngx_str_t *env,
+    ngx_str_t *records);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,11 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ngx_int_t             rc;
-    ngx_str_t             body;
-    ngx_pool_t           *pool;
-    ngx_http_kpn_error_t  err;
-    ngx_http_kpn_senml_t  pack;
+    ngx_int_t              rc;
+    ngx_str_t              body;
+    ngx_pool_t            *pool;
+    ngx_http_kpn_error_t   err;
+    ngx_http_kpn_senml_t   pack;
 
     pool = ngx_create_pool(4096, NULL);
     if (pool == NULL) {
@@ -45,11 +50,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_memzero(&err, sizeof(ngx_http_kpn_error_t));
 
     rc = ngx_http_kpn_senml_parse(pool, &body, &pack, &err);
-
     switch (rc) {
 
     case NGX_OK:
-        ngx_http_kpn_fuzz_ok(pool, &pack);
+        ngx_http_kpn_fuzz_ok(pool, &pack, data, size);
         break;
 
     case NGX_DECLINED:
@@ -64,6 +68,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_destroy_pool(pool);
 
     return 0;
+}
+
+
+static void
+ngx_http_kpn_fuzz_same(ngx_str_t *a, ngx_str_t *b)
+{
+    if (a->len != b->len
+        || (a->len && ngx_memcmp(a->data, b->data, a->len) != 0))
+    {
+        abort();
+    }
 }
 
 
@@ -98,22 +113,41 @@ ngx_http_kpn_fuzz_error(ngx_http_kpn_error_t *err)
 
 
 static void
-ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
+ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
+    const uint8_t *data, size_t size)
 {
-    json_t                *env, *records;
-    ngx_str_t              out, type, hash, dump1, dump2, dump3;
+    json_t                *env, *str;
+    ngx_int_t              rc;
+    ngx_str_t              out, type, hash, dump, records1, records2,
+                           records3;
     ngx_http_kpn_error_t   err;
     ngx_http_kpn_senml_t   again, third;
 
-    if (pack->records == NULL || json_array_size(pack->records) == 0
+    if (pack->records == NULL || pack->nrecords == 0
         || pack->device_id.len == 0
         || pack->urn.len == 0 || pack->urn.data[pack->urn.len - 1] != ':')
     {
         abort();
     }
 
-    ngx_str_set(&type, "dragino-lds01");
+    /* the start of the input as device type: escaping, invalid UTF-8 */
+
+    type.data = (u_char *) data;
+    type.len = ngx_min(size, 12);
     ngx_str_set(&hash, "wasd2");
+
+    rc = ngx_http_kpn_senml_envelope(pool, pack, &type, &hash, &out);
+
+    /* it fails for a device type that is not valid UTF-8 only */
+
+    str = json_stringn((char *) type.data, type.len);
+    if ((rc == NGX_OK) != (str != NULL)) {
+        abort();
+    }
+
+    json_decref(str);
+
+    ngx_str_set(&type, "dragino-lds01");
 
     if (ngx_http_kpn_senml_envelope(pool, pack, &type, &hash, &out)
         != NGX_OK)
@@ -121,52 +155,85 @@ ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
         abort();
     }
 
+    /* strict JSON, printed back the same by jansson */
+
     env = json_loadb((char *) out.data, out.len, JSON_REJECT_DUPLICATES,
                      NULL);
     if (env == NULL) {
         abort();
     }
 
-    records = json_object_get(env, "records");
+    if (ngx_http_kpn_json_cleanup_add(pool, env) != NGX_OK) {
+        abort();
+    }
 
-    if (!json_is_array(records)
-        || json_array_size(records) != json_array_size(pack->records)
-        || !json_is_object(json_object_get(env, "kpn")))
+    if (!json_is_object(json_object_get(env, "kpn"))
+        || !json_is_array(json_object_get(env, "records"))
+        || json_array_size(json_object_get(env, "records")) != pack->nrecords)
     {
         abort();
     }
 
-    json_decref(env);
+    if (ngx_http_kpn_json_dump(pool, env, &dump) != NGX_OK) {
+        abort();
+    }
+
+    ngx_http_kpn_fuzz_same(&out, &dump);
 
     /* resolution reaches a fixed point */
 
-    if (ngx_http_kpn_json_dump(pool, pack->records, &dump1) != NGX_OK) {
-        abort();
-    }
+    ngx_http_kpn_fuzz_records(pool, &out, &records1);
 
-    if (ngx_http_kpn_senml_parse(pool, &dump1, &again, &err) != NGX_OK
-        || json_array_size(again.records) != json_array_size(pack->records)
-        || again.device_id.len != pack->device_id.len
-        || ngx_memcmp(again.device_id.data, pack->device_id.data,
-                      pack->device_id.len) != 0)
+    if (ngx_http_kpn_senml_parse(pool, &records1, &again, &err) != NGX_OK
+        || again.nrecords != pack->nrecords)
     {
         abort();
     }
 
-    if (ngx_http_kpn_json_dump(pool, again.records, &dump2) != NGX_OK) {
+    ngx_http_kpn_fuzz_same(&again.device_id, &pack->device_id);
+
+    if (ngx_http_kpn_senml_envelope(pool, &again, &type, &hash, &out)
+        != NGX_OK)
+    {
         abort();
     }
 
-    if (ngx_http_kpn_senml_parse(pool, &dump2, &third, &err) != NGX_OK) {
+    ngx_http_kpn_fuzz_records(pool, &out, &records2);
+
+    if (ngx_http_kpn_senml_parse(pool, &records2, &third, &err) != NGX_OK
+        || ngx_http_kpn_senml_envelope(pool, &third, &type, &hash, &out)
+           != NGX_OK)
+    {
         abort();
     }
 
-    if (ngx_http_kpn_json_dump(pool, third.records, &dump3) != NGX_OK) {
+    ngx_http_kpn_fuzz_records(pool, &out, &records3);
+
+    ngx_http_kpn_fuzz_same(&records2, &records3);
+}
+
+
+/* the "records" array of an envelope, as text */
+
+static void
+ngx_http_kpn_fuzz_records(ngx_pool_t *pool, ngx_str_t *env,
+    ngx_str_t *records)
+{
+    json_t  *json;
+
+    json = json_loadb((char *) env->data, env->len, JSON_REJECT_DUPLICATES,
+                      NULL);
+    if (json == NULL) {
         abort();
     }
 
-    if (dump2.len != dump3.len
-        || ngx_memcmp(dump2.data, dump3.data, dump2.len) != 0)
+    if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {
+        abort();
+    }
+
+    if (ngx_http_kpn_json_dump(pool, json_object_get(json, "records"),
+                               records)
+        != NGX_OK)
     {
         abort();
     }
