@@ -15,6 +15,9 @@ $ENV{TEST_NGINX_HTML_DIR} = html_dir();
 add_block_preprocessor(sub {
     my $block = shift;
 
+    $block->set_value("config", $KPN_UPLINK_LOCATION)
+        unless defined $block->config;
+
     if (!defined $block->http_config) {
         $block->set_value("http_config", $KPN_ECHO_SERVER);
     }
@@ -47,14 +50,6 @@ __DATA__
 
 
 === TEST 2: the token header in upper-case hex and a charset parameter are accepted
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval

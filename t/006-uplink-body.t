@@ -42,6 +42,9 @@ sub chunked {
 add_block_preprocessor(sub {
     my $block = shift;
 
+    $block->set_value("config", $KPN_UPLINK_LOCATION)
+        unless defined $block->config;
+
     $block->set_value("http_config", $KPN_ECHO_SERVER)
         unless defined $block->http_config;
 });
@@ -51,14 +54,6 @@ run_tests();
 __DATA__
 
 === TEST 1: a small body read in one buffer
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -73,14 +68,6 @@ kpn body: 116 bytes in 1 buffers, in file:0
 
 
 === TEST 2: a body that arrives in pieces is kept in several memory buffers
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
 --- raw_request eval
 my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
@@ -162,14 +149,6 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 6: chunked input gets an exact Content-Length upstream
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -301,17 +280,12 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 
 === TEST 11: keepalive: a second request on the same connection after an uplink
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+$::KPN_UPLINK_LOCATION . q{
     location = /t {
         return 200 "second\n";
     }
+}
 --- pipelined_requests eval
 ["POST /kpn/uplink\n$::V", "GET /t"]
 --- more_headers eval

@@ -11,7 +11,8 @@ use Digest::SHA qw(sha256_hex);
 use Exporter 'import';
 
 our @EXPORT = qw(kpn_token kpn_headers kpn_echoed $KPN_SECRET $KPN_VECTOR
-                 $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER);
+                 $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER
+                 $KPN_UPLINK_LOCATION);
 
 our $KPN_SECRET = 'Example-Secret-0123456789-abcdefGH!';
 
@@ -57,6 +58,17 @@ our $KPN_ECHO_SERVER = <<'_EOC_';
         location = /_echo {
             return 200 "$http_x_m len=$http_x_len type=$http_x_type wtg=$http_x_wtg\n$http_x_body\n";
         }
+    }
+_EOC_
+
+# the usual uplink location, proxying to the stand-in
+our $KPN_UPLINK_LOCATION = <<'_EOC_';
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
     }
 _EOC_
 
