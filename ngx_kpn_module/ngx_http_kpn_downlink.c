@@ -51,10 +51,14 @@ typedef struct {
 
     ngx_str_t                  token;
     ngx_uint_t                 generation;
+    ngx_str_t                  stale;       /* due but valid, while leader */
+    ngx_uint_t                 stale_generation;
+    u_char                    *token_buf;   /* NGX_HTTP_KPN_TOKEN_MAX */
     ngx_http_kpn_shm_lease_t   lease;
 
     ngx_http_request_t        *sr;
     ngx_int_t                  sr_rc;       /* first special rc seen */
+    off_t                      sr_bytes;    /* answer bytes so far */
 
     ngx_event_t                timer;
     ngx_msec_t                 wait_start;
@@ -93,6 +97,8 @@ static ngx_int_t ngx_http_kpn_downlink_push_header(ngx_http_request_t *sr,
     ngx_table_elt_t **elt);
 static ngx_int_t ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
@@ -103,6 +109,7 @@ static ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
 
 static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf,
@@ -231,7 +238,7 @@ static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
 
 static ngx_http_module_t  ngx_http_kpn_downlink_module_ctx = {
     ngx_http_kpn_downlink_add_variables,   /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_kpn_downlink_init,            /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -274,6 +281,9 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
 
       ngx_http_null_variable
 };
+
+
+static ngx_http_output_body_filter_pt  ngx_http_kpn_downlink_next_body_filter;
 
 
 static ngx_str_t  ngx_http_kpn_downlink_post = ngx_string("POST");
@@ -716,8 +726,19 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
 
     lease_time = (time_t) ((dlcf->lock_timeout + 999) / 1000);
 
+    /* one token buffer per request, not one per decision (WAIT loops) */
+
+    if (ctx->token_buf == NULL) {
+        ctx->token_buf = ngx_pnalloc(r->pool, NGX_HTTP_KPN_TOKEN_MAX);
+        if (ctx->token_buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    res.token.data = ctx->token_buf;
+
     rc = ngx_http_kpn_shm_acquire(&ctx->lease, dlcf->token_refresh,
-                                  lease_time, r->pool, &res);
+                                  lease_time, &res);
 
     switch (rc) {
 
@@ -739,6 +760,11 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
 
     case NGX_HTTP_KPN_SHM_LEADER:
         ngx_str_set(&ctx->cache, "miss");
+
+        /* a due but valid token to fall back on if the refresh fails */
+
+        ctx->stale = res.token;
+        ctx->stale_generation = res.generation;
 
         if (ngx_http_kpn_downlink_subrequest(r, ctx, &dlcf->token_uri,
                                              &dlcf->token_args,
@@ -816,6 +842,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx)
 {
     u_char                            *p, *last;
+    double                             d;
     time_t                             expires_in;
     json_t                            *json, *v;
     ngx_str_t                          body, token;
@@ -925,7 +952,16 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         expires_in = (time_t) json_integer_value(v);
 
     } else if (v && json_is_real(v)) {
-        expires_in = (time_t) json_real_value(v);
+        d = json_real_value(v);
+
+        /* compared before the cast: a huge or NaN double is no time_t */
+
+        if (d >= 1 && d <= NGX_HTTP_KPN_MAX_LIFETIME) {
+            expires_in = (time_t) d;
+
+        } else if (d > NGX_HTTP_KPN_MAX_LIFETIME) {
+            expires_in = NGX_HTTP_KPN_MAX_LIFETIME;
+        }
     }
 
     if (expires_in <= 0) {
@@ -946,6 +982,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     ngx_memcpy(ctx->token.data, token.data, token.len);
     ctx->token.len = token.len;
+    ngx_str_null(&ctx->stale);
 
     if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, expires_in,
                                &ctx->generation)
@@ -966,6 +1003,23 @@ failed:
 
     if (err.message.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->stale.len) {
+
+        /* the refresh failed, the cached token still works: use it */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: token refresh failed, using the "
+                      "cached token: %V", &err.message);
+
+        ngx_str_set(&ctx->cache, "stale");
+        ctx->token = ctx->stale;
+        ctx->generation = ctx->stale_generation;
+        ngx_str_null(&ctx->stale);
+        ctx->state = NGX_HTTP_KPN_DL_SEND;
+
+        return NGX_AGAIN;
     }
 
     return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
@@ -1002,7 +1056,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
         return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
     }
 
-    if (ctx->sr_rc || ctx->sr_error) {
+    if (ctx->sr_rc || ctx->sr_error || status == 0) {
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                                "upstream_error",
                                ctx->sr_error
@@ -1100,6 +1154,7 @@ ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
     ctx->sr_done = 0;
     ctx->sr_error = 0;
     ctx->sr_rc = 0;
+    ctx->sr_bytes = 0;
 
     if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
                             NGX_HTTP_SUBREQUEST_IN_MEMORY
@@ -1295,27 +1350,24 @@ ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr, void *data,
 
     ctx->sr_done = 1;
 
-    if (sr->upstream && sr->upstream->pipe
-        && sr->upstream->pipe->downstream_error)
-    {
-        /*
-         * the "downstream" of an in-memory subrequest is its buffer, not
-         * the client: an answer bigger than subrequest_output_buffer_size
-         * ends here, with the client connection marked as failed; it is
-         * not, so the parent answers instead of being terminated
-         */
-
-        sr->connection->error = 0;
-        ctx->sr_error = 1;
-        return NGX_OK;
-    }
-
     if (rc == NGX_ERROR) {
 
+        if (sr->connection->error) {
+
+            /*
+             * the client connection failed (or an output filter did, which
+             * nginx cannot tell apart): c->error is shared with the client
+             * request and is never cleared here; nginx terminates the
+             * request as it would without us, and the lease goes with
+             * the request pool
+             */
+
+            return rc;
+        }
+
         /*
-         * an answer bigger than subrequest_output_buffer_size, or a broken
-         * one: record it and let the parent answer instead of terminating
-         * the whole request
+         * an internal failure of the subrequest: record it and let the
+         * parent answer instead of terminating the whole request
          */
 
         ctx->sr_error = 1;
@@ -1327,6 +1379,78 @@ ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr, void *data,
     }
 
     return rc;
+}
+
+
+/*
+ * Caps the answer of our in-memory subrequests at the size the postpone
+ * filter would accept (subrequest_output_buffer_size of the subrequest's
+ * location, or its Content-Length), before that filter sees it.  The
+ * postpone filter answers a bigger response with NGX_ERROR, and
+ * ngx_http_output_filter() then sets c->error on the client connection,
+ * which terminates the client request.  Here an oversized answer is
+ * swallowed instead and recorded, so the parent answers 502.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    off_t                         size, limit;
+    ngx_chain_t                  *cl;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    if (r == r->main || !r->subrequest_in_memory) {
+        return ngx_http_kpn_downlink_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || ctx->sr != r) {
+        return ngx_http_kpn_downlink_next_body_filter(r, in);
+    }
+
+    if (!ctx->sr_error) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        limit = (off_t) clcf->subrequest_output_buffer_size;
+
+        if (r->headers_out.content_length_n != -1
+            && r->headers_out.content_length_n <= limit)
+        {
+            limit = r->headers_out.content_length_n;
+        }
+
+        size = 0;
+
+        for (cl = in; cl; cl = cl->next) {
+            if (!ngx_buf_special(cl->buf)) {
+                size += ngx_buf_size(cl->buf);
+            }
+        }
+
+        if (r->headers_out.content_length_n <= limit
+            && ctx->sr_bytes + size <= limit)
+        {
+            ctx->sr_bytes += size;
+            return ngx_http_kpn_downlink_next_body_filter(r, in);
+        }
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn subrequest answer too big: %O+%O > %O",
+                       ctx->sr_bytes, size, limit);
+
+        ctx->sr_error = 1;
+    }
+
+    /* swallowed: the upstream is read to its end and the buffers reused */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1468,6 +1592,26 @@ ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
         var->get_handler = v->get_handler;
         var->data = v->data;
     }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_init(ngx_conf_t *cf)
+{
+    /*
+     * NULL: a static build that places this module before the filter
+     * modules, whose chain then starts afresh without us; oversized
+     * subrequest answers then terminate the request (nginx's default)
+     */
+
+    if (ngx_http_top_body_filter == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_kpn_downlink_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kpn_downlink_body_filter;
 
     return NGX_OK;
 }

@@ -301,23 +301,21 @@ ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
 
 ngx_int_t
 ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
-    time_t lease_time, ngx_pool_t *pool, ngx_http_kpn_shm_result_t *res)
+    time_t lease_time, ngx_http_kpn_shm_result_t *res)
 {
     time_t                    now, m;
+    ngx_uint_t                valid;
     ngx_int_t                 rc;
     ngx_http_kpn_shm_ctx_t   *ctx;
     ngx_http_kpn_shm_node_t  *node;
 
     ctx = lease->zone->data;
 
-    ngx_str_null(&res->token);
+    /* res->token.data: the caller's buffer of NGX_HTTP_KPN_TOKEN_MAX bytes */
+
+    res->token.len = 0;
     res->generation = 0;
     res->retry_after = 0;
-
-    res->token.data = ngx_pnalloc(pool, NGX_HTTP_KPN_TOKEN_MAX);
-    if (res->token.data == NULL) {
-        return NGX_ERROR;
-    }
 
     now = ngx_time();
 
@@ -334,13 +332,22 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
     }
 
     m = ngx_min(margin, node->lifetime / 2);
+    valid = (node->len && now < node->expires);
 
-    if (node->len && now < node->expires - m) {
+    if (valid && now < node->expires - m) {
         rc = NGX_HTTP_KPN_SHM_HIT;
 
     } else if (now < node->fail_until) {
-        res->retry_after = node->fail_until - now;
-        rc = NGX_HTTP_KPN_SHM_FAIL;
+
+        /* a refresh failed recently: the old token is good while it lasts */
+
+        if (valid) {
+            rc = NGX_HTTP_KPN_SHM_STALE;
+
+        } else {
+            res->retry_after = node->fail_until - now;
+            rc = NGX_HTTP_KPN_SHM_FAIL;
+        }
 
     } else if (node->lease_until <= now) {
         node->lease_until = now + lease_time;
@@ -353,14 +360,22 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
 
         rc = NGX_HTTP_KPN_SHM_LEADER;
 
-    } else if (node->len && now < node->expires) {
+    } else if (valid) {
         rc = NGX_HTTP_KPN_SHM_STALE;
 
     } else {
         rc = NGX_HTTP_KPN_SHM_WAIT;
     }
 
-    if (rc == NGX_HTTP_KPN_SHM_HIT || rc == NGX_HTTP_KPN_SHM_STALE) {
+    /*
+     * HIT and STALE use the token; a LEADER refreshing a token that is
+     * due but still valid gets it too, to fall back on if the fetch fails
+     */
+
+    if (valid
+        && (rc == NGX_HTTP_KPN_SHM_HIT || rc == NGX_HTTP_KPN_SHM_STALE
+            || rc == NGX_HTTP_KPN_SHM_LEADER))
+    {
         res->token.len = node->len;
         ngx_memcpy(res->token.data, node->token, node->len);
         res->generation = node->generation;

@@ -53,11 +53,15 @@ ngx_int_t ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone);
 /*
  * The single-flight decision, taken under the zone mutex.  margin is the
  * refresh margin (seconds before expiry); lease_time the lifetime of a
- * lease taken by this call.
+ * lease taken by this call.  res->token.data must point to a buffer of
+ * NGX_HTTP_KPN_TOKEN_MAX bytes (reused across decisions of one request);
+ * the token is copied there for HIT and STALE, and for LEADER when the
+ * cached token is due but still valid (res->token.len != 0: a fallback if
+ * the refresh fails).  In the fail-fast window a still-valid token is
+ * STALE rather than FAIL.
  */
 ngx_int_t ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease,
-    time_t margin, time_t lease_time, ngx_pool_t *pool,
-    ngx_http_kpn_shm_result_t *res);
+    time_t margin, time_t lease_time, ngx_http_kpn_shm_result_t *res);
 
 /* stores a fetched token and releases the lease (when still ours) */
 ngx_int_t ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease,

@@ -94,18 +94,22 @@ sub _serve {
             my $json = 'application/json';
             my $ok = qq({"access_token":"$tok","token_type":"Bearer","expires_in":3600});
 
-            if ($mode eq 'slow') {
+            # slowshort: slow and short-lived; shortfail: the first
+            # token since the reset is short-lived, every later fetch 500s
+            $mode = $tokens == 1 ? 'short' : '500' if $mode eq 'shortfail';
+
+            if ($mode eq 'slow' || $mode eq 'slowshort') {
                 Time::HiRes::sleep(0.4);
             }
 
-            if ($mode eq 'short') {
+            if ($mode eq 'short' || $mode eq 'slowshort') {
                 $ok = qq({"access_token":"$tok","expires_in":4});
             }
 
             push @log, "token $path -> "
-                . ($mode =~ /\A(?:ok|fixed|slow|short)\z/ ? $tok : $mode);
+                . ($mode =~ /\A(?:ok|fixed|slow|short|slowshort)\z/ ? $tok : $mode);
 
-            if ($mode =~ /\A(?:ok|fixed|slow|short)\z/) {
+            if ($mode =~ /\A(?:ok|fixed|slow|short|slowshort)\z/) {
                 _answer($c, 200, $json, $ok);
             } elsif ($mode eq '500') {
                 _answer($c, 500, $json, '{"error":"server_error"}');
