@@ -103,7 +103,6 @@ ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     ngx_str_t *content_type)
 {
     u_char                    *p;
-    ngx_buf_t                 *b;
     ngx_str_t                  value;
     ngx_chain_t               *cl;
     ngx_http_request_body_t   *rb;
@@ -123,28 +122,14 @@ ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     }
 
     if (data->len) {
-
-        /* start and end must be valid: an upstream retry rewinds to start */
-
-        b = ngx_create_temp_buf(r->pool, data->len);
-        if (b == NULL) {
-            return NGX_ERROR;
-        }
-
-        b->last = ngx_cpymem(b->pos, data->data, data->len);
-        b->last_buf = 1;
-        b->tag = (ngx_buf_tag_t) &ngx_http_kpn_module;
-
-        cl = ngx_alloc_chain_link(r->pool);
+        cl = ngx_http_kpn_body_chain(r->pool, data,
+                                     (ngx_buf_tag_t) &ngx_http_kpn_module);
         if (cl == NULL) {
             return NGX_ERROR;
         }
 
-        cl->buf = b;
-        cl->next = NULL;
-
         rb->bufs = cl;
-        rb->buf = b;
+        rb->buf = cl->buf;
 
     } else {
         rb->bufs = NULL;
@@ -222,6 +207,36 @@ ngx_http_kpn_body_set_header(ngx_http_request_t *r, ngx_table_elt_t **hp,
     *hp = h;
 
     return NGX_OK;
+}
+
+
+ngx_chain_t *
+ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data, ngx_buf_tag_t tag)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    /* start and end must be valid: an upstream retry rewinds to start */
+
+    b = ngx_create_temp_buf(pool, data->len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->pos, data->data, data->len);
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+    b->tag = tag;
+
+    cl = ngx_alloc_chain_link(pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
 }
 
 

@@ -26,6 +26,13 @@ ngx_int_t ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     ngx_str_t *content_type);
 
+/*
+ * One chain link with a copy of data (non-empty) in a temp buffer marked
+ * last_buf: a request body that proxy_pass and its retries can send.
+ */
+ngx_chain_t *ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data,
+    ngx_buf_tag_t tag);
+
 /* a body buffer made by ngx_http_kpn_body_replace() */
 ngx_uint_t ngx_http_kpn_body_is_ours(ngx_http_request_t *r);
 

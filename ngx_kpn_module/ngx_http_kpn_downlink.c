@@ -22,6 +22,7 @@
 #include "ngx_http_kpn_util.h"
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_body.h"
+#include "ngx_http_kpn_vars.h"
 
 #include <openssl/evp.h>
 
@@ -773,7 +774,7 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
                                              NULL, NULL)
             != NGX_OK)
         {
-            ngx_http_kpn_shm_release(&ctx->lease);
+            ngx_http_kpn_shm_release(&ctx->lease, 0);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -908,7 +909,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     }
 
     if (ngx_http_kpn_json_cleanup_add(r->pool, json) != NGX_OK) {
-        ngx_http_kpn_shm_release(&ctx->lease);
+        ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -976,7 +977,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     ctx->token.data = ngx_pnalloc(r->pool, token.len);
     if (ctx->token.data == NULL) {
-        ngx_http_kpn_shm_release(&ctx->lease);
+        ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -999,7 +1000,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
 failed:
 
-    ngx_http_kpn_shm_fail(&ctx->lease, dlcf->token_backoff);
+    ngx_http_kpn_shm_release(&ctx->lease, dlcf->token_backoff);
 
     if (err.message.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1135,7 +1136,6 @@ ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
     ngx_str_t *token)
 {
     u_char                     *p;
-    ngx_buf_t                  *b;
     ngx_str_t                   value;
     ngx_chain_t                *cl;
     ngx_http_request_t         *sr;
@@ -1187,26 +1187,14 @@ ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    b = ngx_create_temp_buf(sr->pool, body->len);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, body->data, body->len);
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-    b->tag = (ngx_buf_tag_t) &ngx_http_kpn_downlink_module;
-
-    cl = ngx_alloc_chain_link(sr->pool);
+    cl = ngx_http_kpn_body_chain(sr->pool, body,
+                                 (ngx_buf_tag_t) &ngx_http_kpn_downlink_module);
     if (cl == NULL) {
         return NGX_ERROR;
     }
 
-    cl->buf = b;
-    cl->next = NULL;
-
     rb->bufs = cl;
-    rb->buf = b;
+    rb->buf = cl->buf;
 
     sr->request_body = rb;
 
@@ -1527,7 +1515,7 @@ ngx_http_kpn_downlink_cleanup(void *data)
     }
 
     if (ctx->lease.owned) {
-        ngx_http_kpn_shm_release(&ctx->lease);
+        ngx_http_kpn_shm_release(&ctx->lease, 0);
     }
 }
 
@@ -1581,19 +1569,7 @@ ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_kpn_downlink_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
+    return ngx_http_kpn_register_variables(cf, ngx_http_kpn_downlink_vars);
 }
 
 

@@ -444,7 +444,7 @@ ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease, ngx_str_t *token,
 
 
 void
-ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
+ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
 {
     ngx_http_kpn_shm_ctx_t   *ctx;
     ngx_http_kpn_shm_node_t  *node;
@@ -461,7 +461,10 @@ ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
 
     if (node && ngx_http_kpn_shm_owns(node, lease)) {
         node->lease_until = 0;
-        node->fail_until = ngx_time() + backoff;
+
+        if (backoff) {
+            node->fail_until = ngx_time() + backoff;
+        }
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -469,36 +472,7 @@ ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
     lease->owned = 0;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lease->log, 0,
-                   "kpn token fetch failed, fail fast for %T", backoff);
-}
-
-
-void
-ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease)
-{
-    ngx_http_kpn_shm_ctx_t   *ctx;
-    ngx_http_kpn_shm_node_t  *node;
-
-    if (!lease->owned) {
-        return;
-    }
-
-    ctx = lease->zone->data;
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 0);
-
-    if (node && ngx_http_kpn_shm_owns(node, lease)) {
-        node->lease_until = 0;
-    }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    lease->owned = 0;
-
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, lease->log, 0,
-                   "kpn token lease released");
+                   "kpn token lease released, fail fast for %T", backoff);
 }
 
 

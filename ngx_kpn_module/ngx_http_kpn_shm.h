@@ -67,11 +67,12 @@ ngx_int_t ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease,
 ngx_int_t ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease,
     ngx_str_t *token, time_t expires_in, ngx_uint_t *generation);
 
-/* records a failed fetch: fail fast for backoff seconds; releases lease */
-void ngx_http_kpn_shm_fail(ngx_http_kpn_shm_lease_t *lease, time_t backoff);
-
-/* releases the lease when still ours (request gone, nothing learnt) */
-void ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease);
+/*
+ * releases the lease when still ours; backoff > 0 records a failed fetch:
+ * requests fail fast for backoff seconds (0: request gone, nothing learnt)
+ */
+void ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease,
+    time_t backoff);
 
 /* drops the cached token if it is still the given generation */
 void ngx_http_kpn_shm_invalidate(ngx_http_kpn_shm_lease_t *lease,

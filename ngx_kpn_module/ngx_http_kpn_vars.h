@@ -14,5 +14,9 @@
 /* adds the uplink $kpn_* variables (preconfiguration) */
 ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
 
+/* adds a null-terminated table of variables (preconfiguration) */
+ngx_int_t ngx_http_kpn_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
+
 
 #endif /* _NGX_HTTP_KPN_VARS_H_INCLUDED_ */
