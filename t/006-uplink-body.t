@@ -109,6 +109,29 @@ qr/kpn body: 3\d\d\d bytes in 1 buffers, in file:1/
 === TEST 4: client_body_in_file_only on: the body is read back from the file
 --- config
     location = /kpn/uplink {
+        client_body_in_file_only on;
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V)
+--- response_body eval
+::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+--- error_log
+kpn body: 116 bytes in 1 buffers, in file:1
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: client_body_in_file_only clean: the body is read back from the file too
+--- config
+    location = /kpn/uplink {
         client_body_in_file_only clean;
         kpn_uplink on;
         kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
@@ -129,7 +152,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 5: a bad token is found in a temp-file body too
+=== TEST 6: a bad token is found in a temp-file body too
 --- config
     location = /kpn/uplink {
         client_body_buffer_size 1k;
@@ -148,7 +171,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 6: chunked input gets an exact Content-Length upstream
+=== TEST 7: chunked input gets an exact Content-Length upstream
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -160,7 +183,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 7: chunked input in senml format: the original bytes, de-chunked
+=== TEST 8: chunked input in senml format: the original bytes, de-chunked
 --- config
     location = /kpn/uplink {
         kpn_uplink on;
@@ -180,7 +203,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 8: a large chunked body spilled to a temp file
+=== TEST 9: a large chunked body spilled to a temp file
 --- config
     location = /kpn/uplink {
         client_body_buffer_size 1k;
@@ -201,7 +224,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 9: a failing first upstream: the retry sends the same envelope
+=== TEST 10: a failing first upstream: the retry sends the same envelope
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -237,7 +260,7 @@ qr/http next upstream, \d+/
 
 
 
-=== TEST 10: error_page after the rewrite neither validates nor rewrites again
+=== TEST 11: error_page after the rewrite neither validates nor rewrites again
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -279,7 +302,7 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 
 
-=== TEST 11: keepalive: a second request on the same connection after an uplink
+=== TEST 12: keepalive: a second request on the same connection after an uplink
 --- config eval
 $::KPN_UPLINK_LOCATION . q{
     location = /t {
@@ -297,7 +320,7 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 
-=== TEST 12: keepalive: a rejected uplink with an unread body leaves the connection usable
+=== TEST 13: keepalive: a rejected uplink with an unread body leaves the connection usable
 --- config
     location = /kpn/uplink {
         kpn_uplink on;
