@@ -339,3 +339,44 @@ $::KPN_UPLINK_LOCATION . q{
 [405, 200]
 --- response_body eval
 ["{\"error\":\"method_not_allowed\",\"message\":\"method PUT is not allowed, use POST\"}\n", "second\n"]
+
+
+
+=== TEST 14: mirror copies the rewritten body (the uplink runs before mirror)
+--- http_config eval
+$::KPN_ECHO_SERVER . q{
+    log_format copy escape=none '$request_body';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        client_body_buffer_size 64k;
+        location = /copy {
+            access_log $TEST_NGINX_SERVER_ROOT/html/copies.log copy;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+        }
+    }
+}
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        mirror /mirror;
+        proxy_set_header x-wtg-token wtg-secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/copy;
+    }
+    location = /copies {
+        alias $TEST_NGINX_SERVER_ROOT/html/copies.log;
+    }
+--- request eval
+["POST /kpn/uplink\n$::V", "GET /copies"]
+--- more_headers eval
+[::kpn_headers($::V), ""]
+--- response_body_like eval
+[qr/^\Q${\ ::kpn_echoed($::KPN_VECTOR_ENVELOPE)}\E$/,
+ qr/^(\Q$::KPN_VECTOR_ENVELOPE\E\n)+$/]
+--- no_error_log
+[error]
