@@ -14,7 +14,8 @@
  *
  * Both subrequests are in-memory POSTs into the internal locations named
  * by kpn_token_uri and kpn_downlink_uri, with a request body and a header
- * list built here, so nothing of the caller's request reaches them.
+ * list built by ngx_http_kpn_subrequest.c, so nothing of the caller's
+ * request reaches them.
  */
 
 
@@ -23,6 +24,7 @@
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_subrequest.h"
 
 #include <openssl/evp.h>
 
@@ -57,24 +59,14 @@ typedef struct {
     u_char                    *token_buf;   /* NGX_HTTP_KPN_TOKEN_MAX */
     ngx_http_kpn_shm_lease_t   lease;
 
-    ngx_http_request_t        *sr;
-    ngx_int_t                  sr_rc;       /* first special rc seen */
-    off_t                      sr_bytes;    /* answer bytes so far */
+    ngx_http_kpn_subrequest_t  sub;
 
     ngx_event_t                timer;
     ngx_msec_t                 wait_start;
     ngx_msec_t                 wait_delay;
 
-    unsigned                   sr_done:1;
-    unsigned                   sr_error:1;
     unsigned                   retried:1;
 } ngx_http_kpn_downlink_ctx_t;
-
-
-typedef struct {
-    ngx_str_t                  name;
-    ngx_str_t                  lowcase;
-} ngx_http_kpn_downlink_header_t;
 
 
 static ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
@@ -89,17 +81,8 @@ static ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
-static ngx_int_t ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_str_t *uri, ngx_str_t *args,
-    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
-    ngx_str_t *token);
-static ngx_int_t ngx_http_kpn_downlink_push_header(ngx_http_request_t *sr,
-    ngx_http_kpn_downlink_header_t *hd, ngx_str_t *value,
-    ngx_table_elt_t **elt);
-static ngx_int_t ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
-static ngx_int_t ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
+static ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(
+    ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
@@ -284,26 +267,12 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
 };
 
 
-static ngx_http_output_body_filter_pt  ngx_http_kpn_downlink_next_body_filter;
-
-
-static ngx_str_t  ngx_http_kpn_downlink_post = ngx_string("POST");
-
 static ngx_str_t  ngx_http_kpn_downlink_token_type =
     ngx_string("application/json; charset=utf-8");
 static ngx_str_t  ngx_http_kpn_downlink_json_type =
     ngx_string("application/json");
 static ngx_str_t  ngx_http_kpn_downlink_accept =
     ngx_string("application/vnd.kpnthings.actuator.v1.response+json");
-
-static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_auth =
-    { ngx_string("Authorization"), ngx_string("authorization") };
-static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_accept =
-    { ngx_string("Accept"), ngx_string("accept") };
-static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_type =
-    { ngx_string("Content-Type"), ngx_string("content-type") };
-static ngx_http_kpn_downlink_header_t  ngx_http_kpn_downlink_h_length =
-    { ngx_string("Content-Length"), ngx_string("content-length") };
 
 
 static ngx_int_t
@@ -334,7 +303,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
      *     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
      *     ctx->status = { 0, NULL };
      *     ctx->cache = { 0, NULL };
-     *     ctx->sr = NULL;
+     *     ctx->sub.sr = NULL;
      *     ctx->lease.owned = 0;
      */
 
@@ -685,11 +654,12 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             continue;
 
         case NGX_HTTP_KPN_DL_SEND:
-            rc = ngx_http_kpn_downlink_subrequest(r, ctx, &dlcf->downlink_uri,
-                                          &ctx->args, &ctx->body,
-                                          &ngx_http_kpn_downlink_json_type,
-                                          &ngx_http_kpn_downlink_accept,
-                                          &ctx->token);
+            rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
+                                              &dlcf->downlink_uri,
+                                              &ctx->args, &ctx->body,
+                                              &ngx_http_kpn_downlink_json_type,
+                                              &ngx_http_kpn_downlink_accept,
+                                              &ctx->token);
             if (rc != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -767,11 +737,11 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
         ctx->stale = res.token;
         ctx->stale_generation = res.generation;
 
-        if (ngx_http_kpn_downlink_subrequest(r, ctx, &dlcf->token_uri,
-                                             &dlcf->token_args,
-                                             &dlcf->token_body,
-                                        &ngx_http_kpn_downlink_token_type,
-                                             NULL, NULL)
+        if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
+                                         &dlcf->token_args,
+                                         &dlcf->token_body,
+                                         &ngx_http_kpn_downlink_token_type,
+                                         NULL, NULL)
             != NGX_OK)
         {
             ngx_http_kpn_shm_release(&ctx->lease, 0);
@@ -855,33 +825,33 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
-    sr = ctx->sr;
-    ctx->sr = NULL;
+    sr = ctx->sub.sr;
+    ctx->sub.sr = NULL;
 
     status = sr->headers_out.status;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn token answer: status %ui rc %i error %d",
-                   status, ctx->sr_rc, (int) ctx->sr_error);
+                   status, ctx->sub.rc, (int) ctx->sub.error);
 
-    if (ctx->sr_error) {
+    if (ctx->sub.error) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token answer was too big or broken");
         goto failed;
     }
 
-    if (ctx->sr_rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+    if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request timed out");
         goto failed;
     }
 
-    if (ctx->sr_rc) {
+    if (ctx->sub.rc) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
-                           "the token request failed (%i)", ctx->sr_rc);
+                           "the token request failed (%i)", ctx->sub.rc);
         goto failed;
     }
 
@@ -892,12 +862,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
-    ngx_str_null(&body);
-
-    if (sr->out && sr->out->buf) {
-        body.data = sr->out->buf->pos;
-        body.len = sr->out->buf->last - sr->out->buf->pos;
-    }
+    ngx_http_kpn_subrequest_answer(sr, &body);
 
     json = json_loadb((char *) body.data, body.len, 0, &jerr);
 
@@ -1036,16 +1001,16 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ngx_http_request_t    *sr;
     ngx_http_kpn_error_t   err;
 
-    sr = ctx->sr;
-    ctx->sr = NULL;
+    sr = ctx->sub.sr;
+    ctx->sub.sr = NULL;
 
     status = sr->headers_out.status;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink answer: status %ui rc %i error %d",
-                   status, ctx->sr_rc, (int) ctx->sr_error);
+                   status, ctx->sub.rc, (int) ctx->sub.error);
 
-    if (ctx->sr_rc == NGX_HTTP_GATEWAY_TIME_OUT && !ctx->sr_error) {
+    if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT && !ctx->sub.error) {
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_GATEWAY_TIME_OUT,
                                "upstream_timeout",
                                "the downlink request timed out")
@@ -1057,10 +1022,10 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
         return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
     }
 
-    if (ctx->sr_rc || ctx->sr_error || status == 0) {
+    if (ctx->sub.rc || ctx->sub.error || status == 0) {
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                                "upstream_error",
-                               ctx->sr_error
+                               ctx->sub.error
                                ? "the downlink answer was too big or broken"
                                : "the downlink request failed")
             != NGX_OK)
@@ -1105,12 +1070,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 
     /* KPN's answer, passed through */
 
-    ngx_str_null(&body);
-
-    if (sr->out && sr->out->buf) {
-        body.data = sr->out->buf->pos;
-        body.len = sr->out->buf->last - sr->out->buf->pos;
-    }
+    ngx_http_kpn_subrequest_answer(sr, &body);
 
     type = sr->headers_out.content_type;
 
@@ -1129,316 +1089,14 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_kpn_downlink_subrequest(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_str_t *uri, ngx_str_t *args,
-    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
-    ngx_str_t *token)
+static ngx_http_kpn_subrequest_t *
+ngx_http_kpn_downlink_sub(ngx_http_request_t *r)
 {
-    u_char                     *p;
-    ngx_str_t                   value;
-    ngx_chain_t                *cl;
-    ngx_http_request_t         *sr;
-    ngx_http_request_body_t    *rb;
-    ngx_http_core_main_conf_t  *cmcf;
-    ngx_http_post_subrequest_t *ps;
-
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NGX_ERROR;
-    }
-
-    ps->handler = ngx_http_kpn_downlink_sr_done;
-    ps->data = ctx;
-
-    ctx->sr_done = 0;
-    ctx->sr_error = 0;
-    ctx->sr_rc = 0;
-    ctx->sr_bytes = 0;
-
-    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ctx->sr = sr;
-
-    sr->method = NGX_HTTP_POST;
-    sr->method_name = ngx_http_kpn_downlink_post;
-    sr->header_only = 0;
-
-    /* a fresh variables cache: nothing evaluated for the caller leaks */
-
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
-
-    sr->variables = ngx_pcalloc(sr->pool, cmcf->variables.nelts
-                                          * sizeof(ngx_http_variable_value_t));
-    if (sr->variables == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* the body */
-
-    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
-        return NGX_ERROR;
-    }
-
-    cl = ngx_http_kpn_body_chain(sr->pool, body,
-                                 (ngx_buf_tag_t) &ngx_http_kpn_downlink_module);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    rb->bufs = cl;
-    rb->buf = cl->buf;
-
-    sr->request_body = rb;
-
-    /*
-     * the headers: a new list with exactly our headers; the struct copy
-     * made by ngx_http_subrequest() shares the caller's list parts and
-     * points to the caller's Authorization, Cookie, ... elements
-     */
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    sr->headers_in.content_length_n = body->len;
-    sr->headers_in.keep_alive_n = -1;
-
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-#if (nginx_version < 1023000)
-    if (ngx_array_init(&sr->headers_in.cookies, sr->pool, 1,
-                       sizeof(ngx_table_elt_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_array_init(&sr->headers_in.x_forwarded_for, sr->pool, 1,
-                       sizeof(ngx_table_elt_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-#endif
-
-    if (token) {
-        value.len = sizeof("Bearer ") - 1 + token->len;
-        value.data = ngx_pnalloc(sr->pool, value.len);
-        if (value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
-        ngx_memcpy(p, token->data, token->len);
-
-        if (ngx_http_kpn_downlink_push_header(sr,
-                                              &ngx_http_kpn_downlink_h_auth,
-                                              &value,
-                                              &sr->headers_in.authorization)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (accept) {
-        if (ngx_http_kpn_downlink_push_header(sr,
-                                              &ngx_http_kpn_downlink_h_accept,
-                                              accept, NULL)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_kpn_downlink_push_header(sr, &ngx_http_kpn_downlink_h_type,
-                                          content_type,
-                                          &sr->headers_in.content_type)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    value.data = ngx_pnalloc(sr->pool, NGX_SIZE_T_LEN);
-    if (value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    value.len = ngx_sprintf(value.data, "%uz", body->len) - value.data;
-
-    if (ngx_http_kpn_downlink_push_header(sr,
-                                          &ngx_http_kpn_downlink_h_length,
-                                          &value,
-                                          &sr->headers_in.content_length)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "kpn subrequest \"%V?%V\", %uz bytes",
-                   uri, args, body->len);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_downlink_push_header(ngx_http_request_t *sr,
-    ngx_http_kpn_downlink_header_t *hd, ngx_str_t *value,
-    ngx_table_elt_t **elt)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&sr->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->key = hd->name;
-    h->lowcase_key = hd->lowcase.data;
-    h->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
-    h->value = *value;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    if (elt) {
-        *elt = h;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_downlink_sr_done(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_kpn_downlink_ctx_t  *ctx = data;
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
-                   "kpn subrequest done s:%ui rc:%i c:%ui",
-                   sr->headers_out.status, rc, sr->main->count);
-
-    if (ctx->sr != sr) {
-        return rc;
-    }
-
-    ctx->sr_done = 1;
-
-    if (rc == NGX_ERROR) {
-
-        if (sr->connection->error) {
-
-            /*
-             * the client connection failed (or an output filter did, which
-             * nginx cannot tell apart): c->error is shared with the client
-             * request and is never cleared here; nginx terminates the
-             * request as it would without us, and the lease goes with
-             * the request pool
-             */
-
-            return rc;
-        }
-
-        /*
-         * an internal failure of the subrequest: record it and let the
-         * parent answer instead of terminating the whole request
-         */
-
-        ctx->sr_error = 1;
-        return NGX_OK;
-    }
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && ctx->sr_rc == 0) {
-        ctx->sr_rc = rc;
-    }
-
-    return rc;
-}
-
-
-/*
- * Caps the answer of our in-memory subrequests at the size the postpone
- * filter would accept (subrequest_output_buffer_size of the subrequest's
- * location, or its Content-Length), before that filter sees it.  The
- * postpone filter answers a bigger response with NGX_ERROR, and
- * ngx_http_output_filter() then sets c->error on the client connection,
- * which terminates the client request.  Here an oversized answer is
- * swallowed instead and recorded, so the parent answers 502.
- */
-
-static ngx_int_t
-ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
-{
-    off_t                         size, limit;
-    ngx_chain_t                  *cl;
-    ngx_http_core_loc_conf_t     *clcf;
     ngx_http_kpn_downlink_ctx_t  *ctx;
 
-    if (r == r->main || !r->subrequest_in_memory) {
-        return ngx_http_kpn_downlink_next_body_filter(r, in);
-    }
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
-
-    if (ctx == NULL || ctx->sr != r) {
-        return ngx_http_kpn_downlink_next_body_filter(r, in);
-    }
-
-    if (!ctx->sr_error) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-        limit = (off_t) clcf->subrequest_output_buffer_size;
-
-        if (r->headers_out.content_length_n != -1
-            && r->headers_out.content_length_n <= limit)
-        {
-            limit = r->headers_out.content_length_n;
-        }
-
-        size = 0;
-
-        for (cl = in; cl; cl = cl->next) {
-            if (!ngx_buf_special(cl->buf)) {
-                size += ngx_buf_size(cl->buf);
-            }
-        }
-
-        if (r->headers_out.content_length_n <= limit
-            && ctx->sr_bytes + size <= limit)
-        {
-            ctx->sr_bytes += size;
-            return ngx_http_kpn_downlink_next_body_filter(r, in);
-        }
-
-        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "kpn subrequest answer too big: %O+%O > %O",
-                       ctx->sr_bytes, size, limit);
-
-        ctx->sr_error = 1;
-    }
-
-    /* swallowed: the upstream is read to its end and the buffers reused */
-
-    for (cl = in; cl; cl = cl->next) {
-        cl->buf->pos = cl->buf->last;
-        cl->buf->file_pos = cl->buf->file_last;
-    }
-
-    return NGX_OK;
+    return ctx ? &ctx->sub : NULL;
 }
 
 
@@ -1456,7 +1114,7 @@ ngx_http_kpn_downlink_resume(ngx_http_request_t *r)
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink resume: state %ui done %d",
-                   ctx->state, (int) ctx->sr_done);
+                   ctx->state, (int) ctx->sub.done);
 
     if (ctx->state != NGX_HTTP_KPN_DL_TOKEN
         && ctx->state != NGX_HTTP_KPN_DL_DOWNLINK)
@@ -1464,7 +1122,7 @@ ngx_http_kpn_downlink_resume(ngx_http_request_t *r)
         return;
     }
 
-    if (!ctx->sr_done || ctx->sr == NULL || !ctx->sr->done) {
+    if (!ctx->sub.done || ctx->sub.sr == NULL || !ctx->sub.sr->done) {
         return;
     }
 
@@ -1576,20 +1234,7 @@ ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_kpn_downlink_init(ngx_conf_t *cf)
 {
-    /*
-     * NULL: a static build that places this module before the filter
-     * modules, whose chain then starts afresh without us; oversized
-     * subrequest answers then terminate the request (nginx's default)
-     */
-
-    if (ngx_http_top_body_filter == NULL) {
-        return NGX_OK;
-    }
-
-    ngx_http_kpn_downlink_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_kpn_downlink_body_filter;
-
-    return NGX_OK;
+    return ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub);
 }
 
 

@@ -11,21 +11,25 @@ use KPNDownlink;
 repeat_each(2);
 no_shuffle();
 
-$ENV{TEST_NGINX_HTML_DIR} = html_dir();
+# The usual config reads the keys file, allows 4-byte payloads and sets
+# X-Downlink-Status.  A block that takes it also gets, unless it sets its
+# own, the usual keys file and the check that no key reaches the error log.
+our $CONFIG = kpn_downlink_config(keys => '$TEST_NGINX_HTML_DIR/keys',
+                                  extra => 'kpn_downlink_max_payload 4;',
+                                  headers => ['status']);
 
-our $HTTP_CONFIG = <<'_EOC_';
-    kpn_token_zone zone=kpn:1m;
-    upstream stub {
-        server 127.0.0.1:$TEST_NGINX_STUB_PORT;
-    }
+our $KEYS = <<'_EOC_';
+>>> keys
+# downlink keys, one a line
+key-old
+key-new
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
+our $NO_KEY_IN_LOG = qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/;
 
-    if (!defined $block->http_config) {
-        $block->set_value("http_config", $HTTP_CONFIG);
-    }
+add_block_preprocessor(sub {
+    kpn_downlink_defaults(shift, config => $CONFIG, user_files => $KEYS,
+                          no_error_log => $NO_KEY_IN_LOG);
 });
 
 run_tests();
@@ -33,35 +37,8 @@ run_tests();
 __DATA__
 
 === TEST 1: no Authorization header is 401 missing_key
---- config
-    location = /downlink {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys $TEST_NGINX_HTML_DIR/keys;
-        kpn_client_id my-client;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        kpn_downlink_max_payload 4;
-        add_header X-Downlink-Status $kpn_downlink_status always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_pass http://stub/token/ok;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
-"POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}'
+"POST /downlink\n$::DL"
 --- error_code: 401
 --- response_headers
 Content-Type: application/json
@@ -70,17 +47,10 @@ X-Downlink-Status: missing_key
 qq({"error":"missing_key","message":"an \\\"Authorization: Bearer <key>\\\" header is required"}\n)
 --- error_log
 kpn downlink: missing_key:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 2: a Basic Authorization header is 401 missing_key
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
-"POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}'
+"POST /downlink\n$::DL"
 --- more_headers
 Authorization: Basic a2V5LW9sZDo=
 --- error_code: 401
@@ -90,17 +60,10 @@ X-Downlink-Status: missing_key
 --- response_body_like: ^\{"error":"missing_key","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: missing_key:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 3: a wrong key is 401 bad_key
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
-"POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}'
+"POST /downlink\n$::DL"
 --- more_headers
 Authorization: Bearer key-older
 --- error_code: 401
@@ -111,15 +74,8 @@ X-Downlink-Status: bad_key
 qq({"error":"bad_key","message":"the bearer key is not valid"}\n)
 --- error_log
 kpn downlink: bad_key:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 4: GET is 405 method_not_allowed
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "GET /downlink"
 --- more_headers
@@ -132,15 +88,8 @@ X-Downlink-Status: method_not_allowed
 qq({"error":"method_not_allowed","message":"method GET is not allowed, use POST"}\n)
 --- error_log
 kpn downlink: method_not_allowed:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 5: an empty body is 400 invalid_json
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . ''
 --- more_headers
@@ -153,15 +102,8 @@ X-Downlink-Status: invalid_json
 qq({"error":"invalid_json","message":"the body is empty"}\n)
 --- error_log
 kpn downlink: invalid_json:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 6: a JSON syntax error is 400 invalid_json with line and column
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":'
 --- more_headers
@@ -173,15 +115,8 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 7: a JSON array is 400 invalid_json
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '[1,2]'
 --- more_headers
@@ -194,15 +129,8 @@ X-Downlink-Status: invalid_json
 qq({"error":"invalid_json","message":"the body must be a JSON object"}\n)
 --- error_log
 kpn downlink: invalid_json:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 8: duplicate keys are 400 invalid_json
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","devEUI":"0059ac00001b3462","port":2,"payload":"0a"}'
 --- more_headers
@@ -214,15 +142,8 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 9: a missing devEUI is 400 invalid_dev_eui
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"port":2,"payload":"0a0b"}'
 --- more_headers
@@ -235,15 +156,8 @@ X-Downlink-Status: invalid_dev_eui
 qq({"error":"invalid_dev_eui","message":"\\\"devEUI\\\" must be a string of 16 hex digits"}\n)
 --- error_log
 kpn downlink: invalid_dev_eui:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 10: a 15-digit devEUI is 400 invalid_dev_eui
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b346","port":2,"payload":"0a0b"}'
 --- more_headers
@@ -255,15 +169,8 @@ X-Downlink-Status: invalid_dev_eui
 --- response_body_like: ^\{"error":"invalid_dev_eui","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_dev_eui:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 11: a non-hex devEUI is 400 invalid_dev_eui
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b346g","port":2,"payload":"0a0b"}'
 --- more_headers
@@ -275,15 +182,8 @@ X-Downlink-Status: invalid_dev_eui
 --- response_body_like: ^\{"error":"invalid_dev_eui","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_dev_eui:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 12: a numeric devEUI is 400 invalid_dev_eui
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":1234567890123456,"port":2,"payload":"0a0b"}'
 --- more_headers
@@ -295,15 +195,8 @@ X-Downlink-Status: invalid_dev_eui
 --- response_body_like: ^\{"error":"invalid_dev_eui","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_dev_eui:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 13: port 0 is 400 invalid_port
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":0,"payload":"0a0b"}'
 --- more_headers
@@ -316,15 +209,8 @@ X-Downlink-Status: invalid_port
 qq({"error":"invalid_port","message":"\\\"port\\\" must be an integer from 1 to 223"}\n)
 --- error_log
 kpn downlink: invalid_port:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 14: port 224 is 400 invalid_port
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":224,"payload":"0a0b"}'
 --- more_headers
@@ -336,15 +222,8 @@ X-Downlink-Status: invalid_port
 --- response_body_like: ^\{"error":"invalid_port","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_port:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 15: port 2.5 is 400 invalid_port
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2.5,"payload":"0a0b"}'
 --- more_headers
@@ -356,15 +235,8 @@ X-Downlink-Status: invalid_port
 --- response_body_like: ^\{"error":"invalid_port","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_port:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 16: a string port is 400 invalid_port
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":"2","payload":"0a0b"}'
 --- more_headers
@@ -376,15 +248,8 @@ X-Downlink-Status: invalid_port
 --- response_body_like: ^\{"error":"invalid_port","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_port:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 17: a missing payload is 400 invalid_payload
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2}'
 --- more_headers
@@ -397,15 +262,8 @@ X-Downlink-Status: invalid_payload
 qq({"error":"invalid_payload","message":"\\\"payload\\\" must be a hex string"}\n)
 --- error_log
 kpn downlink: invalid_payload:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 18: an odd-length payload is 400 invalid_payload
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0"}'
 --- more_headers
@@ -418,15 +276,8 @@ X-Downlink-Status: invalid_payload
 qq({"error":"invalid_payload","message":"\\\"payload\\\" must be a non-empty hex string of even length"}\n)
 --- error_log
 kpn downlink: invalid_payload:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 19: an empty payload is 400 invalid_payload
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":""}'
 --- more_headers
@@ -438,15 +289,8 @@ X-Downlink-Status: invalid_payload
 --- response_body_like: ^\{"error":"invalid_payload","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_payload:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 20: a non-hex payload is 400 invalid_payload
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"zz"}'
 --- more_headers
@@ -458,15 +302,8 @@ X-Downlink-Status: invalid_payload
 --- response_body_like: ^\{"error":"invalid_payload","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_payload:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 21: a payload above kpn_downlink_max_payload is 400 invalid_payload
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b0c0d0e"}'
 --- more_headers
@@ -479,15 +316,8 @@ X-Downlink-Status: invalid_payload
 qq({"error":"invalid_payload","message":"\\\"payload\\\" is 5 bytes, at most 4 are allowed"}\n)
 --- error_log
 kpn downlink: invalid_payload:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 22: a non-string externalReference is 400 invalid_json
---- user_files
->>> keys
-# downlink keys, one a line
-key-old
-key-new
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a","externalReference":7}'
 --- more_headers
@@ -499,8 +329,6 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json:
---- no_error_log eval
-qr/\[(?:info|notice|warn|error)\].*key-(?:new|old)/
 
 === TEST 23: both keys of the keys file are accepted (rotation)
 --- user_files

@@ -15,21 +15,9 @@ use KPNDownlink;
 repeat_each(2);
 no_shuffle();
 
-our $DL = '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}';
-
-our $HTTP_CONFIG = <<'_EOC_';
-    kpn_token_zone zone=kpn:1m;
-    upstream stub {
-        server 127.0.0.1:$TEST_NGINX_STUB_PORT;
-    }
-_EOC_
-
+# both blocks take the same config, so the second one is a reload of it
 add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value("http_config", $HTTP_CONFIG);
-    }
+    kpn_downlink_defaults(shift, config => kpn_downlink_config(headers => ['cache']));
 });
 
 run_tests();
@@ -37,29 +25,8 @@ run_tests();
 __DATA__
 
 === TEST 1: before the reload: the token is fetched once
---- config
-    location = /downlink {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id my-client;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        add_header X-Token-Cache $kpn_token_cache always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_pass http://stub/token/ok;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
 --- request eval
-["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_count"]
+::kpn_one_downlink('_count')
 --- error_code eval
 [200, 201, 200]
 --- response_body_like eval
@@ -71,12 +38,12 @@ __DATA__
 
 === TEST 2: after the reload: the cached token is still used
 --- request eval
-["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_count"]
+::kpn_one_downlink('_count')
 --- error_code eval
 [200, 201, 200]
 --- response_headers eval
 ["", "X-Token-Cache: hit", ""]
 --- response_body eval
-["reset\n", '{"result":"queued"}', "tokens=0 downlinks=1\n"]
+["reset\n", $::QUEUED, "tokens=0 downlinks=1\n"]
 --- no_error_log
 [error]

@@ -17,56 +17,22 @@ use KPNDownlink;
 repeat_each(2);
 no_shuffle();
 
-our $DL = '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}';
 our $DL3 = '{"devEUI":"0059ac00001b3461","port":3,"payload":"0a0b"}';
 
-our $HTTP_CONFIG = <<'_EOC_';
-    kpn_token_zone zone=kpn:1m;
-    upstream stub {
-        server 127.0.0.1:$TEST_NGINX_STUB_PORT;
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value("http_config", $HTTP_CONFIG);
-    }
-});
+# every block has its own config; the http_config is the usual one
+add_block_preprocessor(sub { kpn_downlink_defaults(shift) });
 
 run_tests();
 
 __DATA__
 
 === TEST 1: stale: while one request refreshes a due token, another uses the old one
---- http_config
-    kpn_token_zone zone=kpn:1m;
-    upstream stub {
-        server 127.0.0.1:$TEST_NGINX_STUB_PORT;
-    }
+--- http_config eval
+$::KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_' . ::kpn_downlink_server(token => 'slowshort')
     log_format kpn_dl '$kpn_token_cache $status';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-        location = /downlink {
-            kpn_downlink zone=kpn;
-            kpn_downlink_keys off;
-            kpn_client_id my-client;
-            kpn_client_secret my-secret;
-            kpn_token_uri /_kpn/token;
-            kpn_downlink_uri /_kpn/downlinks;
-            access_log logs/downlink.log kpn_dl;
-        }
-        location = /_kpn/token {
-            internal;
-            proxy_pass http://stub/token/slowshort;
-        }
-        location = /_kpn/downlinks {
-            internal;
-            proxy_pass http://stub/dl/ok$is_args$args;
-        }
-    }
---- config
+_EOC_
+--- config eval
+<<'_EOC_' . $::KPN_MIRROR_LOCATIONS
     location = /one {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/downlink;
     }
@@ -74,16 +40,7 @@ __DATA__
         mirror /m;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/downlink;
     }
-    location = /m {
-        internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/downlink;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
-    location = /downlink-log {
-        alias $TEST_NGINX_SERVER_ROOT/logs/downlink.log;
-    }
+_EOC_
 --- request eval
 [[{value => "GET /stub/_reset", delay_before => 4.5}],
  "POST /one\n$::DL",
@@ -94,8 +51,8 @@ __DATA__
 [200, 201, 201, 200, 200]
 --- response_body_like eval
 ["reset",
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
+ $::QUEUED_RE,
+ $::QUEUED_RE,
  qr/\Atokens=2 downlinks=3\n\z/,
  qr/\A(?:miss 201\n(?:miss 201\nstale 201\n|stale 201\nmiss 201\n))+\z/]
 --- no_error_log
@@ -105,34 +62,13 @@ __DATA__
 
 
 === TEST 2: a refresh that fails while the token is still valid falls back on it, no 503s
---- config
+--- config eval
+<<'_EOC_' . ::kpn_downlink_config(extra => 'kpn_token_backoff 2s;', token_timeout => '1s', token => 'shortfail')
     error_log logs/kpn-error.log error;
     location = /kpn-error-log {
         alias $TEST_NGINX_SERVER_ROOT/logs/kpn-error.log;
     }
-    location = /downlink {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id my-client;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        kpn_token_backoff 2s;
-        add_header X-Token-Cache $kpn_token_cache always;
-        add_header X-Downlink-Status $kpn_downlink_status always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_read_timeout 1s;
-        proxy_pass http://stub/token/shortfail;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
+_EOC_
 --- request eval
 [[{value => "GET /stub/_reset", delay_before => 4.5}],
  "POST /downlink\n$::DL",
@@ -150,9 +86,9 @@ __DATA__
  "", ""]
 --- response_body_like eval
 ["reset",
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
+ $::QUEUED_RE,
+ $::QUEUED_RE,
+ $::QUEUED_RE,
  qr{\Atoken /token/shortfail -> (tok-\d+)\ndl /dl/ok\?port=2 auth=Bearer \1 -> 201\ntoken /token/shortfail -> 500\n(?:dl /dl/ok\?port=2 auth=Bearer \1 -> 201\n){2}\z},
  qr{\A(?:[^\n]*\Q[error]\E[^\n]*\Qkpn downlink: token refresh failed, using the cached token: the token endpoint answered 500\E[^\n]*\n){1,2}\z}]
 --- no_error_log
@@ -163,36 +99,10 @@ my-secret
 
 
 === TEST 3: a credential change is a miss: two client ids on one zone, one token each
---- config
-    location = /dl-a {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id client-a;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        add_header X-Token-Cache $kpn_token_cache always;
-    }
-    location = /dl-b {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id client-b;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        add_header X-Token-Cache $kpn_token_cache always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_pass http://stub/token/ok;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
+--- config eval
+::kpn_downlink_location(location => '= /dl-a', client_id => 'client-a', headers => ['cache'])
+. ::kpn_downlink_location(location => '= /dl-b', client_id => 'client-b', headers => ['cache'])
+. ::kpn_stub_locations()
 --- request eval
 ["GET /stub/_reset",
  "POST /dl-a\n$::DL",
@@ -207,10 +117,7 @@ my-secret
 ["", "", "", "X-Token-Cache: hit", "X-Token-Cache: hit", "", ""]
 --- response_body_like eval
 ["reset",
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
- qr/\A\{"result":"queued"\}\z/,
+ ($::QUEUED_RE) x 4,
  qr{\A(?:token /token/ok -> tok-\d+\n)?dl /dl/ok\?port=2 auth=Bearer (tok-\d+) -> 201\n(?:token /token/ok -> tok-\d+\n)?dl /dl/ok\?port=3 auth=Bearer (?!\1\b)(tok-\d+) -> 201\ndl /dl/ok\?port=2 auth=Bearer \1 -> 201\ndl /dl/ok\?port=3 auth=Bearer \2 -> 201\n\z},
  qr{\A(?:(?!.*POST /token/).*|.*"client_id":"client-a".*"client_id":"client-b".*)\z}s]
 --- no_error_log
@@ -219,38 +126,17 @@ my-secret
 
 
 === TEST 4: a client that goes away mid-fetch releases the lease: the next request fetches at once
---- http_config
-    kpn_token_zone zone=kpn:1m;
-    upstream stub {
-        server 127.0.0.1:$TEST_NGINX_STUB_PORT;
-    }
+--- http_config eval
+$::KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_'
     map $request_uri $kpn_token_backend {
         /downlink-hang  127.0.0.1:$TEST_NGINX_BLACKHOLE_PORT;
         default         127.0.0.1:$TEST_NGINX_STUB_PORT;
     }
---- config
-    location ~ ^/downlink {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id my-client;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        kpn_token_lock_timeout 5s;
-        add_header X-Token-Cache $kpn_token_cache always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_read_timeout 10s;
-        proxy_pass http://$kpn_token_backend/token/short;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
+_EOC_
+--- config eval
+::kpn_downlink_config(location => '~ ^/downlink', extra => 'kpn_token_lock_timeout 5s;',
+                      headers => ['cache'], token_timeout => '10s',
+                      token => 'http://$kpn_token_backend/token/short')
 --- request eval
 [[{value => "GET /stub/_reset", delay_before => 4.5}],
  "POST /downlink-hang\n$::DL",
@@ -261,7 +147,7 @@ my-secret
 --- response_headers eval
 ["", "", "X-Token-Cache: miss", ""]
 --- response_body_like eval
-["reset", qr/\A\z/, qr/\A\{"result":"queued"\}\z/, qr/\Atokens=1 downlinks=1\n\z/]
+["reset", qr/\A\z/, $::QUEUED_RE, qr/\Atokens=1 downlinks=1\n\z/]
 --- no_error_log
 [error]
 --- timeout: 1500ms
@@ -270,30 +156,10 @@ my-secret
 
 
 === TEST 5: a downlink answer larger than subrequest_output_buffer_size is 502 upstream_error
---- config
-    location = /downlink {
-        kpn_downlink zone=kpn;
-        kpn_downlink_keys off;
-        kpn_client_id my-client;
-        kpn_client_secret my-secret;
-        kpn_token_uri /_kpn/token;
-        kpn_downlink_uri /_kpn/downlinks;
-        add_header X-Downlink-Status $kpn_downlink_status always;
-    }
-    location = /_kpn/token {
-        internal;
-        proxy_pass http://stub/token/ok;
-    }
-    location = /_kpn/downlinks {
-        internal;
-        subrequest_output_buffer_size 8;
-        proxy_pass http://stub/dl/ok$is_args$args;
-    }
-    location /stub/ {
-        proxy_pass http://stub/;
-    }
+--- config eval
+::kpn_downlink_config(headers => ['status'], dl_extra => 'subrequest_output_buffer_size 8;')
 --- request eval
-["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_count"]
+::kpn_one_downlink('_count')
 --- error_code eval
 [200, 502, 200]
 --- response_headers eval

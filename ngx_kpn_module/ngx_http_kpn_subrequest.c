@@ -1,0 +1,395 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * In-memory POST subrequests of the downlink module (the token and the
+ * downlink requests): a fresh header list and body, a post-subrequest
+ * handler that records the outcome, and a body filter that caps the
+ * answers.
+ */
+
+
+#include "ngx_http_kpn_subrequest.h"
+#include "ngx_http_kpn_body.h"
+
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_str_t                  lowcase;
+} ngx_http_kpn_subrequest_header_t;
+
+
+static ngx_int_t ngx_http_kpn_subrequest_push_header(ngx_http_request_t *sr,
+    ngx_http_kpn_subrequest_header_t *hd, ngx_str_t *value,
+    ngx_table_elt_t **elt);
+static ngx_int_t ngx_http_kpn_subrequest_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_kpn_subrequest_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_kpn_subrequest_next_body_filter;
+static ngx_http_kpn_subrequest_get_pt  ngx_http_kpn_subrequest_get;
+
+
+static ngx_str_t  ngx_http_kpn_subrequest_method = ngx_string("POST");
+
+static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_auth =
+    { ngx_string("Authorization"), ngx_string("authorization") };
+static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_accept =
+    { ngx_string("Accept"), ngx_string("accept") };
+static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_type =
+    { ngx_string("Content-Type"), ngx_string("content-type") };
+static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_length =
+    { ngx_string("Content-Length"), ngx_string("content-length") };
+
+
+ngx_int_t
+ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
+    ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
+    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *token)
+{
+    u_char                     *p;
+    ngx_str_t                   value;
+    ngx_chain_t                *cl;
+    ngx_http_request_t         *sr;
+    ngx_http_request_body_t    *rb;
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_post_subrequest_t *ps;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_kpn_subrequest_done;
+    ps->data = sub;
+
+    sub->done = 0;
+    sub->error = 0;
+    sub->rc = 0;
+    sub->bytes = 0;
+
+    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sub->sr = sr;
+
+    sr->method = NGX_HTTP_POST;
+    sr->method_name = ngx_http_kpn_subrequest_method;
+    sr->header_only = 0;
+
+    /* a fresh variables cache: nothing evaluated for the caller leaks */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    sr->variables = ngx_pcalloc(sr->pool, cmcf->variables.nelts
+                                          * sizeof(ngx_http_variable_value_t));
+    if (sr->variables == NULL) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * the body, tagged as the downlink module's: never taken for a body
+     * of ngx_http_kpn_body_replace()
+     */
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl = ngx_http_kpn_body_chain(sr->pool, body,
+                                 (ngx_buf_tag_t) &ngx_http_kpn_downlink_module);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    rb->bufs = cl;
+    rb->buf = cl->buf;
+
+    sr->request_body = rb;
+
+    /*
+     * the headers: a new list with exactly our headers; the struct copy
+     * made by ngx_http_subrequest() shares the caller's list parts and
+     * points to the caller's Authorization, Cookie, ... elements
+     */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = body->len;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (nginx_version < 1023000)
+    if (ngx_array_init(&sr->headers_in.cookies, sr->pool, 1,
+                       sizeof(ngx_table_elt_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_array_init(&sr->headers_in.x_forwarded_for, sr->pool, 1,
+                       sizeof(ngx_table_elt_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
+
+    if (token) {
+        value.len = sizeof("Bearer ") - 1 + token->len;
+        value.data = ngx_pnalloc(sr->pool, value.len);
+        if (value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
+        ngx_memcpy(p, token->data, token->len);
+
+        if (ngx_http_kpn_subrequest_push_header(sr,
+                                                &ngx_http_kpn_subrequest_h_auth,
+                                                &value,
+                                                &sr->headers_in.authorization)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (accept) {
+        if (ngx_http_kpn_subrequest_push_header(sr,
+                                            &ngx_http_kpn_subrequest_h_accept,
+                                                accept, NULL)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_kpn_subrequest_push_header(sr, &ngx_http_kpn_subrequest_h_type,
+                                            content_type,
+                                            &sr->headers_in.content_type)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    value.data = ngx_pnalloc(sr->pool, NGX_SIZE_T_LEN);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%uz", body->len) - value.data;
+
+    if (ngx_http_kpn_subrequest_push_header(sr,
+                                            &ngx_http_kpn_subrequest_h_length,
+                                            &value,
+                                            &sr->headers_in.content_length)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn subrequest \"%V?%V\", %uz bytes",
+                   uri, args, body->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_subrequest_push_header(ngx_http_request_t *sr,
+    ngx_http_kpn_subrequest_header_t *hd, ngx_str_t *value,
+    ngx_table_elt_t **elt)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = hd->name;
+    h->lowcase_key = hd->lowcase.data;
+    h->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
+    h->value = *value;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    if (elt) {
+        *elt = h;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_subrequest_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_kpn_subrequest_t  *sub = data;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "kpn subrequest done s:%ui rc:%i c:%ui",
+                   sr->headers_out.status, rc, sr->main->count);
+
+    if (sub->sr != sr) {
+        return rc;
+    }
+
+    sub->done = 1;
+
+    if (rc == NGX_ERROR) {
+
+        if (sr->connection->error) {
+
+            /*
+             * the client connection failed (or an output filter did, which
+             * nginx cannot tell apart): c->error is shared with the client
+             * request and is never cleared here; nginx terminates the
+             * request as it would without us, and the lease goes with
+             * the request pool
+             */
+
+            return rc;
+        }
+
+        /*
+         * an internal failure of the subrequest: record it and let the
+         * parent answer instead of terminating the whole request
+         */
+
+        sub->error = 1;
+        return NGX_OK;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && sub->rc == 0) {
+        sub->rc = rc;
+    }
+
+    return rc;
+}
+
+
+void
+ngx_http_kpn_subrequest_answer(ngx_http_request_t *sr, ngx_str_t *body)
+{
+    ngx_str_null(body);
+
+    if (sr->out && sr->out->buf) {
+        body->data = sr->out->buf->pos;
+        body->len = sr->out->buf->last - sr->out->buf->pos;
+    }
+}
+
+
+/*
+ * Caps the answer of our in-memory subrequests at the size the postpone
+ * filter would accept (subrequest_output_buffer_size of the subrequest's
+ * location, or its Content-Length), before that filter sees it.  The
+ * postpone filter answers a bigger response with NGX_ERROR, and
+ * ngx_http_output_filter() then sets c->error on the client connection,
+ * which terminates the client request.  Here an oversized answer is
+ * swallowed instead and recorded, so the parent answers 502.
+ */
+
+static ngx_int_t
+ngx_http_kpn_subrequest_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    off_t                       size, limit;
+    ngx_chain_t                *cl;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_kpn_subrequest_t  *sub;
+
+    if (r == r->main || !r->subrequest_in_memory) {
+        return ngx_http_kpn_subrequest_next_body_filter(r, in);
+    }
+
+    sub = ngx_http_kpn_subrequest_get(r->main);
+
+    if (sub == NULL || sub->sr != r) {
+        return ngx_http_kpn_subrequest_next_body_filter(r, in);
+    }
+
+    if (!sub->error) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        limit = (off_t) clcf->subrequest_output_buffer_size;
+
+        if (r->headers_out.content_length_n != -1
+            && r->headers_out.content_length_n <= limit)
+        {
+            limit = r->headers_out.content_length_n;
+        }
+
+        size = 0;
+
+        for (cl = in; cl; cl = cl->next) {
+            if (!ngx_buf_special(cl->buf)) {
+                size += ngx_buf_size(cl->buf);
+            }
+        }
+
+        if (r->headers_out.content_length_n <= limit
+            && sub->bytes + size <= limit)
+        {
+            sub->bytes += size;
+            return ngx_http_kpn_subrequest_next_body_filter(r, in);
+        }
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn subrequest answer too big: %O+%O > %O",
+                       sub->bytes, size, limit);
+
+        sub->error = 1;
+    }
+
+    /* swallowed: the upstream is read to its end and the buffers reused */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_subrequest_init(ngx_conf_t *cf,
+    ngx_http_kpn_subrequest_get_pt get)
+{
+    /*
+     * NULL: a static build that places the calling module before the
+     * filter modules, whose chain then starts afresh without us; oversized
+     * subrequest answers then terminate the request (nginx's default)
+     */
+
+    if (ngx_http_top_body_filter == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_kpn_subrequest_get = get;
+
+    ngx_http_kpn_subrequest_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kpn_subrequest_body_filter;
+
+    return NGX_OK;
+}
