@@ -50,7 +50,7 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
 
     cl = r->request_body->bufs;
 
-    if (cl->next == NULL && !cl->buf->in_file) {
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
 
         /* the common case: one memory buffer, used in place */
 
@@ -66,8 +66,19 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
 
     body->data = p;
 
+    /* each buf is taken as ngx_buf_size() has counted it above */
+
     for ( /* void */ ; cl; cl = cl->next) {
         b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            continue;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
 
         if (b->in_file) {
             n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
@@ -86,10 +97,7 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
             }
 
             p += n;
-            continue;
         }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
     }
 
     body->len = p - body->data;
@@ -237,14 +245,4 @@ ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data, ngx_buf_tag_t tag)
     cl->next = NULL;
 
     return cl;
-}
-
-
-ngx_uint_t
-ngx_http_kpn_body_is_ours(ngx_http_request_t *r)
-{
-    return r->request_body
-           && r->request_body->bufs
-           && r->request_body->bufs->buf->tag
-              == (ngx_buf_tag_t) &ngx_http_kpn_module;
 }

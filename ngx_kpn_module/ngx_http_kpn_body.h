@@ -33,8 +33,5 @@ ngx_int_t ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
 ngx_chain_t *ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data,
     ngx_buf_tag_t tag);
 
-/* a body buffer made by ngx_http_kpn_body_replace() */
-ngx_uint_t ngx_http_kpn_body_is_ours(ngx_http_request_t *r);
-
 
 #endif /* _NGX_HTTP_KPN_BODY_H_INCLUDED_ */

@@ -21,6 +21,8 @@ static char *ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_kpn_device_type(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
@@ -56,7 +58,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
 
     { ngx_string("kpn_uplink_secret"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_kpn_secret,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, secret),
       NULL },
@@ -200,6 +202,25 @@ ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
                                         &klcf->secrets);
+}
+
+
+static char *
+ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    /* a value with variables may be empty at run time, and matches nothing */
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty secret in \"%V\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_set_complex_value_slot(cf, cmd, conf);
 }
 
 

@@ -25,6 +25,9 @@
 /* 2^53: larger integral numbers are not exact in a double */
 #define NGX_HTTP_KPN_SENML_MAX_EXACT  9007199254740992.0
 
+/* the SenML version of RFC 8428 */
+#define NGX_HTTP_KPN_SENML_VERSION    10
+
 /* at most this many bytes of input are echoed in an error message */
 #define NGX_HTTP_KPN_SENML_ECHO_MAX   32
 
@@ -337,7 +340,6 @@ ngx_http_kpn_senml_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
 }
 
 
-
 /*
  * Walks the keys of a record once into fields[] (NULL when absent) and
  * checks field types, must-understand keys and the value count, in this
@@ -455,6 +457,24 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                                       "invalid_senml",
                                       "record %ui: \"bver\" must be a "
                                       "positive integer", i)
+                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        /*
+         * RFC 8428, 4.4: a pack of a later version must not be used.
+         * RFC 9100 makes the version a feature bitmap over the base
+         * version 10: the only feature defined, secondary units (code 4),
+         * needs nothing here, as units are passed on as they are.
+         */
+
+        if (((int64_t) d & ~((int64_t) 1 << 4))
+            > NGX_HTTP_KPN_SENML_VERSION)
+        {
+            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_senml",
+                                      "record %ui: unsupported SenML "
+                                      "version %L (\"bver\")",
+                                      i, (int64_t) d)
                    == NGX_OK ? NGX_DECLINED : NGX_ERROR;
         }
     }
@@ -1039,7 +1059,6 @@ ngx_http_kpn_senml_identify(ngx_pool_t *pool,
 }
 
 
-
 /* the device id in place: DEVEUI upper case, DVNUUID lower case */
 
 static void
@@ -1260,7 +1279,6 @@ ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p, size_t len,
 
     return NGX_OK;
 }
-
 
 
 /* a JSON string of the parsed document (valid UTF-8, no NUL) */

@@ -67,11 +67,27 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "kpn uplink: again, state:%ui", ctx->state);
 
-        if (ctx->state == NGX_HTTP_KPN_UPLINK_DONE) {
-            return ctx->phase_rc;
+        if (ctx->state != NGX_HTTP_KPN_UPLINK_DONE) {
+
+            /*
+             * the phases run again while the body is being read only
+             * after the read failed and error_page redirected the
+             * request here: the body handler will never run, so answer
+             * with the read's error instead of waiting for it, or with
+             * 400 when "error_page ... =" has dropped that status
+             */
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "kpn uplink: the body read failed: %ui",
+                           r->err_status);
+
+            ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+            ctx->phase_rc = (r->err_status >= NGX_HTTP_SPECIAL_RESPONSE)
+                            ? (ngx_int_t) r->err_status
+                            : NGX_HTTP_BAD_REQUEST;
         }
 
-        return NGX_DONE;
+        return ctx->phase_rc;
     }
 
     ctx = ngx_http_kpn_create_ctx(r);
@@ -151,9 +167,22 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
         return;
 
     default:
-        ngx_str_set(&ctx->status, "internal_error");
-        ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+        /* out of memory or a temp file that cannot be read: a JSON 500 */
+
+        if (ngx_http_kpn_error(r->pool, &err,
+                               NGX_HTTP_INTERNAL_SERVER_ERROR,
+                               "internal_error",
+                               "the uplink could not be processed")
+            != NGX_OK)
+        {
+            ngx_str_set(&ctx->status, "internal_error");
+            ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_kpn_uplink_reject(r, ctx, &err);
         return;
     }
 }

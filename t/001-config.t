@@ -183,3 +183,17 @@ started
 --- no_error_log
 Example-Secret
 [emerg]
+
+
+
+=== TEST 12: an empty kpn_uplink_secret (a constant that can never match)
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "";
+        kpn_device_type dragino-lds01 wasd2;
+        return 204;
+    }
+--- must_die
+--- error_log
+empty secret in "kpn_uplink_secret"

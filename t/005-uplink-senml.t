@@ -301,3 +301,24 @@ my $u = "urn:dev:DEVEUI:0059AC00001B3461:";
 ::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"' . $u . '","idType":"DEVEUI","deviceType":"dragino-lds01"},"records":[' . qq({"n":"${u}a","v":1},{"n":"${u}b","v":2}) . ']}')
 --- no_error_log
 [error]
+
+
+
+=== TEST 26: a later SenML version (bver above 10) must not be used (RFC 8428 4.4)
+--- request eval
+"POST /kpn/uplink\n" . '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bver":11,"n":"payload","vs":"763d0028"}]'
+--- error_code: 400
+--- response_body
+{"error":"invalid_senml","message":"record 0: unsupported SenML version 11 (\"bver\")"}
+--- error_log
+kpn uplink rejected: 400 invalid_senml: record 0: unsupported SenML version 11
+
+
+
+=== TEST 27: bver 10, and 26 (secondary units, RFC 9100), are accepted
+--- request eval
+"POST /kpn/uplink\n" . '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bver":10,"n":"payload","vs":"763d0028"},{"bver":26,"n":"port","v":1}]'
+--- response_body eval
+::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI","deviceType":"dragino-lds01","port":1,"payloadHex":"763d0028"},"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:payload","vs":"763d0028"},{"n":"urn:dev:DEVEUI:0059AC00001B3461:port","v":1}]}')
+--- no_error_log
+[error]
