@@ -1197,30 +1197,9 @@ static ngx_int_t
 ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t                    *s;
-    ngx_http_kpn_downlink_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
-
-    if (ctx == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    s = (ngx_str_t *) ((char *) ctx + data);
-
-    if (s->len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = s->len;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-    v->data = s->data;
-
-    return NGX_OK;
+    return ngx_http_kpn_variable_field(v,
+               ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module),
+               data);
 }
 
 

@@ -88,17 +88,23 @@ static ngx_int_t
 ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
-    ngx_str_t           *s;
-    ngx_http_kpn_ctx_t  *ctx;
+    return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
+                                       data);
+}
 
-    ctx = ngx_http_kpn_get_ctx(r->main);
+
+ngx_int_t
+ngx_http_kpn_variable_field(ngx_http_variable_value_t *v, void *ctx,
+    uintptr_t offset)
+{
+    ngx_str_t  *s;
 
     if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    s = (ngx_str_t *) ((char *) ctx + data);
+    s = (ngx_str_t *) ((char *) ctx + offset);
 
     if (s->len == 0) {
         v->not_found = 1;

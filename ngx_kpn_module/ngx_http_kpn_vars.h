@@ -14,6 +14,13 @@
 /* adds the uplink $kpn_* variables (preconfiguration) */
 ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
 
+/*
+ * A variable whose value is the ngx_str_t at offset in ctx: not found
+ * when there is no ctx or the string is empty.
+ */
+ngx_int_t ngx_http_kpn_variable_field(ngx_http_variable_value_t *v,
+    void *ctx, uintptr_t offset);
+
 /* adds a null-terminated table of variables (preconfiguration) */
 ngx_int_t ngx_http_kpn_register_variables(ngx_conf_t *cf,
     ngx_http_variable_t *vars);
