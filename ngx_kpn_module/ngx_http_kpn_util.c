@@ -389,30 +389,6 @@ ngx_http_kpn_is_hex(u_char *p, size_t len)
 }
 
 
-ngx_int_t
-ngx_http_kpn_json_escape(ngx_pool_t *pool, ngx_str_t *src, ngx_str_t *dst)
-{
-    uintptr_t  n;
-
-    n = ngx_escape_json(NULL, src->data, src->len);
-
-    if (n == 0) {
-        *dst = *src;
-        return NGX_OK;
-    }
-
-    dst->data = ngx_pnalloc(pool, src->len + n);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    dst->len = (u_char *) ngx_escape_json(dst->data, src->data, src->len)
-               - dst->data;
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_kpn_json_cleanup(void *data)
 {
@@ -435,32 +411,6 @@ ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json)
 
     cln->handler = ngx_http_kpn_json_cleanup;
     cln->data = json;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_kpn_json_dump(ngx_pool_t *pool, json_t *json, ngx_str_t *out)
-{
-    size_t  len;
-
-    len = json_dumpb(json, NULL, 0, NGX_HTTP_KPN_JSON_FLAGS);
-    if (len == 0) {
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(pool, len);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = json_dumpb(json, (char *) out->data, len,
-                          NGX_HTTP_KPN_JSON_FLAGS);
-
-    if (out->len != len) {
-        return NGX_ERROR;
-    }
 
     return NGX_OK;
 }

@@ -57,18 +57,10 @@ char *ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
 ngx_int_t ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 
-/* JSON string escaping into pool memory (no quotes added) */
-ngx_int_t ngx_http_kpn_json_escape(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *dst);
-
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);
 
-/* json_dumpb() into pool memory with the module's number format */
-ngx_int_t ngx_http_kpn_json_dump(ngx_pool_t *pool, json_t *json,
-    ngx_str_t *out);
-
-
+/* the number format of the envelope, as jansson would print it */
 #define NGX_HTTP_KPN_JSON_FLAGS                                              \
     (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 

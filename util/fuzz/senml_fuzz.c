@@ -23,6 +23,8 @@ static void ngx_http_kpn_fuzz_error(ngx_http_kpn_error_t *err);
 static void ngx_http_kpn_fuzz_ok(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack, const uint8_t *data, size_t size);
 static void ngx_http_kpn_fuzz_same(ngx_str_t *a, ngx_str_t *b);
+static ngx_int_t ngx_http_kpn_fuzz_dump(ngx_pool_t *pool, json_t *json,
+    ngx_str_t *out);
 static void ngx_http_kpn_fuzz_records(ngx_pool_t *pool, ngx_str_t *env,
     ngx_str_t *records);
 
@@ -174,7 +176,7 @@ ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
         abort();
     }
 
-    if (ngx_http_kpn_json_dump(pool, env, &dump) != NGX_OK) {
+    if (ngx_http_kpn_fuzz_dump(pool, env, &dump) != NGX_OK) {
         abort();
     }
 
@@ -231,10 +233,34 @@ ngx_http_kpn_fuzz_records(ngx_pool_t *pool, ngx_str_t *env,
         abort();
     }
 
-    if (ngx_http_kpn_json_dump(pool, json_object_get(json, "records"),
+    if (ngx_http_kpn_fuzz_dump(pool, json_object_get(json, "records"),
                                records)
         != NGX_OK)
     {
         abort();
     }
+}
+
+
+/* json_dumpb() into pool memory with the envelope's number format */
+
+static ngx_int_t
+ngx_http_kpn_fuzz_dump(ngx_pool_t *pool, json_t *json, ngx_str_t *out)
+{
+    size_t  len;
+
+    len = json_dumpb(json, NULL, 0, NGX_HTTP_KPN_JSON_FLAGS);
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = json_dumpb(json, (char *) out->data, len,
+                          NGX_HTTP_KPN_JSON_FLAGS);
+
+    return out->len == len ? NGX_OK : NGX_ERROR;
 }
