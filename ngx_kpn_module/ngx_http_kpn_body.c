@@ -10,8 +10,8 @@
 #include "ngx_http_kpn_body.h"
 
 
-static ngx_int_t ngx_http_kpn_body_set_header(ngx_http_request_t *r,
-    ngx_table_elt_t **hp, ngx_str_t *name, ngx_str_t *value);
+static ngx_chain_t *ngx_http_kpn_body_chain(ngx_pool_t *pool,
+    ngx_str_t *data);
 
 
 ngx_int_t
@@ -130,8 +130,7 @@ ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     }
 
     if (data->len) {
-        cl = ngx_http_kpn_body_chain(r->pool, data,
-                                     (ngx_buf_tag_t) &ngx_http_kpn_module);
+        cl = ngx_http_kpn_body_chain(r->pool, data);
         if (cl == NULL) {
             return NGX_ERROR;
         }
@@ -181,13 +180,13 @@ ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_body_set_header(ngx_http_request_t *r, ngx_table_elt_t **hp,
     ngx_str_t *name, ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
-    h = *hp;
+    h = hp ? *hp : NULL;
 
     if (h) {
         h->value = *value;
@@ -212,14 +211,16 @@ ngx_http_kpn_body_set_header(ngx_http_request_t *r, ngx_table_elt_t **hp,
     h->next = NULL;
 #endif
 
-    *hp = h;
+    if (hp) {
+        *hp = h;
+    }
 
     return NGX_OK;
 }
 
 
-ngx_chain_t *
-ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data, ngx_buf_tag_t tag)
+static ngx_chain_t *
+ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data)
 {
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -234,7 +235,7 @@ ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data, ngx_buf_tag_t tag)
     b->last = ngx_cpymem(b->pos, data->data, data->len);
     b->last_buf = 1;
     b->last_in_chain = 1;
-    b->tag = tag;
+    b->tag = (ngx_buf_tag_t) &ngx_http_kpn_module;
 
     cl = ngx_alloc_chain_link(pool);
     if (cl == NULL) {

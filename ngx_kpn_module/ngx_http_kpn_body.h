@@ -19,19 +19,21 @@
 ngx_int_t ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body);
 
 /*
- * Replaces the request body with data (pool memory that outlives the
- * request's use of it), with an exact Content-Length and the given
- * Content-Type, so that proxy_pass, mirror and upstream retries send it.
+ * Replaces the request body with a copy of data, with an exact
+ * Content-Length and the given Content-Type, so that proxy_pass, mirror
+ * and upstream retries send it.  Also builds the body of a subrequest
+ * whose request_body and header list were reset first.
  */
 ngx_int_t ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     ngx_str_t *content_type);
 
 /*
- * One chain link with a copy of data (non-empty) in a temp buffer marked
- * last_buf: a request body that proxy_pass and its retries can send.
+ * Sets an input header: overwrites *hp when it points to one, else adds
+ * it to r->headers_in.headers (hash, lower-case key) and stores it in *hp
+ * (hp may be NULL for headers without a field in ngx_http_headers_in_t).
  */
-ngx_chain_t *ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data,
-    ngx_buf_tag_t tag);
+ngx_int_t ngx_http_kpn_body_set_header(ngx_http_request_t *r,
+    ngx_table_elt_t **hp, ngx_str_t *name, ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_KPN_BODY_H_INCLUDED_ */

@@ -417,8 +417,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     json_t                            *json, *v;
     uintptr_t                          n;
     ngx_str_t                          body, dev_eui, payload, ref;
-    ngx_int_t                          port;
-    json_error_t                       jerr;
+    ngx_int_t                          rc, port;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
@@ -433,18 +432,9 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
                == NGX_OK ? NGX_DECLINED : NGX_ERROR;
     }
 
-    json = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
-                      &jerr);
-
-    if (json == NULL) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "line %d, column %d: %s",
-                                  jerr.line, jerr.column, jerr.text)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
-    }
-
-    if (ngx_http_kpn_json_cleanup_add(r->pool, json) != NGX_OK) {
-        return NGX_ERROR;
+    rc = ngx_http_kpn_json_load(r->pool, &body, &json, err);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (!json_is_object(json)) {

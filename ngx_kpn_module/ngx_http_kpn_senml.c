@@ -86,8 +86,6 @@ typedef struct {
 } ngx_http_kpn_senml_cache_t;
 
 
-static ngx_int_t ngx_http_kpn_senml_load(ngx_pool_t *pool, ngx_str_t *body,
-    json_t **root, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec,
     ngx_uint_t i, json_t **fields, ngx_http_kpn_error_t *err);
 static ngx_uint_t ngx_http_kpn_senml_field(const char *key);
@@ -161,7 +159,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     ngx_memzero(pack, sizeof(ngx_http_kpn_senml_t));
 
-    rc = ngx_http_kpn_senml_load(pool, body, &root, err);
+    rc = ngx_http_kpn_json_load(pool, body, &root, err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -289,52 +287,6 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     if (ngx_http_kpn_senml_texts(pool, pack) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_senml_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
-    ngx_http_kpn_error_t *err)
-{
-    char          *data;
-    u_char        *p;
-    json_t        *json;
-    json_error_t   jerr;
-
-    data = body->len ? (char *) body->data : "";
-
-    json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
-
-    if (json == NULL) {
-
-        /* jansson may quote raw input bytes; keep the message printable */
-        jerr.text[JSON_ERROR_TEXT_LENGTH - 1] = '\0';
-
-        for (p = (u_char *) jerr.text; *p; p++) {
-            if (*p < 0x20 || *p >= 0x7f) {
-                *p = '?';
-            }
-        }
-
-        if (jerr.line < 1) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_json", "%s", jerr.text)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
-        }
-
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "line %d column %d: %s",
-                                  jerr.line, jerr.column, jerr.text)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
-    }
-
-    if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    *root = json;
 
     return NGX_OK;
 }

@@ -43,7 +43,6 @@ typedef struct {
 typedef struct {
     ngx_http_kpn_shm_sh_t     *sh;
     ngx_slab_pool_t           *shpool;
-    ngx_str_t                  name;
 } ngx_http_kpn_shm_ctx_t;
 
 
@@ -112,8 +111,6 @@ ngx_http_kpn_shm_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ctx == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    ctx->name = name;
 
     shm_zone = ngx_shared_memory_add(cf, &name, size,
                                      &ngx_http_kpn_downlink_module);
@@ -327,7 +324,7 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         ngx_log_error(NGX_LOG_ERR, lease->log, 0,
                       "kpn downlink: no memory in kpn_token_zone \"%V\"",
-                      &ctx->name);
+                      &lease->zone->shm.name);
         return NGX_ERROR;
     }
 

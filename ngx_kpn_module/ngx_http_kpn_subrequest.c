@@ -13,15 +13,6 @@
 #include "ngx_http_kpn_body.h"
 
 
-typedef struct {
-    ngx_str_t                  name;
-    ngx_str_t                  lowcase;
-} ngx_http_kpn_subrequest_header_t;
-
-
-static ngx_int_t ngx_http_kpn_subrequest_push_header(ngx_http_request_t *sr,
-    ngx_http_kpn_subrequest_header_t *hd, ngx_str_t *value,
-    ngx_table_elt_t **elt);
 static ngx_int_t ngx_http_kpn_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_kpn_subrequest_body_filter(ngx_http_request_t *r,
@@ -34,14 +25,8 @@ static ngx_http_kpn_subrequest_get_pt  ngx_http_kpn_subrequest_get;
 
 static ngx_str_t  ngx_http_kpn_subrequest_method = ngx_string("POST");
 
-static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_auth =
-    { ngx_string("Authorization"), ngx_string("authorization") };
-static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_accept =
-    { ngx_string("Accept"), ngx_string("accept") };
-static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_type =
-    { ngx_string("Content-Type"), ngx_string("content-type") };
-static ngx_http_kpn_subrequest_header_t  ngx_http_kpn_subrequest_h_length =
-    { ngx_string("Content-Length"), ngx_string("content-length") };
+static ngx_str_t  ngx_http_kpn_subrequest_h_auth = ngx_string("Authorization");
+static ngx_str_t  ngx_http_kpn_subrequest_h_accept = ngx_string("Accept");
 
 
 ngx_int_t
@@ -52,9 +37,7 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
 {
     u_char                     *p;
     ngx_str_t                   value;
-    ngx_chain_t                *cl;
     ngx_http_request_t         *sr;
-    ngx_http_request_body_t    *rb;
     ngx_http_core_main_conf_t  *cmcf;
     ngx_http_post_subrequest_t *ps;
 
@@ -96,27 +79,6 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     }
 
     /*
-     * the body, tagged as the downlink module's: never taken for a body
-     * of ngx_http_kpn_body_replace()
-     */
-
-    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
-        return NGX_ERROR;
-    }
-
-    cl = ngx_http_kpn_body_chain(sr->pool, body,
-                                 (ngx_buf_tag_t) &ngx_http_kpn_downlink_module);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    rb->bufs = cl;
-    rb->buf = cl->buf;
-
-    sr->request_body = rb;
-
-    /*
      * the headers: a new list with exactly our headers; the struct copy
      * made by ngx_http_subrequest() shares the caller's list parts and
      * points to the caller's Authorization, Cookie, ... elements
@@ -124,7 +86,7 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
 
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
-    sr->headers_in.content_length_n = body->len;
+    sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
 
     if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
@@ -160,10 +122,9 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
         p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
         ngx_memcpy(p, token->data, token->len);
 
-        if (ngx_http_kpn_subrequest_push_header(sr,
-                                                &ngx_http_kpn_subrequest_h_auth,
-                                                &value,
-                                                &sr->headers_in.authorization)
+        if (ngx_http_kpn_body_set_header(sr, &sr->headers_in.authorization,
+                                         &ngx_http_kpn_subrequest_h_auth,
+                                         &value)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -171,70 +132,26 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     }
 
     if (accept) {
-        if (ngx_http_kpn_subrequest_push_header(sr,
-                                            &ngx_http_kpn_subrequest_h_accept,
-                                                accept, NULL)
+        if (ngx_http_kpn_body_set_header(sr, NULL,
+                                         &ngx_http_kpn_subrequest_h_accept,
+                                         accept)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
-    if (ngx_http_kpn_subrequest_push_header(sr, &ngx_http_kpn_subrequest_h_type,
-                                            content_type,
-                                            &sr->headers_in.content_type)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    /* the body, with its Content-Length and Content-Type */
 
-    value.data = ngx_pnalloc(sr->pool, NGX_SIZE_T_LEN);
-    if (value.data == NULL) {
-        return NGX_ERROR;
-    }
+    sr->request_body = NULL;
 
-    value.len = ngx_sprintf(value.data, "%uz", body->len) - value.data;
-
-    if (ngx_http_kpn_subrequest_push_header(sr,
-                                            &ngx_http_kpn_subrequest_h_length,
-                                            &value,
-                                            &sr->headers_in.content_length)
-        != NGX_OK)
-    {
+    if (ngx_http_kpn_body_replace(sr, body, content_type) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn subrequest \"%V?%V\", %uz bytes",
                    uri, args, body->len);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_subrequest_push_header(ngx_http_request_t *sr,
-    ngx_http_kpn_subrequest_header_t *hd, ngx_str_t *value,
-    ngx_table_elt_t **elt)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&sr->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->key = hd->name;
-    h->lowcase_key = hd->lowcase.data;
-    h->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
-    h->value = *value;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    if (elt) {
-        *elt = h;
-    }
 
     return NGX_OK;
 }

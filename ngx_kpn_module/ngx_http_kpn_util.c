@@ -389,6 +389,52 @@ ngx_http_kpn_is_hex(u_char *p, size_t len)
 }
 
 
+ngx_int_t
+ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
+    ngx_http_kpn_error_t *err)
+{
+    char          *data;
+    u_char        *p;
+    json_t        *json;
+    json_error_t   jerr;
+
+    data = body->len ? (char *) body->data : "";
+
+    json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (json == NULL) {
+
+        /* jansson may quote raw input bytes; keep the message printable */
+        jerr.text[JSON_ERROR_TEXT_LENGTH - 1] = '\0';
+
+        for (p = (u_char *) jerr.text; *p; p++) {
+            if (*p < 0x20 || *p >= 0x7f) {
+                *p = '?';
+            }
+        }
+
+        if (jerr.line < 1) {
+            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json", "%s", jerr.text)
+                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json", "line %d column %d: %s",
+                                  jerr.line, jerr.column, jerr.text)
+               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    *root = json;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_kpn_json_cleanup(void *data)
 {

@@ -57,6 +57,14 @@ char *ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
 ngx_int_t ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 
+/*
+ * Strict JSON (duplicate keys rejected), released with the pool.
+ * NGX_DECLINED: err filled, 400 invalid_json "line L column C: <text>"
+ * (the text kept printable).  NGX_ERROR: out of memory.
+ */
+ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
+    json_t **root, ngx_http_kpn_error_t *err);
+
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);
 

@@ -112,9 +112,9 @@ Authorization: Bearer key-new
 --- response_headers
 Content-Type: application/json
 X-Downlink-Status: invalid_json
---- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
+--- response_body_like: ^\{"error":"invalid_json","message":"line 1 column \d+: [^"]+.*"\}\n$
 --- error_log
-kpn downlink: invalid_json:
+kpn downlink: invalid_json: line 1 column
 
 === TEST 7: a JSON array is 400 invalid_json
 --- request eval
