@@ -28,15 +28,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the protocol.md test vector is accepted and rewritten into the envelope
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        kpn_device_type dragino-lds02 4djrvd;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -62,15 +55,8 @@ __DATA__
 
 
 === TEST 3: the second device type maps to its own hash id
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        kpn_device_type dragino-lds02 4djrvd;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -159,15 +145,8 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 === TEST 7: a custom device-type header name
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        kpn_device_type_header X-Device-Model;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('kpn_device_type_header X-Device-Model;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval

@@ -84,15 +84,8 @@ qr/kpn body: 3\d\d\d bytes in [2-9] buffers, in file:0/
 
 
 === TEST 3: a body larger than client_body_buffer_size goes through a temp file
---- config
-    location = /kpn/uplink {
-        client_body_buffer_size 1k;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('client_body_buffer_size 1k;')
 --- request eval
 "POST /kpn/uplink\n$::BIG"
 --- more_headers eval
@@ -107,15 +100,8 @@ qr/kpn body: 3\d\d\d bytes in 1 buffers, in file:1/
 
 
 === TEST 4: client_body_in_file_only on: the body is read back from the file
---- config
-    location = /kpn/uplink {
-        client_body_in_file_only on;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('client_body_in_file_only on;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -130,15 +116,8 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 5: client_body_in_file_only clean: the body is read back from the file too
---- config
-    location = /kpn/uplink {
-        client_body_in_file_only clean;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('client_body_in_file_only clean;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -204,15 +183,8 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 9: a large chunked body spilled to a temp file
---- config
-    location = /kpn/uplink {
-        client_body_buffer_size 1k;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('client_body_buffer_size 1k;')
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
@@ -355,15 +327,8 @@ $::KPN_ECHO_SERVER . q{
         }
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        mirror /mirror;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location('mirror /mirror;') . q{
     location = /mirror {
         internal;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/copy;
@@ -371,6 +336,7 @@ $::KPN_ECHO_SERVER . q{
     location = /copies {
         alias $TEST_NGINX_SERVER_ROOT/html/copies.log;
     }
+}
 --- request eval
 ["POST /kpn/uplink\n$::V", "GET /copies"]
 --- more_headers eval

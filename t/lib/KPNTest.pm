@@ -12,7 +12,7 @@ use Exporter 'import';
 
 our @EXPORT = qw(kpn_token kpn_headers kpn_echoed $KPN_SECRET $KPN_VECTOR
                  $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER
-                 $KPN_UPLINK_LOCATION);
+                 $KPN_UPLINK_LOCATION kpn_uplink_location);
 
 our $KPN_SECRET = 'Example-Secret-0123456789-abcdefGH!';
 
@@ -61,16 +61,23 @@ our $KPN_ECHO_SERVER = <<'_EOC_';
     }
 _EOC_
 
-# the usual uplink location, proxying to the stand-in
-our $KPN_UPLINK_LOCATION = <<'_EOC_';
+# the usual uplink location, proxying to the stand-in; extra directives
+# (e.g. "client_body_buffer_size 1k;") go in after "kpn_uplink on;"
+sub kpn_uplink_location {
+    my $extra = join "", map { "        $_\n" } @_;
+
+    return <<_EOC_;
     location = /kpn/uplink {
         kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+${extra}        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
         kpn_device_type dragino-lds01 wasd2;
         proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/iot;
     }
 _EOC_
+}
+
+our $KPN_UPLINK_LOCATION = kpn_uplink_location();
 
 sub kpn_token {
     my ($body, $secret) = @_;
