@@ -12,16 +12,7 @@ no_shuffle();
 
 $ENV{TEST_NGINX_HTML_DIR} = html_dir();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("config", $KPN_UPLINK_LOCATION)
-        unless defined $block->config;
-
-    if (!defined $block->http_config) {
-        $block->set_value("http_config", $KPN_ECHO_SERVER);
-    }
-});
+add_block_preprocessor(\&kpn_uplink_defaults);
 
 run_tests();
 

@@ -13,18 +13,7 @@ no_shuffle();
 add_block_preprocessor(sub {
     my $block = shift;
 
-    $block->set_value("http_config", $KPN_ECHO_SERVER)
-        unless defined $block->http_config;
-
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
-_EOC_
+    kpn_uplink_defaults($block);
 
     # "--- request eval" holds just the pack: sign it here
     if (defined $block->request && !defined $block->more_headers) {

@@ -13,15 +13,7 @@ no_shuffle();
 
 our $V = $KPN_VECTOR;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("config", $KPN_UPLINK_LOCATION)
-        unless defined $block->config;
-
-    $block->set_value("http_config", $KPN_ECHO_SERVER)
-        unless defined $block->http_config;
-});
+add_block_preprocessor(\&kpn_uplink_defaults);
 
 run_tests();
 

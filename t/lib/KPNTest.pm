@@ -12,7 +12,8 @@ use Exporter 'import';
 
 our @EXPORT = qw(kpn_token kpn_headers kpn_echoed $KPN_SECRET $KPN_VECTOR
                  $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER
-                 $KPN_UPLINK_LOCATION kpn_uplink_location);
+                 $KPN_UPLINK_LOCATION kpn_uplink_location
+                 kpn_uplink_defaults);
 
 our $KPN_SECRET = 'Example-Secret-0123456789-abcdefGH!';
 
@@ -78,6 +79,18 @@ _EOC_
 }
 
 our $KPN_UPLINK_LOCATION = kpn_uplink_location();
+
+# block preprocessor: the usual uplink location and the stand-in, unless
+# the block has its own
+sub kpn_uplink_defaults {
+    my $block = shift;
+
+    $block->set_value("config", $KPN_UPLINK_LOCATION)
+        unless defined $block->config;
+
+    $block->set_value("http_config", $KPN_ECHO_SERVER)
+        unless defined $block->http_config;
+}
 
 sub kpn_token {
     my ($body, $secret) = @_;
