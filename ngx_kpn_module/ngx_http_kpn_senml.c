@@ -1244,44 +1244,15 @@ ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s)
 
 
 /*
- * The length of s escaped as json_dumpb() does: '"', '\\' and the
- * control characters, \b \f \n \r \t or \u00XX; the rest as is.
+ * The length of s escaped; ngx_escape_json() escapes exactly as
+ * json_dumpb() does: '"', '\\' and the control characters, as \b \f \n
+ * \r \t or \u00XX, the rest as is
  */
 
 static size_t
 ngx_http_kpn_senml_escape_len(ngx_str_t *s)
 {
-    u_char  *p, *last;
-    size_t   len;
-
-    len = s->len;
-    last = s->data + s->len;
-
-    for (p = s->data; p < last; p++) {
-
-        if (*p >= 0x20 && *p != '"' && *p != '\\') {
-            continue;
-        }
-
-        switch (*p) {
-
-        case '"':
-        case '\\':
-        case '\b':
-        case '\f':
-        case '\n':
-        case '\r':
-        case '\t':
-            len += 1;
-            break;
-
-        default:
-            len += sizeof("\\u0000") - 2;
-            break;
-        }
-    }
-
-    return len;
+    return s->len + ngx_escape_json(NULL, s->data, s->len);
 }
 
 
@@ -1290,60 +1261,8 @@ ngx_http_kpn_senml_escape_len(ngx_str_t *s)
 static u_char *
 ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s)
 {
-    u_char         *src, *last, c;
-    static u_char   hex[] = "0123456789ABCDEF";
-
     *p++ = '"';
-
-    last = s->data + s->len;
-
-    for (src = s->data; src < last; src++) {
-        c = *src;
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *p++ = c;
-            continue;
-        }
-
-        *p++ = '\\';
-
-        switch (c) {
-
-        case '"':
-        case '\\':
-            *p++ = c;
-            break;
-
-        case '\b':
-            *p++ = 'b';
-            break;
-
-        case '\f':
-            *p++ = 'f';
-            break;
-
-        case '\n':
-            *p++ = 'n';
-            break;
-
-        case '\r':
-            *p++ = 'r';
-            break;
-
-        case '\t':
-            *p++ = 't';
-            break;
-
-        default:
-            *p++ = 'u';
-            *p++ = '0';
-            *p++ = '0';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0xf];
-            break;
-        }
-    }
-
+    p = (u_char *) ngx_escape_json(p, s->data, s->len);
     *p++ = '"';
 
     return p;

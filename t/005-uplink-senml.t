@@ -311,3 +311,13 @@ kpn uplink rejected: 400 invalid_senml: record 0: unsupported SenML version 11
 ::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI","deviceType":"dragino-lds01","port":1,"payloadHex":"763d0028"},"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:payload","vs":"763d0028"},{"n":"urn:dev:DEVEUI:0059AC00001B3461:port","v":1}]}')
 --- no_error_log
 [error]
+
+
+
+=== TEST 28: strings are escaped as JSON requires (quotes, backslash, control characters), UTF-8 kept
+--- request eval
+"POST /kpn/uplink\n" . '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"note","u":"\"q\"","vs":"a\\\\b\nc\u0001\u001f\u00e9/"}]'
+--- response_body eval
+::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI","deviceType":"dragino-lds01"},"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:note","u":"\"q\"","vs":"a\\\\b\nc\u0001\u001F' . "\xc3\xa9" . '/"}]}')
+--- no_error_log
+[error]

@@ -333,10 +333,58 @@ ngx_log_debug_core(ngx_log_t *log, ngx_err_t err, const char *fmt, ...)
 #endif
 
 
+/*
+ * nginx's JSON escaping, written for the harness (nginx-dev has no core
+ * sources): '"' and '\\' escaped, \b \f \n \r \t, other control
+ * characters as \u00XX with upper-case hex, the rest as is; with dst NULL,
+ * the number of bytes the escaping adds.
+ */
+
 uintptr_t
 ngx_escape_json(u_char *dst, u_char *src, size_t size)
 {
-    abort();
+    u_char         c;
+    uintptr_t      n;
+    static u_char  hex[] = "0123456789ABCDEF";
+    static char    shorts[] = { ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
+                                ['\r'] = 'r', ['\t'] = 't', [0x1f] = 0 };
+
+    n = 0;
+
+    while (size--) {
+        c = *src++;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            if (dst) {
+                *dst++ = c;
+            }
+
+            continue;
+        }
+
+        if (dst == NULL) {
+            n += (c >= 0x20 || shorts[c]) ? 1 : sizeof("\\u0000") - 2;
+            continue;
+        }
+
+        *dst++ = '\\';
+
+        if (c >= 0x20) {
+            *dst++ = c;
+
+        } else if (shorts[c]) {
+            *dst++ = shorts[c];
+
+        } else {
+            *dst++ = 'u';
+            *dst++ = '0';
+            *dst++ = '0';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 0xf];
+        }
+    }
+
+    return dst ? (uintptr_t) dst : n;
 }
 
 
