@@ -119,7 +119,6 @@ static size_t ngx_http_kpn_senml_escape_len(ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_number(u_char *p,
     ngx_http_kpn_senml_number_t *num, ngx_http_kpn_senml_cache_t *cache);
-static ngx_uint_t ngx_http_kpn_senml_is_utf8(ngx_str_t *s);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
@@ -1347,69 +1346,6 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
 }
 
 
-/* valid UTF-8 as jansson takes it in json_stringn() */
-
-static ngx_uint_t
-ngx_http_kpn_senml_is_utf8(ngx_str_t *s)
-{
-    u_char    *p, *last, c;
-    size_t     k, n;
-    uint32_t   cp;
-
-    p = s->data;
-    last = s->data + s->len;
-
-    while (p < last) {
-        c = *p++;
-
-        if (c < 0x80) {
-            continue;
-        }
-
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-
-        } else {
-            return 0;
-        }
-
-        if ((size_t) (last - p) < n) {
-            return 0;
-        }
-
-        for (k = 0; k < n; k++) {
-            c = *p++;
-
-            if (c < 0x80 || c > 0xbf) {
-                return 0;
-            }
-
-            cp = (cp << 6) | (c & 0x3f);
-        }
-
-        if (cp > 0x10ffff
-            || (cp >= 0xd800 && cp <= 0xdfff)
-            || (n == 1 && cp < 0x80)
-            || (n == 2 && cp < 0x800)
-            || (n == 3 && cp < 0x10000))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 ngx_int_t
 ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_str_t *device_type, ngx_str_t *hash_id, ngx_str_t *out)
@@ -1421,14 +1357,6 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_http_kpn_senml_record_t  *r;
 
     if (pack->records == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* json_stringn() refused these, and so the envelope */
-
-    if (!ngx_http_kpn_senml_is_utf8(device_type)
-        || !ngx_http_kpn_senml_is_utf8(hash_id))
-    {
         return NGX_ERROR;
     }
 

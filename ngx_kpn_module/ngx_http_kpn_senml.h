@@ -103,6 +103,8 @@ ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 /*
  * Builds the Withthegrid envelope (design.md) into pool memory:
  * {"deviceTypeHashId":..,"deviceIdentifier":..,"kpn":{..},"records":[..]}
+ * device_type and hash_id are configured names (kpn_device_type), written
+ * JSON-escaped as they are.  NGX_ERROR: out of memory.
  */
 ngx_int_t ngx_http_kpn_senml_envelope(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack, ngx_str_t *device_type, ngx_str_t *hash_id,

@@ -5,7 +5,8 @@
  * libFuzzer harness for ngx_http_kpn_senml_parse() and _envelope().
  * Besides crashes, leaks and undefined behaviour it checks:
  *   - the envelope is built with the start of the input as device type
- *     (escaping, invalid UTF-8) without failing on valid UTF-8;
+ *     (escaping, bytes of any kind), and is strict JSON when that is
+ *     valid UTF-8;
  *   - an error has a known status and code and a valid UTF-8 message;
  *   - an envelope is strict JSON that json_dumpb() prints back the same;
  *   - the resolved records, parsed as a pack again, are valid and name
@@ -139,15 +140,24 @@ ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_str_set(&hash, "wasd2");
 
     rc = ngx_http_kpn_senml_envelope(pool, pack, &type, &hash, &out);
-
-    /* it fails for a device type that is not valid UTF-8 only */
-
-    str = json_stringn((char *) type.data, type.len);
-    if ((rc == NGX_OK) != (str != NULL)) {
+    if (rc != NGX_OK) {
         abort();
     }
 
-    json_decref(str);
+    /* with a device type that is valid UTF-8 the envelope is valid JSON */
+
+    str = json_stringn((char *) type.data, type.len);
+
+    if (str) {
+        env = json_loadb((char *) out.data, out.len, JSON_REJECT_DUPLICATES,
+                         NULL);
+        if (env == NULL) {
+            abort();
+        }
+
+        json_decref(env);
+        json_decref(str);
+    }
 
     ngx_str_set(&type, "dragino-lds01");
 
