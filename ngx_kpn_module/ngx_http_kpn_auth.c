@@ -39,21 +39,19 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
     h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
 
     if (h == NULL) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                           "missing_token",
-                           "the Things-Message-Token header is missing");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                  "missing_token",
+                                  "the Things-Message-Token header is missing");
     }
 
     if (h->value.len != NGX_HTTP_KPN_SHA256_HEX_LEN
         || ngx_http_kpn_hex_decode(token, h->value.data, h->value.len)
            != NGX_OK)
     {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                           "missing_token",
-                           "the Things-Message-Token header is not "
-                           "64 hexadecimal digits");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                  "missing_token",
+                                  "the Things-Message-Token header is not "
+                                  "64 hexadecimal digits");
     }
 
     body_ctx = EVP_MD_CTX_new();
@@ -114,10 +112,10 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
         rc = NGX_OK;
 
     } else {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED, "bad_token",
-                           "the Things-Message-Token does not match "
-                           "the message and any configured secret");
-        rc = NGX_DECLINED;
+        rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                "bad_token",
+                                "the Things-Message-Token does not match "
+                                "the message and any configured secret");
     }
 
 done:
@@ -167,11 +165,10 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
         || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
                            sizeof("Bearer ") - 1) != 0)
     {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                           "missing_key",
-                           "an \"Authorization: Bearer <key>\" header "
-                           "is required");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                  "missing_key",
+                                  "an \"Authorization: Bearer <key>\" header "
+                                  "is required");
     }
 
     cred.data = h->value.data + sizeof("Bearer ") - 1;
@@ -187,9 +184,8 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     }
 
     if (cred.len == 0) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                           "missing_key", "the bearer key is empty");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                  "missing_key", "the bearer key is empty");
     }
 
     match = 0;
@@ -206,9 +202,8 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     }
 
     if (!match) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED, "bad_key",
-                           "the bearer key is not valid");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                  "bad_key", "the bearer key is not valid");
     }
 
     return NGX_OK;

@@ -330,7 +330,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
                                "method_not_allowed",
                                "method %V is not allowed, use POST",
                                &r->method_name)
-            != NGX_OK)
+            == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -428,8 +428,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
 
     if (body.len == 0) {
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "the body is empty")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "invalid_json", "the body is empty");
     }
 
     rc = ngx_http_kpn_json_load(r->pool, &body, &json, err);
@@ -440,8 +439,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     if (!json_is_object(json)) {
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_json",
-                                  "the body must be a JSON object")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "the body must be a JSON object");
     }
 
     /* devEUI: 16 hex digits */
@@ -455,8 +453,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_dev_eui",
                                   "\"devEUI\" must be a string of "
-                                  "16 hex digits")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "16 hex digits");
     }
 
     dev_eui.len = 16;
@@ -495,8 +492,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_port",
                                   "\"port\" must be an integer from 1 to %d",
-                                  NGX_HTTP_KPN_MAX_PORT)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  NGX_HTTP_KPN_MAX_PORT);
     }
 
     /* payload: even-length hex, 1..max_payload bytes */
@@ -506,8 +502,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     if (v == NULL || !json_is_string(v)) {
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_payload",
-                                  "\"payload\" must be a hex string")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "\"payload\" must be a hex string");
     }
 
     payload.data = (u_char *) json_string_value(v);
@@ -519,8 +514,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_payload",
                                   "\"payload\" must be a non-empty hex "
-                                  "string of even length")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "string of even length");
     }
 
     if (payload.len / 2 > dlcf->max_payload) {
@@ -528,8 +522,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
                                   "invalid_payload",
                                   "\"payload\" is %uz bytes, at most %ui "
                                   "are allowed",
-                                  payload.len / 2, dlcf->max_payload)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  payload.len / 2, dlcf->max_payload);
     }
 
     /* externalReference: optional string */
@@ -546,8 +539,7 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
                                       "invalid_json",
                                       "\"externalReference\" must be a "
                                       "string of at most %d characters",
-                                      NGX_HTTP_KPN_EXTREF_MAX)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      NGX_HTTP_KPN_EXTREF_MAX);
         }
 
         ref.data = (u_char *) json_string_value(v);
@@ -751,7 +743,7 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
                                    NGX_HTTP_SERVICE_UNAVAILABLE,
                                    "token_unavailable",
                                    "timed out waiting for the access token")
-                != NGX_OK)
+                == NGX_ERROR)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -784,7 +776,7 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
                                "token_unavailable",
                                "the token endpoint failed recently, "
                                "retry later")
-            != NGX_OK)
+            == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1004,7 +996,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_GATEWAY_TIME_OUT,
                                "upstream_timeout",
                                "the downlink request timed out")
-            != NGX_OK)
+            == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1018,7 +1010,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
                                ctx->sub.error
                                ? "the downlink answer was too big or broken"
                                : "the downlink request failed")
-            != NGX_OK)
+            == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1050,7 +1042,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
                                "kpn_auth_failed",
                                "KPN refused the access token (%ui) "
                                "after a retry with a new one", status)
-            != NGX_OK)
+            == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

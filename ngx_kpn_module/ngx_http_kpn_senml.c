@@ -166,16 +166,14 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     if (!json_is_array(root)) {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
-                                  "the pack must be an array of records")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "the pack must be an array of records");
     }
 
     n = json_array_size(root);
 
     if (n == 0) {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml", "the pack is empty")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "invalid_senml", "the pack is empty");
     }
 
     pack->records = ngx_palloc(pool, n * sizeof(ngx_http_kpn_senml_record_t));
@@ -248,7 +246,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
                                    "unknown_device",
                                    "records of several devices "
                                    "(record %ui and record %ui)", first, i)
-                != NGX_OK)
+                == NGX_ERROR)
             {
                 return NGX_ERROR;
             }
@@ -269,8 +267,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     if (pack->nrecords == 0) {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
-                                  "the pack has no record with a value")
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "the pack has no record with a value");
     }
 
     if (device_failed) {
@@ -314,8 +311,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     if (!json_is_object(rec)) {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
-                                  "record %ui: not an object", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "record %ui: not an object", i);
     }
 
     ngx_memzero(fields, NGX_HTTP_KPN_SENML_NFIELDS * sizeof(json_t *));
@@ -391,8 +387,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"%s\" must be %s",
-                                      i, f->name, what)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      i, f->name, what);
         }
     }
 
@@ -407,8 +402,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"bver\" must be a "
-                                      "positive integer", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "positive integer", i);
         }
 
         /*
@@ -425,8 +419,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                                       "invalid_senml",
                                       "record %ui: unsupported SenML "
                                       "version %L (\"bver\")",
-                                      i, (int64_t) d)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      i, (int64_t) d);
         }
     }
 
@@ -438,8 +431,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: unsupported must-understand "
-                                  "field \"%V\"", i, &echo)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "field \"%V\"", i, &echo);
     }
 
     if ((fields[NGX_HTTP_KPN_SENML_V] != NULL)
@@ -450,8 +442,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     {
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
-                                  "record %ui: more than one value field", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "record %ui: more than one value field", i);
     }
 
     return NGX_OK;
@@ -622,8 +613,7 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: no value field "
-                                  "(\"v\", \"vs\", \"vb\" or \"vd\")", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "(\"v\", \"vs\", \"vb\" or \"vd\")", i);
     }
 
     ngx_memzero(res, sizeof(ngx_http_kpn_senml_record_t));
@@ -646,8 +636,7 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
         if (ngx_http_kpn_senml_add(base->bt, t, &res->time) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
-                                      "record %ui: \"t\" is out of range", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "record %ui: \"t\" is out of range", i);
         }
 
         res->has_time = 1;
@@ -661,8 +650,7 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
         if (ngx_http_kpn_senml_add(base->bv, value, &res->value) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
-                                      "record %ui: \"v\" is out of range", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "record %ui: \"v\" is out of range", i);
         }
 
         break;
@@ -681,8 +669,7 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
         if (ngx_http_kpn_senml_add(base->bs, s, &res->sum) != NGX_OK) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
-                                      "record %ui: \"s\" is out of range", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "record %ui: \"s\" is out of range", i);
         }
 
         res->has_sum = 1;
@@ -774,8 +761,7 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: the name (\"bn\" + \"n\") "
-                                  "is empty", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "is empty", i);
     }
 
     name->data = ngx_pnalloc(pool, name->len);
@@ -801,8 +787,7 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: the name (\"bn\" + \"n\") "
-                                  "must start with a letter or digit", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "must start with a letter or digit", i);
     }
 
     last = name->data + name->len;
@@ -820,8 +805,7 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: the name (\"bn\" + \"n\") "
-                                  "may hold only a-z A-Z 0-9 - : . / _", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "may hold only a-z A-Z 0-9 - : . / _", i);
     }
 
     return NGX_OK;
@@ -854,15 +838,13 @@ ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
                                       NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                       "unknown_device",
                                       "record %ui: no base name (\"bn\") "
-                                      "with a device URN", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "with a device URN", i);
         }
 
         return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                   "unknown_device",
                                   "record %ui: the name does not start with "
-                                  "\"urn:dev:\"", i)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  "\"urn:dev:\"", i);
     }
 
     p += sizeof("urn:dev:") - 1;
@@ -896,8 +878,7 @@ ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
                                       NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                       "unknown_device",
                                       "record %ui: a DEVEUI must be 16 hex "
-                                      "digits followed by \":\"", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "digits followed by \":\"", i);
         }
 
         return NGX_OK;
@@ -917,8 +898,7 @@ ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
                                       NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                       "unknown_device",
                                       "record %ui: an IMEI must be 15 digits "
-                                      "followed by \":\"", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "followed by \":\"", i);
         }
 
         return NGX_OK;
@@ -943,8 +923,7 @@ ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
                                       NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                       "unknown_device",
                                       "record %ui: a DVNUUID must be a UUID "
-                                      "followed by \":\"", i)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "followed by \":\"", i);
         }
 
         return NGX_OK;
@@ -964,8 +943,7 @@ unknown:
     return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                               "unknown_device",
                               "record %ui: unknown device URN type \"%V\" "
-                              "(DEVEUI, IMEI or DVNUUID expected)", i, &echo)
-           == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                              "(DEVEUI, IMEI or DVNUUID expected)", i, &echo);
 }
 
 

@@ -174,7 +174,7 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
                                NGX_HTTP_INTERNAL_SERVER_ERROR,
                                "internal_error",
                                "the uplink could not be processed")
-            != NGX_OK)
+            == NGX_ERROR)
         {
             ngx_str_set(&ctx->status, "internal_error");
             ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -201,9 +201,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     }
 
     if (body.len == 0) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST, "empty_body",
-                           "the request body is empty");
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "empty_body", "the request body is empty");
     }
 
     /* the token covers the raw bytes: checked before any parsing */
@@ -277,10 +276,9 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
     h = ngx_http_kpn_find_header(r, &lcf->device_type_header);
 
     if (h == NULL || h->value.len == 0) {
-        ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
-                           "the \"%V\" header is missing",
-                           &lcf->device_type_header);
-        return NGX_DECLINED;
+        return ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+                                  "the \"%V\" header is missing",
+                                  &lcf->device_type_header);
     }
 
     ctx->device_type = h->value;
@@ -296,10 +294,9 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
         }
     }
 
-    ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
-                       "device type \"%V\" is not configured", &h->value);
-
-    return NGX_DECLINED;
+    return ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+                              "device type \"%V\" is not configured",
+                              &h->value);
 }
 
 

@@ -40,7 +40,7 @@ ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     err->message.data = p;
     err->message.len = last - p;
 
-    return NGX_OK;
+    return NGX_DECLINED;
 }
 
 
@@ -415,14 +415,12 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
 
         if (jerr.line < 1) {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_json", "%s", jerr.text)
-                   == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                      "invalid_json", "%s", jerr.text);
         }
 
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_json", "line %d column %d: %s",
-                                  jerr.line, jerr.column, jerr.text)
-               == NGX_OK ? NGX_DECLINED : NGX_ERROR;
+                                  jerr.line, jerr.column, jerr.text);
     }
 
     if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {

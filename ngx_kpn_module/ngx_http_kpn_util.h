@@ -21,7 +21,8 @@ typedef struct {
 
 /*
  * Fills err; fmt is ngx_vslprintf()-style.  The message lives in pool.
- * Returns NGX_ERROR only when the pool is out of memory.
+ * Returns NGX_DECLINED, the code of a refused input, so that checks can
+ * "return ngx_http_kpn_error(...)"; NGX_ERROR when out of memory.
  */
 ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...);
