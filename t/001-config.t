@@ -197,3 +197,19 @@ Example-Secret
 --- must_die
 --- error_log
 empty secret in "kpn_uplink_secret"
+
+
+
+=== TEST 13: a secret file larger than 1m is refused
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/huge.secrets;
+        kpn_device_type dragino-lds01 wasd2;
+        return 204;
+    }
+--- user_files eval
+">>> huge.secrets\n" . ("Example-Secret-0123456789-abcdefGH!\n" x 30000)
+--- must_die
+--- error_log
+huge.secrets" is larger than 1m
