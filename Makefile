@@ -1,7 +1,9 @@
 # ngx_kpn_module
 #
 #   make                 build build/ngx_http_kpn_module.so against Debian's nginx
-#   make NGINX_SRC=DIR   ... against an nginx source tree (e.g. nginx-1.27.x)
+#   make NGINX_SRC=DIR   ... against an nginx source tree: a release tarball's
+#                        (./configure) or a git tree (auto/configure)
+#   make CC=clang        ... with clang (nginx's own warning flags, -Werror)
 #   make run             build, then run the demo (examples/demo.conf) on 127.0.0.1:8080
 #   make test            build, compile-check against nginx 1.26.3, then run
 #                        the Test::Nginx suite (t/)
@@ -16,6 +18,12 @@ NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 BUILD       ?= build
 CC          ?= cc
+# LINK=static: --add-module (a whole nginx binary with the module in it);
+# BINARY=1: build the nginx binary of the tree too (dynamic module beside it);
+# EXTRA_CONF: more configure arguments
+LINK        ?= dynamic
+BINARY      ?= 0
+EXTRA_CONF  ?=
 DEMO_PORT   ?= 8080
 
 ROOT        := $(CURDIR)
@@ -41,18 +49,28 @@ deps-%:
 	@util/install-deps.sh $*
 
 build: deps-build $(BUILD_ABS)/objs/Makefile
+ifeq ($(LINK),static)
+	$(MAKE) -C $(BUILD_ABS)/nginx-src -f $(BUILD_ABS)/objs/Makefile binary
+	@echo "built $(BUILD_ABS)/objs/nginx (module linked in)"
+else ifeq ($(BINARY),1)
+	$(MAKE) -C $(BUILD_ABS)/nginx-src -f $(BUILD_ABS)/objs/Makefile binary modules
+	@ln -sf objs/ngx_http_kpn_module.so $(BUILD_ABS)/ngx_http_kpn_module.so
+	@echo "built $(BUILD_ABS)/objs/nginx and $(BUILD_ABS)/ngx_http_kpn_module.so"
+else
 	$(MAKE) -C $(BUILD_ABS)/nginx-src -f $(BUILD_ABS)/objs/Makefile modules
 	@ln -sf objs/ngx_http_kpn_module.so $(BUILD_ABS)/ngx_http_kpn_module.so
 	@echo "built $(BUILD_ABS)/ngx_http_kpn_module.so"
+endif
 
 $(BUILD_ABS)/objs/Makefile: config
 	@mkdir -p $(BUILD_ABS)
 	rm -rf $(BUILD_ABS)/nginx-src $(BUILD_ABS)/objs
 	cp -a $(NGINX_SRC) $(BUILD_ABS)/nginx-src
-	cd $(BUILD_ABS)/nginx-src && ./configure $(CONF_FLAGS) \
+	cd $(BUILD_ABS)/nginx-src && $$(if [ -x ./configure ]; then echo ./configure; else echo auto/configure; fi) \
+	    $(CONF_FLAGS) --with-cc=$(CC) $(EXTRA_CONF) \
 	    --with-cc-opt='-g -O2 -fPIC -fstack-protector-strong -Wformat -Werror=format-security -D_FORTIFY_SOURCE=2' \
 	    --with-ld-opt='-Wl,-z,relro -Wl,-z,now -fPIC' \
-	    --add-dynamic-module=$(ROOT) \
+	    --$(if $(filter static,$(LINK)),add-module,add-dynamic-module)=$(ROOT) \
 	    --builddir=$(BUILD_ABS)/objs > $(BUILD_ABS)/configure.log 2>&1 \
 	    || { tail -20 $(BUILD_ABS)/configure.log; rm -f $(BUILD_ABS)/objs/Makefile; exit 1; }
 

@@ -203,7 +203,7 @@ char *
 ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
     ngx_str_t *name, ngx_array_t **lines)
 {
-    off_t             size;
+    off_t             size = 0;
     u_char           *buf, *p, *last, *start, *end, *next;
     ssize_t           n;
     ngx_fd_t          fd;

@@ -165,18 +165,19 @@ kpn downlink: token
 --- config eval
 ::kpn_downlink_config(dl_timeout => '1s', token => 'short')
 --- request eval
-[[{value => "GET /stub/_reset", delay_before => 4.5}],
+["GET /stub/_reset?wait=4.5",
  "POST /downlink\n$::DL",
  "POST /downlink\n$::DL",
- [{value => "POST /downlink\n$::DL", delay_before => 2.2}],
+ "GET /stub/_wait?2.2",
+ "POST /downlink\n$::DL",
  "POST /downlink\n$::DL",
  "GET /stub/_count"]
 --- error_code eval
-[200, 201, 201, 201, 201, 200]
+[200, 201, 201, 200, 201, 201, 200]
 --- response_headers eval
-["", "X-Token-Cache: miss", "X-Token-Cache: hit", "X-Token-Cache: miss", "X-Token-Cache: hit", ""]
+["", "X-Token-Cache: miss", "X-Token-Cache: hit", "", "X-Token-Cache: miss", "X-Token-Cache: hit", ""]
 --- response_body eval
-["reset\n", ($::QUEUED) x 4, "tokens=2 downlinks=4\n"]
+["reset\n", ($::QUEUED) x 2, "waited\n", ($::QUEUED) x 2, "tokens=2 downlinks=4\n"]
 --- no_error_log
 [error]
 --- timeout: 10

@@ -42,16 +42,18 @@ _EOC_
     }
 _EOC_
 --- request eval
-[[{value => "GET /stub/_reset", delay_before => 4.5}],
+["GET /stub/_reset?wait=4.5",
  "POST /one\n$::DL",
- [{value => "POST /burst\n$::DL", delay_before => 2.2}],
+ "GET /stub/_wait?2.2",
+ "POST /burst\n$::DL",
  "GET /stub/_count",
  "GET /downlink-log"]
 --- error_code eval
-[200, 201, 201, 200, 200]
+[200, 201, 200, 201, 200, 200]
 --- response_body_like eval
 ["reset",
  $::QUEUED_RE,
+ "waited",
  $::QUEUED_RE,
  qr/\Atokens=2 downlinks=3\n\z/,
  qr/\A(?:miss 201\n(?:miss 201\nstale 201\n|stale 201\nmiss 201\n))+\z/]
@@ -70,23 +72,26 @@ _EOC_
     }
 _EOC_
 --- request eval
-[[{value => "GET /stub/_reset", delay_before => 4.5}],
+["GET /stub/_reset?wait=4.5",
  "POST /downlink\n$::DL",
- [{value => "POST /downlink\n$::DL", delay_before => 2.2}],
+ "GET /stub/_wait?2.2",
+ "POST /downlink\n$::DL",
  "POST /downlink\n$::DL",
  "GET /stub/_log",
  "GET /kpn-error-log"]
 --- error_code eval
-[200, 201, 201, 201, 200, 200]
+[200, 201, 200, 201, 201, 200, 200]
 --- response_headers eval
 ["",
  "X-Token-Cache: miss\nX-Downlink-Status: ok",
+ "",
  "X-Token-Cache: stale\nX-Downlink-Status: ok",
  "X-Token-Cache: stale\nX-Downlink-Status: ok",
  "", ""]
 --- response_body_like eval
 ["reset",
  $::QUEUED_RE,
+ "waited",
  $::QUEUED_RE,
  $::QUEUED_RE,
  qr{\Atoken /token/shortfail -> (tok-\d+)\ndl /dl/ok\?port=2 auth=Bearer \1 -> 201\ntoken /token/shortfail -> 500\n(?:dl /dl/ok\?port=2 auth=Bearer \1 -> 201\n){2}\z},
@@ -126,6 +131,8 @@ my-secret
 
 
 === TEST 4: a client that goes away mid-fetch releases the lease: the next request fetches at once
+# the block's 1.5 s timeout is what makes the client go away; the short
+# token of the previous iteration expires (4 s) over four pauses of 1.2 s
 --- http_config eval
 $::KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_'
     map $request_uri $kpn_token_backend {
@@ -138,16 +145,17 @@ _EOC_
                       headers => ['cache'], token_timeout => '10s',
                       token => 'http://$kpn_token_backend/token/short')
 --- request eval
-[[{value => "GET /stub/_reset", delay_before => 4.5}],
+[("GET /stub/_wait?1.2") x 3,
+ "GET /stub/_reset?wait=1.2",
  "POST /downlink-hang\n$::DL",
  "POST /downlink\n$::DL",
  "GET /stub/_count"]
 --- error_code eval
-[200, "", 201, 200]
+[200, 200, 200, 200, "", 201, 200]
 --- response_headers eval
-["", "", "X-Token-Cache: miss", ""]
+["", "", "", "", "", "X-Token-Cache: miss", ""]
 --- response_body_like eval
-["reset", qr/\A\z/, $::QUEUED_RE, qr/\Atokens=1 downlinks=1\n\z/]
+["waited", "waited", "waited", "reset", qr/\A\z/, $::QUEUED_RE, qr/\Atokens=1 downlinks=1\n\z/]
 --- no_error_log
 [error]
 --- timeout: 1500ms

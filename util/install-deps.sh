@@ -1,24 +1,31 @@
 #!/bin/sh
 # Installs the Debian packages that building, running and testing
-# ngx_kpn_module need, if any is missing.  Usage: util/install-deps.sh [build|run|test]
+# ngx_kpn_module need, if any is missing.
+# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz]
 set -e
 
 what=${1:-test}
 
 pkgs="gcc make libc6-dev nginx nginx-dev libjansson-dev libssl-dev libpcre2-dev zlib1g-dev"
 
+test_pkgs="curl openssl perl libtest-base-perl libtext-diff-perl
+           libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
+           liburi-perl libipc-run-perl libnginx-mod-stream libnginx-mod-mail"
+
 case "$what" in
     build) ;;
     run)   pkgs="$pkgs curl openssl" ;;
-    test)  pkgs="$pkgs curl openssl perl libtest-base-perl libtext-diff-perl
-                 libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
-                 liburi-perl libipc-run-perl" ;;
-    valgrind) pkgs="$pkgs curl openssl perl libtest-base-perl libtext-diff-perl
-                 libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
-                 liburi-perl libipc-run-perl valgrind" ;;
+    # the suite: Test::Nginx's Perl modules (for the in-tree runner and the
+    # real framework alike), curl (the real framework's HTTP/2 client),
+    # the stream and mail modules (loaded by the runner's self-test
+    # util/test-compat/modules.t)
+    test)  pkgs="$pkgs $test_pkgs" ;;
+    valgrind) pkgs="$pkgs $test_pkgs valgrind" ;;
+    # the build matrix of .ci/run: clang next to gcc
+    matrix) pkgs="$pkgs clang" ;;
     bench) pkgs="$pkgs curl openssl wrk valgrind" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
-    *) echo "usage: $0 [build|run|test|valgrind|bench|fuzz]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -12,10 +12,12 @@
 #   KPN_VALGRIND       1 = run nginx under valgrind (TEST_NGINX_USE_VALGRIND=1);
 #                      the run fails on any ==PID== valgrind report line
 #   KPN_TEST_JOBS      N = prove -j N (each file gets its own random port/servroot)
+#   KPN_SKIP_SELFTEST  1 = skip the runner's self-tests (a second run in one CI job)
 #
 # Steps: lint t/*.t against what the compat runner implements
-# (util/check-sections.pl), self-test the compat runner (util/test-compat/),
-# then prove.  Exits with prove's status (or 1 on lint/self-test/valgrind
+# (util/check-sections.pl), self-test the compat runner (util/test-compat/;
+# differential against the real framework when that is found), then prove
+# under util/reap.pl (orphaned daemon nginx reaped at once).  Exits with prove's status (or 1 on lint/self-test/valgrind
 # failure).
 
 set -u
@@ -50,8 +52,9 @@ if [ "${TEST_NGINX_COMPAT:-0}" != 1 ] &&
     use_real=1
 fi
 
-# (c) self-tests of the compat runner
-if [ $use_real = 0 ]; then
+# (c) self-tests of the compat runner: against the golden files, and
+#     against the real framework too when it is found (differential)
+if [ "${KPN_SKIP_SELFTEST:-0}" != 1 ]; then
     echo "run-tests: self-test: util/test-compat/run.sh"
     util/test-compat/run.sh || { echo "run-tests: compat runner self-test failed" >&2; exit 1; }
 fi
@@ -85,7 +88,7 @@ if [ "${KPN_VALGRIND:-0}" = 1 ]; then
     export TEST_NGINX_USE_VALGRIND=1
     errlog=$(mktemp "${TMPDIR:-/tmp}/kpn-valgrind-XXXXXX.log")
     echo "run-tests: prove ${prove_args[*]} ${targets[*]} (valgrind; stderr also in $errlog)"
-    prove "${prove_args[@]}" "${targets[@]}" 2> >(tee "$errlog" >&2)
+    util/reap.pl prove "${prove_args[@]}" "${targets[@]}" 2> >(tee "$errlog" >&2)
     status=$?
     wait    # let tee drain
     if grep -Eq '^==[0-9]+==' "$errlog"; then
@@ -102,5 +105,5 @@ if [ "${KPN_VALGRIND:-0}" = 1 ]; then
 fi
 
 echo "run-tests: prove ${prove_args[*]} ${targets[*]}"
-prove "${prove_args[@]}" "${targets[@]}"
+util/reap.pl prove "${prove_args[@]}" "${targets[@]}"
 exit $?

@@ -18,6 +18,10 @@ package KPNDownlink;
 # it receives (raw bytes), answers by path, and has control paths:
 #
 #   GET /_reset    forget the records (first request of every iteration)
+#   GET /_reset?wait=S   the same, answered after S seconds: the portable
+#                  pause (both frameworks write a request's first piece at
+#                  once, so delay_before cannot wait before a request)
+#   GET /_wait?S   answers "waited\n" after S seconds (a pause mid-block)
 #   GET /_count    "tokens=N downlinks=M\n" since the reset
 #   GET /_log      one summary line per request since the reset
 #   GET /_raw      the raw bytes of every request since the reset
@@ -234,8 +238,14 @@ sub _serve {
         $auth //= '-';
 
         if ($path eq '/_reset') {
+            my ($wait) = ($args // '') =~ /\bwait=([\d.]+)/;
+            Time::HiRes::sleep($wait) if $wait;
             @raw = (); @log = (); $tokens = $dls = 0;
             _answer($c, 200, 'text/plain', "reset\n");
+
+        } elsif ($path eq '/_wait') {
+            Time::HiRes::sleep($args) if ($args // '') =~ /\A[\d.]+\z/;
+            _answer($c, 200, 'text/plain', "waited\n");
 
         } elsif ($path eq '/_count') {
             _answer($c, 200, 'text/plain', "tokens=$tokens downlinks=$dls\n");

@@ -36,6 +36,7 @@ GET /t
         add_header X-Dup a;
         add_header X-Dup b;
         add_header X-Here yes;
+        add_header X-Here2 yes;
         return 200 "ok\n";
     }
 --- request
@@ -43,7 +44,7 @@ GET /t
 --- response_headers
 X-Dup: a
 !X-Here
-X-Here:
+X-Here2:
 --- response_body_like: ^nope
 
 

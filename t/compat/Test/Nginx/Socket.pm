@@ -22,6 +22,7 @@ use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_REUSEADDR);
+use List::Util ();
 use Time::HiRes ();
 use Errno ();
 
@@ -172,7 +173,8 @@ sub _random_port () {
 
 our ($ServerPort, $ServRoot, $ServRootIsRandom);
 if (_envbool('TEST_NGINX_RANDOMIZE')) {
-    my $base = _abs($ENV{TEST_NGINX_SERVROOT} || 't/servroot');
+    # as the real framework: t/servroot_PORT, TEST_NGINX_SERVROOT ignored
+    my $base = _abs('t/servroot');
     for (1 .. 100) {
         my $p = _random_port();
         my $dir = "${base}_$p";
@@ -366,6 +368,17 @@ sub _subst_server_port ($) {
 sub _pat_desc ($) {
     my $p = shift;
     return ref $p eq 'Regexp' ? "$p" : $p;
+}
+
+# no_error_log descriptions quote the pattern and the line with '"', CR and
+# LF escaped (error_log descriptions show the pattern as it is)
+sub _fmt_str ($) {
+    my $s = "" . shift;
+    chomp $s;
+    $s =~ s/"/\\"/g;
+    $s =~ s/\r/\\r/g;
+    $s =~ s/\n/\\n/g;
+    return $s;
 }
 
 # ---------------------------------------------------------------------------
@@ -751,29 +764,7 @@ sub _check_log_window ($$$$) {
     my @err = _log_patterns($block, 'error_log');
     my @no  = _log_patterns($block, 'no_error_log');
 
-    for my $p (@err) {
-        my $found = grep { _line_matches($_, $p) } @lines;
-        # a pattern may also span lines
-        $found ||= ref $p eq 'Regexp' ? $text =~ $p : 0;
-        my $d = _pat_desc($p);
-        if ($found) {
-            pass("$name - pattern \"$d\" matches a line in error.log (req $idx)");
-        } else {
-            fail("$name - pattern \"$d\" should match a line in error.log (req $idx)");
-        }
-    }
-    for my $p (@no) {
-        my @hits = grep { _line_matches($_, $p) } @lines;
-        my $d = _pat_desc($p);
-        if (!@hits) {
-            pass("$name - pattern \"$d\" does not match a line in error.log (req $idx)");
-        } else {
-            for my $h (@hits) {
-                fail("$name - pattern \"$d\" should not match any line in error.log "
-                     . "but matches line \"$h\" (req $idx)");
-            }
-        }
-    }
+    # grep_error_log_out first, then error_log, then no_error_log
     if (_has($block, 'grep_error_log')) {
         my $g = _sec($block, 'grep_error_log');
         $g = _expand_pat($g);
@@ -798,6 +789,37 @@ sub _check_log_window ($$$$) {
             if (ref $exp eq 'Regexp') { like($got, $exp, $d) }
             else { _is_str($got, $exp // '', $d) }
         }
+    }
+    for my $p (@err) {
+        my $found = grep { _line_matches($_, $p) } @lines;
+        # a pattern may also span lines
+        $found ||= ref $p eq 'Regexp' ? $text =~ $p : 0;
+        my $d = _pat_desc($p);
+        if ($found) {
+            pass("$name - pattern \"$d\" matches a line in error.log (req $idx)");
+        } else {
+            fail("$name - pattern \"$d\" should match a line in error.log (req $idx)");
+        }
+    }
+    # as the real framework: line by line, each matching pattern fails once
+    # for the line, with up to 9 following lines in the description; then
+    # a pass for each pattern that matched nothing
+    my %hit;
+    for my $j (0 .. $#lines) {
+        for my $k (0 .. $#no) {
+            next unless _line_matches($lines[$j], $no[$k]);
+            $hit{$k} = 1;
+            my $last = List::Util::min($j + 10, $#lines);
+            fail("$name - pattern \"" . _fmt_str(_pat_desc($no[$k]))
+                 . "\" should not match any line in error.log "
+                 . "but matches line \"" . _fmt_str($lines[$j]) . "\" (req $idx)\n"
+                 . join('', map { "$lines[$_]\n" } $j + 1 .. $last - 1));
+        }
+    }
+    for my $k (0 .. $#no) {
+        next if $hit{$k};
+        pass("$name - pattern \"" . _fmt_str(_pat_desc($no[$k]))
+             . "\" does not match a line in error.log (req $idx)");
     }
     # extra diagnostics / failures not counted in any plan
     my @loud = (@err, @no);
@@ -846,11 +868,15 @@ sub _parse_header_lines ($) {
 }
 
 # Build the write list for one HTTP request.  $req is a string or an array of
-# packets (strings or {value, delay_before, delay_after}).
+# packets (strings or {value, delay_before}).  As in the real framework:
+# the first packet is written at once (its delay_before is not honoured),
+# and a hash-form packet gets what is sent written back into its value, so
+# a block repeated by repeat_each sends the spliced headers again (inside
+# the body) on its next iteration.
 sub _build_request ($$$) {
     my ($req, $more_headers, $conn) = @_;
-    my @pk = ref $req eq 'ARRAY' ? @$req : ($req);
-    @pk = map { ref $_ eq 'HASH' ? {%$_} : { value => $_ } } @pk;
+    my @orig = ref $req eq 'ARRAY' ? @$req : ($req);
+    my @pk = map { ref $_ eq 'HASH' ? {%$_} : { value => $_ } } @orig;
     $_->{value} //= '' for @pk;
     my $first = $pk[0]{value};
     $first =~ s/^\s+//;
@@ -895,11 +921,12 @@ sub _build_request ($$$) {
     $head .= "\r\n";
 
     my @writes;
-    push @writes, { data => $head . $bodyparts[0], delay_before => $pk[0]{delay_before},
-                    delay_after => $pk[0]{delay_after} };
+    push @writes, { data => $head . $bodyparts[0] };
     for my $i (1 .. $#pk) {
-        push @writes, { data => $bodyparts[$i], delay_before => $pk[$i]{delay_before},
-                        delay_after => $pk[$i]{delay_after} };
+        push @writes, { data => $bodyparts[$i], delay_before => $pk[$i]{delay_before} };
+    }
+    for my $i (0 .. $#orig) {
+        $orig[$i]{value} = $writes[$i]{data} if ref $orig[$i] eq 'HASH';
     }
     return { writes => \@writes, method => uc $meth };
 }
@@ -955,7 +982,6 @@ sub _do_io ($$$) {
                 $off += $n;
             }
         }
-        Time::HiRes::sleep($w->{delay_after}) if $w->{delay_after};
     }
     if ($open && !$timed_out) {
         shutdown($sock, 1) if $shutdown;
@@ -1077,11 +1103,33 @@ sub _pick ($$$$) {
     return $v;
 }
 
+# expected header lines as the real framework reads them: a name => value
+# table, so a name given twice is checked once (the last line wins); "!Name"
+# and a name without ':' mean absent (undef), "Name:" means ''.  Returns the
+# table and the names in first-seen order.
+sub _header_table ($) {
+    my $v = shift;
+    my (%want, @order);
+    for my $l (split /\n/, $v) {
+        (my $x = $l) =~ s/^\s+|\s+$//g;
+        my ($key, $val);
+        if ($x =~ s/^!\s*//) {
+            $key = $x;
+        } else {
+            ($key, $val) = split /\s*:\s*/, $x, 2;
+            $key //= '';
+        }
+        push @order, $key unless exists $want{$key};
+        $want{$key} = $val;
+    }
+    return (\%want, \@order);
+}
+
 sub _body_summary ($) {
     my $s = shift // '';
-    $s =~ s/\s+\z//;
-    $s =~ s/\n.*//s;
-    $s = substr($s, 0, 80) . '...' if length $s > 80;
+    $s =~ s/^\s+|\s+$//g;
+    $s =~ s/\n/ /gs;
+    $s =~ s/\s{2,}/ /gs;
     return $s;
 }
 
@@ -1113,31 +1161,24 @@ sub _check_response ($$$$$$) {
 
     if (_has($block, 'response_headers')) {
         my $v = _subst_server_port(_pick($block, 'response_headers', $i, $n)) // '';
-        for my $l (split /\n/, $v) {
-            next if $l !~ /\S/ || $l =~ /^\s*#/;
-            if ($l =~ /^\s*!\s*(.*?)\s*$/) {
-                my $key = $1;
-                my $present = $res->{raw_headers} =~ /^\Q$key\E\s*:/m;
-                ok(!$present, "$name - header $key ok");
+        my ($want, $order) = _header_table($v);
+        my %want = %$want;
+        my @order = @$order;
+        for my $key (@order) {
+            my $val = $want{$key};
+            if (!defined $val) {
+                unlike($res->{raw_headers}, qr/^\s*\Q$key\E\s*:/ms,
+                       "$name - header $key not present in the raw headers");
                 next;
             }
-            my ($key, $val) = $l =~ /^\s*([^:]+?)\s*:\s*(.*?)\s*$/;
-            unless (defined $key) {
-                bail_out("$name - bad response_headers line: $l");
-            }
             my $got = _header_value($res, $key);
-            if ($val eq '') {
-                Test::More::is($got // '', '', "$name - header $key ok");
-            } else {
-                Test::More::is($got, $val, "$name - header $key ok");
-            }
+            Test::More::is($got // '', $val, "$name - header $key ok");
         }
     } elsif (_has($block, 'response_headers_like')) {
         my $v = _subst_server_port(_pick($block, 'response_headers_like', $i, $n)) // '';
-        for my $l (split /\n/, $v) {
-            next if $l !~ /\S/ || $l =~ /^\s*#/;
-            my ($key, $val) = $l =~ /^\s*([^:]+?)\s*:\s*(.*?)\s*$/;
-            bail_out("$name - bad response_headers_like line: $l") unless defined $key;
+        my ($want, $order) = _header_table($v);
+        for my $key (@$order) {
+            my $val = $want->{$key} // '';
             my $got = _header_value($res, $key);
             like($got // '', qr/^$val$/, "$name - header $key like ok");
         }
@@ -1183,7 +1224,7 @@ sub _count_assertions ($$) {
                 next unless _has($block, $sec);
                 my $v = _sec($block, $sec);
                 $v = $v->[$i] if ref $v eq 'ARRAY';
-                $c += grep { /\S/ && !/^\s*#/ } split /\n/, ($v // '');
+                $c += @{ (_header_table($v // ''))[1] };
                 last;
             }
             $c++ if grep { _has($block, $_) } qw(response_body response_body_like response_body_unlike);
@@ -1469,7 +1510,7 @@ sub _must_die ($$$) {
         if ($pid) { $NginxPid = $pid; _stop_nginx(); }
     }
     if (defined $want) {
-        Test::More::is($code, $want, "$name - die as expected");
+        Test::More::is($code, $want, "$name - die with the expected exit code");
     } else {
         ok($code != 0, "$name - die as expected");
     }
