@@ -8,6 +8,13 @@
 #   make test            build, compile-check against nginx 1.26.3, then run
 #                        the Test::Nginx suite (t/)
 #   make test-valgrind   the suite under valgrind memcheck
+#   make test-real       the suite under the real Test::Nginx (TEST_NGINX_LIB,
+#                        default ../shared/test-nginx/lib, or a CPAN install)
+#   make matrix          builds: gcc and clang x nginx 1.22.1, 1.26.3, mainline
+#                        (NGINX_MAINLINE=tree or tarball), static once
+#   make test-mainline   the suite against the mainline nginx binary of make matrix
+#   make test-http2      the suite over HTTP/2 (real Test::Nginx, curl, an nginx
+#                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make bench           benchmarks (util/bench.sh)
 #   make fuzz            libFuzzer harness for the SenML parser
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
@@ -18,11 +25,11 @@ NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 BUILD       ?= build
 CC          ?= cc
-# LINK=static: --add-module (a whole nginx binary with the module in it);
-# BINARY=1: build the nginx binary of the tree too (dynamic module beside it);
+# KPN_LINK=static: --add-module (a whole nginx binary with the module in it);
+# KPN_BINARY=1: build the nginx binary of the tree too (dynamic module beside it);
 # EXTRA_CONF: more configure arguments
-LINK        ?= dynamic
-BINARY      ?= 0
+KPN_LINK        ?= dynamic
+KPN_BINARY      ?= 0
 EXTRA_CONF  ?=
 DEMO_PORT   ?= 8080
 
@@ -41,7 +48,11 @@ endif
 
 SHELL       := /bin/bash
 
-.PHONY: all build deps run test test-valgrind bench fuzz deb clean
+TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
+MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
+MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
+
+.PHONY: all build deps run test test-valgrind test-real matrix test-mainline test-http2 bench fuzz deb clean
 
 all: build
 
@@ -49,10 +60,10 @@ deps-%:
 	@util/install-deps.sh $*
 
 build: deps-build $(BUILD_ABS)/objs/Makefile
-ifeq ($(LINK),static)
+ifeq ($(KPN_LINK),static)
 	$(MAKE) -C $(BUILD_ABS)/nginx-src -f $(BUILD_ABS)/objs/Makefile binary
 	@echo "built $(BUILD_ABS)/objs/nginx (module linked in)"
-else ifeq ($(BINARY),1)
+else ifeq ($(KPN_BINARY),1)
 	$(MAKE) -C $(BUILD_ABS)/nginx-src -f $(BUILD_ABS)/objs/Makefile binary modules
 	@ln -sf objs/ngx_http_kpn_module.so $(BUILD_ABS)/ngx_http_kpn_module.so
 	@echo "built $(BUILD_ABS)/objs/nginx and $(BUILD_ABS)/ngx_http_kpn_module.so"
@@ -70,7 +81,7 @@ $(BUILD_ABS)/objs/Makefile: config
 	    $(CONF_FLAGS) --with-cc=$(CC) $(EXTRA_CONF) \
 	    --with-cc-opt='-g -O2 -fPIC -fstack-protector-strong -Wformat -Werror=format-security -D_FORTIFY_SOURCE=2' \
 	    --with-ld-opt='-Wl,-z,relro -Wl,-z,now -fPIC' \
-	    --$(if $(filter static,$(LINK)),add-module,add-dynamic-module)=$(ROOT) \
+	    --$(if $(filter static,$(KPN_LINK)),add-module,add-dynamic-module)=$(ROOT) \
 	    --builddir=$(BUILD_ABS)/objs > $(BUILD_ABS)/configure.log 2>&1 \
 	    || { tail -20 $(BUILD_ABS)/configure.log; rm -f $(BUILD_ABS)/objs/Makefile; exit 1; }
 
@@ -83,6 +94,30 @@ test: build deps-test
 
 test-valgrind: build deps-valgrind
 	KPN_VALGRIND=1 KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
+
+test-real: build deps-test
+	@util/real-framework.sh "$(TEST_NGINX_LIB)" > /dev/null
+	PERL5LIB=$$(util/real-framework.sh "$(TEST_NGINX_LIB)") KPN_SELFTEST_REAL=1 \
+	    KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
+
+matrix: deps-test deps-matrix
+	util/build-matrix.sh
+
+$(MAINLINE_BIN):
+	util/build-matrix.sh --mainline-only
+
+test-mainline: deps-test $(MAINLINE_BIN)
+	TEST_NGINX_BINARY=$(MAINLINE_BIN) KPN_MODULE_SO=$(MAINLINE_SO) KPN_SKIP_SELFTEST=1 \
+	    util/run-tests.sh $(T)
+
+# HTTP2_NGINX: an nginx >= 1.25.1 with HTTP/2 (the real framework writes
+# "http2 on;"); HTTP2_MODULE: the module built against it
+HTTP2_NGINX  ?= $(MAINLINE_BIN)
+HTTP2_MODULE ?= $(MAINLINE_SO)
+
+test-http2: deps-test
+	@[ -x "$(HTTP2_NGINX)" ] || $(MAKE) --no-print-directory $(MAINLINE_BIN)
+	util/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
 
 bench: build deps-bench
 	util/bench.sh $(BUILD_ABS)/ngx_http_kpn_module.so

@@ -60,6 +60,7 @@ kpn body: 116 bytes in 1 buffers, in file:0
 
 
 === TEST 2: a body that arrives in pieces is kept in several memory buffers
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: the body must arrive in pieces, which curl does not do
 --- raw_request eval
 my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
@@ -143,6 +144,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 7: chunked input gets an exact Content-Length upstream
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -155,6 +157,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 8: chunked input in senml format: the original bytes, de-chunked
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config
     location = /kpn/uplink {
         kpn_uplink on;
@@ -175,6 +178,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 9: a large chunked body spilled to a temp file
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config eval
 ::kpn_uplink_location('client_body_buffer_size 1k;')
 --- raw_request eval
@@ -267,6 +271,7 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 
 === TEST 12: keepalive: a second request on the same connection after an uplink
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
 --- config eval
 $::KPN_UPLINK_LOCATION . q{
     location = /t {
@@ -285,6 +290,7 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 === TEST 13: keepalive: a rejected uplink with an unread body leaves the connection usable
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
 --- config
     location = /kpn/uplink {
         kpn_uplink on;

@@ -5,10 +5,17 @@
 # nginx's -Werror.  It catches API drift such as ngx_table_elt_t.next
 # (1.23.0).  The source is cached in build/.
 #
-# Usage: util/build-upstream.sh [VERSION SHA256]
+# Usage: util/build-upstream.sh [--fetch-only] [VERSION SHA256]
+#   --fetch-only   fetch and unpack only, print the source tree's path
+#                  (exit 1, "NOT CHECKED ..." when it cannot be fetched)
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+fetch_only=0
+if [ "${1:-}" = --fetch-only ]; then
+    fetch_only=1
+    shift
+fi
 version=${1:-1.26.3}
 sha=${2:-69ee2b237744036e61d24b836668aad3040dda461fe6f570f1787eab570c75aa}
 url="http://deb.debian.org/debian/pool/main/n/nginx/nginx_${version}.orig.tar.gz"
@@ -18,11 +25,11 @@ tarball="$cache/nginx_${version}.orig.tar.gz"
 mkdir -p "$cache"
 
 if [ ! -f "$tarball" ]; then
-    echo "== fetching nginx $version source from Debian's archive"
+    echo "== fetching nginx $version source from Debian's archive" >&2
     if ! curl -fsS --retry 3 -o "$tarball.tmp" "$url"; then
         rm -f "$tarball.tmp"
         echo "NOT CHECKED: cannot fetch $url (no access to Debian's archive?)"
-        exit 0
+        exit $fetch_only
     fi
     mv "$tarball.tmp" "$tarball"
 fi
@@ -31,6 +38,11 @@ echo "$sha  $tarball" | sha256sum -c --quiet - || { rm -f "$tarball"; exit 1; }
 
 if [ ! -d "$cache/nginx-$version" ]; then
     tar -xzf "$tarball" -C "$cache"
+fi
+
+if [ $fetch_only = 1 ]; then
+    echo "$cache/nginx-$version"
+    exit 0
 fi
 
 echo "== building the module against nginx $version (-Werror)"
