@@ -1316,7 +1316,7 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
 
 /*
- * The client-credentials body (protocol.md section 2) and the cache key:
+ * The client-credentials body (docs/protocol.md, section 2) and the cache key:
  * SHA-256 over token URI, client id, audience and secret, so another KPN
  * account or a changed credential never meets a cached token.
  */

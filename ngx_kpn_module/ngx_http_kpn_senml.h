@@ -101,7 +101,7 @@ ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err);
 
 /*
- * Builds the Withthegrid envelope (design.md) into pool memory:
+ * Builds the Withthegrid envelope (docs/directives.md, kpn_uplink_format) into pool memory:
  * {"deviceTypeHashId":..,"deviceIdentifier":..,"kpn":{..},"records":[..]}
  * device_type and hash_id are configured names (kpn_device_type), written
  * JSON-escaped as they are.  NGX_ERROR: out of memory.

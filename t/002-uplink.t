@@ -18,7 +18,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the protocol.md test vector is accepted and rewritten into the envelope
+=== TEST 1: the docs/protocol.md test vector is accepted and rewritten into the envelope
 --- config eval
 ::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
 --- request eval

@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
-# Every uplink error of design.md: status, JSON body, one log line, and
+# Every uplink error of docs/directives.md: status, JSON body, one log line, and
 # never a request to the upstream.
 
 use lib 't/lib';

@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
-# SenML: every published example of protocol.md in both layouts, the
+# SenML: every published example of docs/protocol.md in both layouts, the
 # three device URN forms, number forms, and what RFC 8428 forbids.
 
 use lib 't/lib';

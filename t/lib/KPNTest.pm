@@ -1,7 +1,7 @@
 package KPNTest;
 
 # Shared helpers of the ngx_kpn_module suites: message tokens, the
-# protocol.md test vector and a Withthegrid stand-in that echoes what it
+# docs/protocol.md test vector and a Withthegrid stand-in that echoes what it
 # received.  Works with the real Test::Nginx and the in-tree runner.
 
 use strict;
@@ -21,7 +21,7 @@ our $KPN_VECTOR = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:",'
     . '"bt":1.765739955219e9,"n":"payload","vs":"763d0028"},'
     . '{"n":"port","v":1.0}]';
 
-# protocol.md section 1.1
+# docs/protocol.md section 1.1
 our $KPN_VECTOR_TOKEN =
     '9d29450cf3d4d416bee161cc99b0b36dfacfb9d921346fd1e813cbcbc1ee4e36';
 

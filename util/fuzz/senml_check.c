@@ -3,7 +3,7 @@
  * Copyright (C) ngx_kpn_module developers
  *
  * Checks ngx_http_kpn_senml_parse() and _envelope() outside nginx:
- * protocol.md's published bodies, the token test vector and the error
+ * docs/protocol.md's published bodies, the token test vector and the error
  * cases, each with the exact expected output.  Build and run it with
  * util/fuzz.sh --check (AddressSanitizer) or under valgrind.
  * "-v" prints every envelope and error.
@@ -30,7 +30,7 @@ static char  depth_bomb[2 * 3000 + 1];
 
 static senml_case_t  cases[] = {
 
-    /* protocol.md 1.1: the token test vector */
+    /* docs/protocol.md 1.1: the token test vector */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"bt\":1.765739955219e9,"
       "\"n\":\"payload\",\"vs\":\"763d0028\"},{\"n\":\"port\",\"v\":1.0}]",
       NGX_OK, 0,
@@ -46,7 +46,7 @@ static senml_case_t  cases[] = {
       "\"v\":1}]}",
       "1765739955.219|1|763d0028|||" },
 
-    /* protocol.md 1.3: KPN documentation, legacy layout */
+    /* docs/protocol.md 1.3: KPN documentation, legacy layout */
     { "[{\"bn\":\"urn:dev:DEVEUI:0123456789ABCDEF:\",\"bt\":1.58565075E9}"
       ",\n {\"n\":\"temperature\",\"v\":20.5,\"u\":\"Cel\"},{\"n\":\"batt"
       "eryVoltage\",\"v\":3.6,\"u\":\"V\",\"t\":10},\n {\"n\":\"active\","
@@ -66,7 +66,7 @@ static senml_case_t  cases[] = {
       "vb29vISE=\"}]}",
       "1585650750|||||" },
 
-    /* protocol.md 1.3: raw payload, legacy layout */
+    /* docs/protocol.md 1.3: raw payload, legacy layout */
     { "[{\"bn\":\"urn:dev:DEVEUI:0018B21000008C47:\",\"bt\":1654194188},"
       "\n {\"n\":\"payload\",\"vs\":\"6a0000e42c01a900e42c01a500e42c01a50"
       "0e42c01a600e42c01a900e42c01ab\"},\n {\"n\":\"port\",\"v\":1}]",
@@ -83,7 +83,7 @@ static senml_case_t  cases[] = {
       "1654194188|1|6a0000e42c01a900e42c01a500e42c01a500e42c01a600e42c01a"
       "900e42c01ab|||" },
 
-    /* protocol.md 1.3: raw payload, merged layout */
+    /* docs/protocol.md 1.3: raw payload, merged layout */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC0000000000:\",\"bt\":1.76675482e9,"
       "\"n\":\"payload\",\n  \"vs\":\"1b0c6e0c6a640a01ffcd7304000c0a09460"
       "00300020002000200010001000100010001000007000000000000\"},\n {\"n\""
@@ -103,7 +103,7 @@ static senml_case_t  cases[] = {
       "1766754820|3|1b0c6e0c6a640a01ffcd7304000c0a09460003000200020002000"
       "10001000100010001000007000000000000|||" },
 
-    /* protocol.md 1.3: extended metadata */
+    /* docs/protocol.md 1.3: extended metadata */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"bt\":1.76573995521"
       "9e9,\"n\":\"payload\",\"vs\":\"763d0028\"},\n {\"n\":\"port\",\"v"
       "\":1.0},{\"n\":\"FCntUp\",\"v\":0.0},{\"n\":\"FCntDn\",\"v\":1.0},"
@@ -137,7 +137,7 @@ static senml_case_t  cases[] = {
       "NETWORK\"}]}",
       "1765739955.219|1|763d0028|0|-107|3" },
 
-    /* protocol.md 1.3: geolocation */
+    /* docs/protocol.md 1.3: geolocation */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"bt\":1.76573996026"
       "e9,\"n\":\"locOrigin\",\"vs\":\"KPNLORA\"},\n {\"n\":\"latitude\","
       "\"u\":\"lat\",\"v\":52.266785},{\"n\":\"longitude\",\"u\":\"lon\","
@@ -291,7 +291,7 @@ static senml_case_t  cases[] = {
       "29vISE_-w\"}]}",
       "|||||" },
 
-    /* the device part of every name normalised, as in design.md */
+    /* the device part of every name normalised, as docs/directives.md says */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059ac00001b3461:\",\"n\":\"port\",\"v\""
       ":2}]",
       NGX_OK, 0,

@@ -1,5 +1,5 @@
 # Self-test fixture of the compat runner: every assertion here must pass, and
-# the plan must match exactly what the contract (docs/test-nginx.md §3.4)
+# the plan must match exactly what the contract (docs/testing.md, "Assertions")
 # says each section counts.  Expected TAP: pass.golden.
 use Test::Nginx::Socket;
 

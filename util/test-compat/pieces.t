@@ -1,5 +1,5 @@
 # Self-test fixture: request pieces as the real framework writes them
-# (docs/test-nginx.md, "Request bytes on the wire").
+# (docs/testing.md, "Request bytes").
 #  - the first piece is written at once: its delay_before is not honoured
 #    (TEST 1 would otherwise run into client_header_timeout);
 #  - a later piece's delay_before is (TEST 2 runs into client_body_timeout:

@@ -2,7 +2,7 @@ package Test::Nginx::Socket;
 
 # In-tree, independent implementation of the Test::Nginx::Socket interface
 # for machines without the CPAN distribution.  Written from the behaviour
-# contract in docs/test-nginx.md (section 3 and the subset in 4.3); only the
+# contract in docs/testing.md; only the
 # public interface (package, function, section and environment variable names,
 # test description format) is shared with the real framework.
 #
