@@ -84,6 +84,7 @@ static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 static ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(
     ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
 static ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
@@ -636,12 +637,21 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             continue;
 
         case NGX_HTTP_KPN_DL_SEND:
+            if (ngx_http_kpn_downlink_client_gone(r)) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "kpn downlink: the client closed the "
+                              "connection, no downlink sent");
+                ngx_str_set(&ctx->status, "client_closed");
+                ctx->state = NGX_HTTP_KPN_DL_DONE;
+                return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+            }
+
             rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
                                               &dlcf->downlink_uri,
                                               &ctx->args, &ctx->body,
                                               &ngx_http_kpn_downlink_json_type,
                                               &ngx_http_kpn_downlink_accept,
-                                              &ctx->token);
+                                              &ctx->token, 0);
             if (rc != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -719,16 +729,25 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
         ctx->stale = res.token;
         ctx->stale_generation = res.generation;
 
+        /*
+         * the fetch is a background subrequest and the client's going
+         * away does not end this request meanwhile (block_reading instead
+         * of test_reading): a token KPN issues is stored, and the lease
+         * stays with one fetch, whoever still waits for it
+         */
+
         if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                          &dlcf->token_args,
                                          &dlcf->token_body,
                                          &ngx_http_kpn_downlink_token_type,
-                                         NULL, NULL)
+                                         NULL, NULL, 1)
             != NGX_OK)
         {
             ngx_http_kpn_shm_release(&ctx->lease, 0);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        r->read_event_handler = ngx_http_block_reading;
 
         ctx->state = NGX_HTTP_KPN_DL_TOKEN;
         return NGX_DONE;
@@ -772,12 +791,22 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
             ngx_str_set(&ctx->cache, "miss");
         }
 
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                               "token_unavailable",
-                               "the token endpoint failed recently, "
-                               "retry later")
-            == NGX_ERROR)
-        {
+        if (res.fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED) {
+            rc = ngx_http_kpn_error(r->pool, &err,
+                                    NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "kpn_auth_failed",
+                                    "KPN refused a new access token "
+                                    "recently, retry later");
+
+        } else {
+            rc = ngx_http_kpn_error(r->pool, &err,
+                                    NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "token_unavailable",
+                                    "the token endpoint failed recently, "
+                                    "retry later");
+        }
+
+        if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -809,6 +838,8 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     sr = ctx->sub.sr;
     ctx->sub.sr = NULL;
+
+    r->read_event_handler = ngx_http_test_reading;
 
     status = sr->headers_out.status;
 
@@ -978,10 +1009,11 @@ static ngx_int_t
 ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx)
 {
-    ngx_str_t              body, type;
-    ngx_uint_t             status;
-    ngx_http_request_t    *sr;
-    ngx_http_kpn_error_t   err;
+    ngx_str_t                          body, type;
+    ngx_uint_t                         status;
+    ngx_http_request_t                *sr;
+    ngx_http_kpn_error_t               err;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     sr = ctx->sub.sr;
     ctx->sub.sr = NULL;
@@ -1038,10 +1070,28 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
             return NGX_AGAIN;
         }
 
+        /*
+         * refused again after a new token: the credentials,
+         * the API key's rights or the account are wrong, and a new token
+         * will not help; no fetch for kpn_token_backoff, said once
+         */
+
+        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+        if (ngx_http_kpn_shm_refused(&ctx->lease, ctx->generation,
+                                     dlcf->token_backoff))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "kpn downlink: KPN refuses new access tokens "
+                          "(%ui): check the API key's rights and the "
+                          "account; no token fetch for %T s",
+                          status, dlcf->token_backoff);
+        }
+
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                                "kpn_auth_failed",
-                               "KPN refused the access token (%ui) "
-                               "after a retry with a new one", status)
+                               "KPN refused a new access token (%ui)",
+                               status)
             == NGX_ERROR)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1113,6 +1163,65 @@ ngx_http_kpn_downlink_resume(ngx_http_request_t *r)
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
+}
+
+
+/*
+ * Whether the client has closed the connection (or reset the HTTP/2
+ * stream), without finalizing anything: what ngx_http_test_reading()
+ * finds out, asked before a downlink is sent.  A client that went away
+ * during the token fetch gets no downlink: it cannot learn the outcome
+ * and would send the command again.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r)
+{
+    int                n;
+    char               buf[1];
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    if (c->error || c->read->eof) {
+        return 1;
+    }
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+#if (NGX_HTTP_V3)
+    if (c->quic) {
+        return 0;
+    }
+#endif
+
+#if (NGX_HAVE_EPOLLRDHUP)
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
+        if (!c->read->pending_eof) {
+            return 0;
+        }
+
+        return 1;
+    }
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == 0) {
+        return 1;
+    }
+
+    if (n == -1) {
+        err = ngx_socket_errno;
+        return err != NGX_EAGAIN && err != NGX_EINTR;
+    }
+
+    return 0;
 }
 
 

@@ -14,7 +14,7 @@
 #include "ngx_http_kpn_shm.h"
 
 
-#define NGX_HTTP_KPN_SHM_VERSION       0x6b706e01
+#define NGX_HTTP_KPN_SHM_VERSION       0x6b706e02
 
 
 typedef struct {
@@ -27,6 +27,7 @@ typedef struct {
     ngx_pid_t                  lease_pid;
     ngx_uint_t                 lease_id;
     time_t                     fail_until;
+    ngx_uint_t                 fail_reason; /* NGX_HTTP_KPN_SHM_FAIL_* */
     size_t                     len;
     u_char                     token[NGX_HTTP_KPN_TOKEN_MAX];
 } ngx_http_kpn_shm_node_t;
@@ -50,6 +51,8 @@ static ngx_int_t ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_kpn_shm_node_t *ngx_http_kpn_shm_lookup(
     ngx_http_kpn_shm_ctx_t *ctx, u_char *key, ngx_uint_t create);
+static ngx_uint_t ngx_http_kpn_shm_owner_gone(ngx_http_kpn_shm_node_t *node,
+    ngx_log_t *log);
 static ngx_uint_t ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
     ngx_http_kpn_shm_lease_t *lease);
 
@@ -285,6 +288,32 @@ found:
 }
 
 
+/*
+ * A lease whose owner process is gone (a worker killed mid-fetch) is free
+ * at once rather than at its deadline: the owner's pid is in the lease,
+ * and kill(pid, 0) tells a dead process (ESRCH) from a slow one.  Our own
+ * pid is alive by definition; EPERM means alive too.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_shm_owner_gone(ngx_http_kpn_shm_node_t *node, ngx_log_t *log)
+{
+    if (node->lease_pid == ngx_pid || node->lease_pid <= 0) {
+        return 0;
+    }
+
+    if (kill(node->lease_pid, 0) == 0 || ngx_errno != NGX_ESRCH) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "kpn downlink: the token fetch of process %P ended with "
+                  "the process, fetching anew", node->lease_pid);
+
+    return 1;
+}
+
+
 static ngx_uint_t
 ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
     ngx_http_kpn_shm_lease_t *lease)
@@ -313,6 +342,7 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
     res->token.len = 0;
     res->generation = 0;
     res->retry_after = 0;
+    res->fail_reason = 0;
 
     now = ngx_time();
 
@@ -343,10 +373,13 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
 
         } else {
             res->retry_after = node->fail_until - now;
+            res->fail_reason = node->fail_reason;
             rc = NGX_HTTP_KPN_SHM_FAIL;
         }
 
-    } else if (node->lease_until <= now) {
+    } else if (node->lease_until <= now
+               || ngx_http_kpn_shm_owner_gone(node, lease->log))
+    {
         node->lease_until = now + lease_time;
         node->lease_pid = ngx_pid;
         node->lease_id = ++ngx_http_kpn_shm_lease_id;
@@ -461,6 +494,7 @@ ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease, time_t backoff)
 
         if (backoff) {
             node->fail_until = ngx_time() + backoff;
+            node->fail_reason = NGX_HTTP_KPN_SHM_FAIL_FETCH;
         }
     }
 
@@ -496,4 +530,45 @@ ngx_http_kpn_shm_invalidate(ngx_http_kpn_shm_lease_t *lease,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lease->log, 0,
                    "kpn token generation %ui dropped", generation);
+}
+
+
+ngx_uint_t
+ngx_http_kpn_shm_refused(ngx_http_kpn_shm_lease_t *lease,
+    ngx_uint_t generation, time_t backoff)
+{
+    time_t                    now;
+    ngx_uint_t                started;
+    ngx_http_kpn_shm_ctx_t   *ctx;
+    ngx_http_kpn_shm_node_t  *node;
+
+    ctx = lease->zone->data;
+    started = 0;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    node = ngx_http_kpn_shm_lookup(ctx, lease->key, 0);
+
+    if (node) {
+        if (node->len && node->generation == generation) {
+            ngx_explicit_memzero(node->token, node->len);
+            node->len = 0;
+            node->expires = 0;
+        }
+
+        if (backoff) {
+            started = (node->fail_until <= now);
+            node->fail_until = now + backoff;
+            node->fail_reason = NGX_HTTP_KPN_SHM_FAIL_REFUSED;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lease->log, 0,
+                   "kpn token generation %ui refused, fail fast for %T",
+                   generation, backoff);
+
+    return started;
 }

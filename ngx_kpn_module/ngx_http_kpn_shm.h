@@ -28,6 +28,10 @@
                                                   flight elsewhere */
 #define NGX_HTTP_KPN_SHM_FAIL          4       /* recent failure: fail fast */
 
+/* why a credential set fails fast (ngx_http_kpn_shm_result_t.fail_reason) */
+#define NGX_HTTP_KPN_SHM_FAIL_FETCH    0       /* a token fetch failed */
+#define NGX_HTTP_KPN_SHM_FAIL_REFUSED  1       /* KPN refused a new token */
+
 
 typedef struct {
     ngx_shm_zone_t            *zone;
@@ -43,6 +47,7 @@ typedef struct {
     ngx_str_t                  token;       /* copy in the request pool */
     ngx_uint_t                 generation;  /* identifies the cached token */
     time_t                     retry_after; /* NGX_HTTP_KPN_SHM_FAIL */
+    ngx_uint_t                 fail_reason; /* NGX_HTTP_KPN_SHM_FAIL */
 } ngx_http_kpn_shm_result_t;
 
 
@@ -51,7 +56,8 @@ ngx_shm_zone_t *ngx_http_kpn_shm_zone_get(ngx_conf_t *cf, ngx_str_t *name);
 ngx_int_t ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone);
 
 /*
- * The single-flight decision, taken under the zone mutex.  margin is the
+ * The single-flight decision, taken under the zone mutex.  A lease held
+ * by a process that no longer exists is taken over at once.  margin is the
  * refresh margin (seconds before expiry); lease_time the lifetime of a
  * lease taken by this call.  res->token.data must point to a buffer of
  * NGX_HTTP_KPN_TOKEN_MAX bytes (reused across decisions of one request);
@@ -73,6 +79,14 @@ ngx_int_t ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease,
  */
 void ngx_http_kpn_shm_release(ngx_http_kpn_shm_lease_t *lease,
     time_t backoff);
+
+/*
+ * KPN refused a token that had just been fetched: drops it (if still the
+ * given generation) and makes the credential set fail fast for backoff
+ * seconds, without fetching.  Returns 1 when this call started the window.
+ */
+ngx_uint_t ngx_http_kpn_shm_refused(ngx_http_kpn_shm_lease_t *lease,
+    ngx_uint_t generation, time_t backoff);
 
 /* drops the cached token if it is still the given generation */
 void ngx_http_kpn_shm_invalidate(ngx_http_kpn_shm_lease_t *lease,

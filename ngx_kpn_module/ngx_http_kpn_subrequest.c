@@ -33,8 +33,9 @@ ngx_int_t
 ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
     ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
-    ngx_str_t *token)
+    ngx_str_t *token, ngx_uint_t background)
 {
+    ngx_uint_t                  flags;
     u_char                     *p;
     ngx_str_t                   value;
     ngx_http_request_t         *sr;
@@ -54,9 +55,13 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     sub->rc = 0;
     sub->bytes = 0;
 
-    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
+    flags = NGX_HTTP_SUBREQUEST_IN_MEMORY|NGX_HTTP_SUBREQUEST_WAITED;
+
+    if (background) {
+        flags |= NGX_HTTP_SUBREQUEST_BACKGROUND;
+    }
+
+    if (ngx_http_subrequest(r, uri, args->len ? args : NULL, &sr, ps, flags)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -199,6 +204,16 @@ ngx_http_kpn_subrequest_done(ngx_http_request_t *sr, void *data,
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE && sub->rc == 0) {
         sub->rc = rc;
+    }
+
+    /*
+     * nginx wakes the parent of an ordinary subrequest, not that of a
+     * background one: post it here (it runs once this finalization,
+     * which marks sr done, is over)
+     */
+
+    if (sr->background && ngx_http_post_request(sr->parent, NULL) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return rc;

@@ -39,12 +39,15 @@ typedef ngx_http_kpn_subrequest_t *(*ngx_http_kpn_subrequest_get_pt)
  * Once the subrequest is over, sub->done is set and the parent's write
  * event handler runs; sub->error then means an oversized answer or an
  * internal failure of the subrequest, sub->rc the first special response
- * code.  NGX_ERROR: no memory.
+ * code.  background: a background subrequest, which lives on when the
+ * client goes away (the parent is still woken when it is over; the
+ * parent's read handler decides what a client close does meanwhile).
+ * NGX_ERROR: no memory.
  */
 ngx_int_t ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
     ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
-    ngx_str_t *token);
+    ngx_str_t *token, ngx_uint_t background);
 
 /* the in-memory answer of a finished subrequest (empty if none) */
 void ngx_http_kpn_subrequest_answer(ngx_http_request_t *sr, ngx_str_t *body);

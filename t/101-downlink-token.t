@@ -31,7 +31,7 @@ sub retry_log {
 # the answer when the retry is refused as well
 sub auth_failed {
     my ($status) = @_;
-    return qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused the access token ($status) after a retry with a new one"}\E\n\z/;
+    return qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token ($status)"}\E\n\z/;
 }
 
 # what nginx's proxy puts in the request line and Connection header depends
@@ -100,17 +100,18 @@ key-two
 --- no_error_log
 [error]
 
-=== TEST 4: a 302 again after the retry is 502 kpn_auth_failed (one refetch, one retry)
+=== TEST 4: a 302 again after the retry is 502 kpn_auth_failed (one refetch, one retry), then no fetch and no post for kpn_token_backoff
 --- config eval
-::kpn_downlink_config(dl_timeout => '1s', dl => '302')
+::kpn_downlink_config(dl_timeout => '1s', dl => '302', extra => 'kpn_token_backoff 2s;')
 --- request eval
-::kpn_one_downlink('_log')
+["GET /stub/_reset?wait=2.1", "POST /downlink\n$::DL", "POST /downlink\n$::DL", "GET /stub/_log"]
 --- error_code eval
-[200, 502, 200]
+[200, 502, 503, 200]
 --- response_headers eval
-["", "Content-Type: application/json\nX-Downlink-Status: kpn_auth_failed", ""]
+["", "Content-Type: application/json\nX-Downlink-Status: kpn_auth_failed", "Retry-After: 2\nX-Downlink-Status: kpn_auth_failed", ""]
 --- response_body_like eval
-["reset", ::auth_failed(302), ::retry_log('302', 302, 302)]
+["reset", ::auth_failed(302), qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token recently, retry later"}\E\n\z/, ::retry_log('302', 302, 302)]
+--- timeout: 5
 
 === TEST 5: a 401 from KPN drops the token, fetches a new one and retries once
 --- config eval
@@ -126,17 +127,18 @@ key-two
 --- no_error_log
 [error]
 
-=== TEST 6: a 401 again after the retry is 502 kpn_auth_failed (one refetch, one retry)
+=== TEST 6: a 401 again after the retry is 502 kpn_auth_failed (one refetch, one retry), then no fetch and no post for kpn_token_backoff
 --- config eval
-::kpn_downlink_config(dl_timeout => '1s', dl => '401')
+::kpn_downlink_config(dl_timeout => '1s', dl => '401', extra => 'kpn_token_backoff 2s;')
 --- request eval
-::kpn_one_downlink('_log')
+["GET /stub/_reset?wait=2.1", "POST /downlink\n$::DL", "POST /downlink\n$::DL", "GET /stub/_log"]
 --- error_code eval
-[200, 502, 200]
+[200, 502, 503, 200]
 --- response_headers eval
-["", "Content-Type: application/json\nX-Downlink-Status: kpn_auth_failed", ""]
+["", "Content-Type: application/json\nX-Downlink-Status: kpn_auth_failed", "Retry-After: 2\nX-Downlink-Status: kpn_auth_failed", ""]
 --- response_body_like eval
-["reset", ::auth_failed(401), ::retry_log('401', 401, 401)]
+["reset", ::auth_failed(401), qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token recently, retry later"}\E\n\z/, ::retry_log('401', 401, 401)]
+--- timeout: 5
 
 === TEST 7: any other KPN status and body are passed through
 --- config eval
@@ -187,3 +189,21 @@ kpn downlink: token
 --- no_error_log
 [error]
 --- timeout: 10
+
+
+
+=== TEST 10: KPN refusing new tokens is said in one log line, without the secret or a token
+--- config eval
+::kpn_downlink_config(dl_timeout => '1s', dl => '401', extra => 'kpn_token_backoff 2s;')
+--- request eval
+"POST /downlink\n$::DL"
+--- error_code: 502
+--- wait: 2.1
+--- log_level: info
+--- error_log
+kpn downlink: KPN refuses new access tokens (401): check the API key's rights and the account; no token fetch for 2 s
+kpn downlink: kpn_auth_failed: KPN refused a new access token (401)
+--- no_error_log
+my-secret
+tok-
+--- timeout: 5

@@ -103,6 +103,7 @@ sub kpn_downlink_location {
 # /stub/ for the stand-in's control paths.  Options, default first:
 #   token          stand-in token mode ("ok"), or a whole proxy_pass URL
 #   token_timeout  proxy_read_timeout of the token location: none
+#   token_extra    more directive(s) of the token location: none
 #   dl             stand-in downlink mode: "ok"
 #   dl_timeout     proxy_read_timeout of the downlink location: none
 #   dl_extra       more directive(s) of the downlink location: none
@@ -116,6 +117,7 @@ sub kpn_stub_locations {
 
     return "    location = /_kpn/token {\n"
         . _lines('        ', ['internal;', grep { defined } $to->($o{token_timeout})])
+        . _lines('        ', $o{token_extra})
         . "        proxy_pass $token;\n"
         . "    }\n"
         . "    location = /_kpn/downlinks {\n"
@@ -264,6 +266,22 @@ sub _serve {
             $tok = 'tok-fixed' if $mode eq 'fixed';
             my $json = 'application/json';
             my $ok = qq({"access_token":"$tok","token_type":"Bearer","expires_in":3600});
+
+            # kill: SIGKILL the nginx worker named by the X-Worker-Pid
+            # header (proxy_set_header X-Worker-Pid $pid) and answer
+            # nothing: a lease holder that dies mid-fetch
+            if ($mode eq 'kill') {
+                my ($wpid) = $head =~ /^X-Worker-Pid:\s*(\d+)/mi;
+                my $cmd = '';
+                if ($wpid && open my $fh, '<', "/proc/$wpid/cmdline") {
+                    local $/;
+                    $cmd = <$fh> // '';
+                }
+                push @log, "token $path -> kill";
+                kill 'KILL', $wpid if $cmd =~ /^nginx: worker process/;
+                close $c;
+                next;
+            }
 
             # slowshort: slow and short-lived; shortfail: the first
             # token since the reset is short-lived, every later fetch 500s
