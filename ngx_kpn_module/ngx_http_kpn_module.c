@@ -29,6 +29,8 @@ static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
 
+static char *ngx_http_kpn_max_records(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_kpn_uplink_format(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -37,6 +39,11 @@ static ngx_conf_enum_t  ngx_http_kpn_formats[] = {
     { ngx_string("envelope"), NGX_HTTP_KPN_FORMAT_ENVELOPE },
     { ngx_string("senml"), NGX_HTTP_KPN_FORMAT_SENML },
     { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_post_t  ngx_http_kpn_max_records_post = {
+    ngx_http_kpn_max_records
 };
 
 
@@ -83,6 +90,13 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, format),
       &ngx_http_kpn_formats },
+
+    { ngx_string("kpn_uplink_max_records"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, max_records),
+      &ngx_http_kpn_max_records_post },
 
       ngx_null_command
 };
@@ -147,6 +161,7 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
     conf->secret = NGX_CONF_UNSET_PTR;
     conf->device_types = NGX_CONF_UNSET_PTR;
     conf->format = NGX_CONF_UNSET_UINT;
+    conf->max_records = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -166,6 +181,8 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              prev->device_type_header, "device-type");
     ngx_conf_merge_uint_value(conf->format, prev->format,
                               NGX_HTTP_KPN_FORMAT_ENVELOPE);
+    ngx_conf_merge_uint_value(conf->max_records, prev->max_records,
+                              NGX_HTTP_KPN_MAX_RECORDS);
 
     if (conf->uplink && conf->secrets == NULL && conf->secret == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -404,4 +421,17 @@ ngx_http_kpn_init(ngx_conf_t *cf)
     *h = ngx_http_kpn_uplink_handler;
 
     return NGX_OK;
+}
+
+
+static char *
+ngx_http_kpn_max_records(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np == 0) {
+        return "must be at least 1";
+    }
+
+    return NGX_CONF_OK;
 }

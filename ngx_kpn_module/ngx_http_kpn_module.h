@@ -24,6 +24,9 @@
 #define NGX_HTTP_KPN_FORMAT_ENVELOPE   0
 #define NGX_HTTP_KPN_FORMAT_SENML      1
 
+/* kpn_uplink_max_records: KPN packs have a few dozen records at most */
+#define NGX_HTTP_KPN_MAX_RECORDS       256
+
 
 typedef struct {
     ngx_str_t                  name;        /* device-type header value */
@@ -39,6 +42,7 @@ typedef struct {
                                  /* of ngx_http_kpn_device_type_t */
     ngx_str_t                  device_type_header;   /* lower case */
     ngx_uint_t                 format;
+    ngx_uint_t                 max_records;
 } ngx_http_kpn_loc_conf_t;
 
 

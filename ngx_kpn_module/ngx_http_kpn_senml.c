@@ -141,9 +141,71 @@ static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
 };
 
 
+/*
+ * The number of objects at depth 1 of a JSON text (the records of a pack),
+ * counting no further than max + 1: a byte scan that skips strings.  An
+ * invalid text gets some count; jansson judges it afterwards.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
+{
+    u_char      *p, *last;
+    ngx_uint_t   n, depth, in_string;
+
+    n = 0;
+    depth = 0;
+    in_string = 0;
+    last = body->data + body->len;
+
+    for (p = body->data; p < last; p++) {
+
+        if (in_string) {
+            if (*p == '\\') {
+                p++;
+
+            } else if (*p == '"') {
+                in_string = 0;
+            }
+
+            continue;
+        }
+
+        switch (*p) {
+
+        case '"':
+            in_string = 1;
+            break;
+
+        case '{':
+            if (depth == 1 && ++n > max) {
+                return n;
+            }
+
+            /* fall through */
+
+        case '[':
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            if (depth) {
+                depth--;
+            }
+
+            break;
+        }
+    }
+
+    return n;
+}
+
+
 ngx_int_t
 ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
-    ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err)
+    ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,
+    ngx_http_kpn_error_t *err)
 {
     json_t                        *root, *rec,
                                   *fields[NGX_HTTP_KPN_SENML_NFIELDS];
@@ -157,6 +219,22 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_http_kpn_senml_number_t   *first_time, *payload_time;
 
     ngx_memzero(pack, sizeof(ngx_http_kpn_senml_t));
+
+    /*
+     * the envelope grows with the records, not with the body (a 1 MB body
+     * of tiny records would make an envelope eight times its size, and
+     * jansson spends far more than that on the parse): count first
+     */
+
+    if (max_records
+        && ngx_http_kpn_senml_count(body, max_records) > max_records)
+    {
+        return ngx_http_kpn_error(pool, err,
+                                  NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "too_many_records",
+                                  "the pack has more than %ui records",
+                                  max_records);
+    }
 
     rc = ngx_http_kpn_json_load(pool, body, &root, err);
     if (rc != NGX_OK) {
@@ -1247,9 +1325,13 @@ ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s)
 
 
 /*
- * A number as json_dumpb() prints it with JSON_REAL_PRECISION(15):
- * an integer with "%lld"; a real with "%.15g", ".0" appended when that
- * looks like an integer, the exponent without "+" and leading zeros.
+ * A number in the shortest form that reads back as the same value: an
+ * integer with "%lld"; a real with "%.15g" (json_dumpb() with
+ * JSON_REAL_PRECISION(15) prints the same), or "%.16g" or "%.17g" when
+ * 15 digits would read back as another double (DBL_MAX with 15 digits is
+ * past DBL_MAX: infinity or an overflow error for the reader), ".0"
+ * appended when it looks like an integer, the exponent without "+" and
+ * leading zeros.
  * Room for NGX_HTTP_KPN_SENML_NUMBER_LEN bytes.  cache, if not NULL,
  * holds the last real written, which is reused when it repeats.
  */
@@ -1258,7 +1340,7 @@ static u_char *
 ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
     ngx_http_kpn_senml_cache_t *cache)
 {
-    int      n;
+    int      n, prec;
     char     buf[NGX_HTTP_KPN_SENML_NUMBER_LEN];
     u_char  *s, *e, *last, *start;
 
@@ -1274,11 +1356,19 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
 
     start = p;
 
-    n = snprintf(buf, sizeof(buf), "%.15g", num->real);
+    for (prec = 15; ; prec++) {
+        n = snprintf(buf, sizeof(buf), "%.*g", prec, num->real);
 
-    if (n <= 0 || n >= (int) sizeof(buf) - 2) {
-        /* not for a finite double */
-        return ngx_cpymem(p, "0.0", sizeof("0.0") - 1);
+        if (n <= 0 || n >= (int) sizeof(buf) - 2) {
+            /* not for a finite double */
+            return ngx_cpymem(p, "0.0", sizeof("0.0") - 1);
+        }
+
+        /* 17 significant digits always read back exactly */
+
+        if (prec == 17 || strtod(buf, NULL) == num->real) {
+            break;
+        }
     }
 
     s = (u_char *) buf;

@@ -95,10 +95,13 @@ typedef struct {
  * NGX_OK: pack filled.  NGX_DECLINED: err filled (400 invalid_json,
  * 400 invalid_senml, 422 unknown_device), pack unusable.  NGX_ERROR:
  * out of memory.
- * All jansson memory is released by a cleanup of pool.
+ * All jansson memory is released by a cleanup of pool.  max_records (0: no
+ * limit): a pack of more records is 413 too_many_records, found by a scan
+ * of the bytes before jansson builds anything.
  */
 ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
-    ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err);
+    ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,
+    ngx_http_kpn_error_t *err);
 
 /*
  * Builds the Withthegrid envelope (docs/directives.md, kpn_uplink_format) into pool memory:

@@ -217,7 +217,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
 
     ngx_memzero(&pack, sizeof(ngx_http_kpn_senml_t));
 
-    rc = ngx_http_kpn_senml_parse(r->pool, &body, &pack, err);
+    rc = ngx_http_kpn_senml_parse(r->pool, &body, lcf->max_records, &pack,
+                                  err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -263,7 +264,8 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
     ngx_http_kpn_error_t *err)
 {
-    ngx_uint_t                   i;
+    ngx_str_t                    echo;
+    ngx_uint_t                   i, cut;
     ngx_table_elt_t             *h;
     ngx_http_kpn_device_type_t  *dt;
 
@@ -294,9 +296,11 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
         }
     }
 
+    ngx_http_kpn_echo(&h->value, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
+
     return ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
-                              "device type \"%V\" is not configured",
-                              &h->value);
+                              "device type \"%V%s\" is not configured",
+                              &echo, cut ? "..." : "");
 }
 
 

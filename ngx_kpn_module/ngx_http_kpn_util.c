@@ -13,6 +13,118 @@
 static void ngx_http_kpn_json_cleanup(void *data);
 
 
+/*
+ * The length of the UTF-8 character at p (of n > 0 bytes, p[0] >= 0x80):
+ * 2..4; 0 when it is not one (a stray continuation byte, an overlong
+ * form, a surrogate, past U+10FFFF, a C1 control); -1 when it is cut
+ * short by the end of the text.
+ */
+
+static ngx_int_t
+ngx_http_kpn_utf8_len(u_char *p, size_t n)
+{
+    size_t    len, i;
+    uint32_t  c, min;
+
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4; c = p[0] & 0x07; min = 0x10000;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3; c = p[0] & 0x0f; min = 0x800;
+
+    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        len = 2; c = p[0] & 0x1f; min = 0x80;
+
+    } else {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (i == n) {
+            return -1;
+        }
+
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)
+        || (c >= 0x80 && c <= 0x9f))
+    {
+        return 0;
+    }
+
+    return len;
+}
+
+
+size_t
+ngx_http_kpn_printable(u_char *p, size_t len)
+{
+    u_char     *s, *last;
+    ngx_int_t   n;
+
+    last = p + len;
+
+    for (s = p; s < last; /* void */) {
+
+        if (*s < 0x80) {
+            if (*s < 0x20 || *s == 0x7f) {
+                *s = '?';
+            }
+
+            s++;
+            continue;
+        }
+
+        n = ngx_http_kpn_utf8_len(s, last - s);
+
+        if (n == -1) {
+            /* a character cut at the end (truncation): dropped */
+            return s - p;
+        }
+
+        if (n == 0) {
+            /* not UTF-8 (Latin-1 and the like), a surrogate, a C1 control */
+            *s++ = '?';
+            continue;
+        }
+
+        s += n;
+    }
+
+    return len;
+}
+
+
+void
+ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out, ngx_uint_t *cut)
+{
+    size_t  len;
+
+    len = in->len;
+    *cut = 0;
+
+    if (len > max) {
+        len = max;
+
+        /* back to the start of a character: at most 3 continuation bytes */
+
+        while (len > max - 3 && len > 0 && (in->data[len] & 0xc0) == 0x80) {
+            len--;
+        }
+
+        *cut = 1;
+    }
+
+    out->data = in->data;
+    out->len = len;
+}
+
+
 static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
 
 
@@ -37,8 +149,10 @@ ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     last = ngx_vslprintf(p, p + NGX_HTTP_KPN_ERROR_MESSAGE_MAX, fmt, args);
     va_end(args);
 
+    /* the message goes into a JSON body and a log line: printable UTF-8 */
+
     err->message.data = p;
-    err->message.len = last - p;
+    err->message.len = ngx_http_kpn_printable(p, last - p);
 
     return NGX_DECLINED;
 }

@@ -54,6 +54,24 @@ ngx_table_elt_t *ngx_http_kpn_find_header(ngx_http_request_t *r,
 char *ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
     ngx_str_t *file, ngx_array_t **lines);
 
+/*
+ * Makes text safe for a JSON string and a log line, in place: control
+ * characters, bytes that are not UTF-8, surrogates and C1 controls become
+ * '?'; a character cut at the end is dropped.  Returns the new length.
+ * ngx_http_kpn_error() applies it to every message.
+ */
+size_t ngx_http_kpn_printable(u_char *p, size_t len);
+
+/*
+ * Input to quote in a message: at most max bytes of in, cut at the start
+ * of a character; *cut tells whether anything was left out.
+ */
+void ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out,
+    ngx_uint_t *cut);
+
+/* the most bytes of input a message quotes */
+#define NGX_HTTP_KPN_ECHO_MAX  64
+
 /* hex helpers: all return NGX_ERROR on a non-hex digit */
 ngx_int_t ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);

@@ -213,3 +213,18 @@ empty secret in "kpn_uplink_secret"
 --- must_die
 --- error_log
 huge.secrets" is larger than 1m
+
+
+
+=== TEST 14: kpn_uplink_max_records takes a positive number
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        kpn_uplink_max_records 0;
+        return 204;
+    }
+--- must_die
+--- error_log
+"kpn_uplink_max_records" directive must be at least 1

@@ -301,6 +301,80 @@ kpn uplink rejected: 422 unknown_device_type: device type "dragino-lds99" is not
 
 
 
+=== TEST 20a: a device type that is not UTF-8 (Latin-1) is quoted as valid UTF-8 JSON
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, type => "drag\xe9ino")
+--- error_code: 422
+--- response_body
+{"error":"unknown_device_type","message":"device type \"drag?ino\" is not configured"}
+--- error_log
+kpn uplink rejected: 422 unknown_device_type: device type "drag?ino" is not configured
+
+
+
+=== TEST 20b: control bytes of a device type (an ESC sequence) reach neither the answer nor the log
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, type => "drag\x1b[31mino")
+--- error_code: 422
+--- response_body
+{"error":"unknown_device_type","message":"device type \"drag?[31mino\" is not configured"}
+--- log_level: info
+--- error_log
+kpn uplink rejected: 422 unknown_device_type: device type "drag?[31mino" is not configured
+--- no_error_log eval
+["\x1b"]
+
+
+
+=== TEST 20c: a long device type is quoted in part, cut between characters, never inside one
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, type => ("a" x 63) . "\xe2\x82\xac" . ("b" x 500))
+--- error_code: 422
+--- response_body eval
+'{"error":"unknown_device_type","message":"device type \\"' . ("a" x 63) . '...\\" is not configured"}' . "\n"
+
+
+
+=== TEST 20d: more records than kpn_uplink_max_records is 413 too_many_records, before any parse
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        kpn_uplink_max_records 2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- request eval
+my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1},{"n":"b","vs":"{not a record}"},{"n":"c","v":3}]';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1},{"n":"b","vs":"{not a record}"},{"n":"c","v":3}]')
+--- error_code: 413
+--- response_body
+{"error":"too_many_records","message":"the pack has more than 2 records"}
+--- error_log
+kpn uplink rejected: 413 too_many_records: the pack has more than 2 records
+
+
+
+=== TEST 20e: the default limit is 256 records
+--- request eval
+my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a","v":1}' x 256) . ']';
+"POST /kpn/uplink\n$b"
+--- more_headers eval
+::kpn_headers('[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a","v":1}' x 256) . ']')
+--- error_code: 413
+--- response_body
+{"error":"too_many_records","message":"the pack has more than 256 records"}
+
+
+
 === TEST 21: the status variable carries the error code to the access log
 --- http_config
     log_format kpn 'status=$kpn_uplink_status device=$kpn_device_id';

@@ -10,14 +10,17 @@ pkgs="gcc make libc6-dev nginx nginx-dev libjansson-dev libssl-dev libpcre2-dev 
 
 test_pkgs="curl openssl perl libtest-base-perl libtext-diff-perl
            libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
-           liburi-perl libipc-run-perl libnginx-mod-stream libnginx-mod-mail"
+           liburi-perl libipc-run-perl libnginx-mod-stream libnginx-mod-mail
+           procps psmisc"
 
 case "$what" in
     build) ;;
     run)   pkgs="$pkgs curl openssl" ;;
     # the suite: Test::Nginx's Perl modules (for the in-tree runner and the
     # real framework alike), curl (the real framework's HTTP/2 client),
-    # the stream and mail modules (loaded by the runner's self-test
+    # procps and psmisc (kill, pgrep, ps, fuser: the real framework runs
+    # them in HUP mode and to free a port), the stream and mail modules
+    # (loaded by the runner's self-test
     # util/test-compat/modules.t)
     test)  pkgs="$pkgs $test_pkgs" ;;
     valgrind) pkgs="$pkgs $test_pkgs valgrind" ;;

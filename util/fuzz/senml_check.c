@@ -224,6 +224,25 @@ static senml_case_t  cases[] = {
       "VEUI:0059AC00001B3461:d\",\"v\":1e-7}]}",
       "|||||" },
 
+    /* extreme doubles print in as many digits as it takes to read back
+       the same value: DBL_MAX with 15 digits would be past DBL_MAX */
+    { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"a\",\"v\":1."
+      "7976931348623157e308},{\"n\":\"b\",\"v\":-1.7976931348623157e308},"
+      "{\"n\":\"c\",\"v\":5e-324},{\"n\":\"d\",\"v\":2.2250738585072014e-3"
+      "08},{\"n\":\"e\",\"v\":0.30000000000000004},{\"n\":\"f\",\"v\":0.1}]",
+      NGX_OK, 0,
+      "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
+      "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
+      "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\"},\"records\":[{"
+      "\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:a\",\"v\":1.7976931348623157"
+      "e308},{\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:b\",\"v\":-1.7976931"
+      "348623157e308},{\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:c\",\"v\":4."
+      "94065645841247e-324},{\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:d\","
+      "\"v\":2.2250738585072014e-308},{\"n\":\"urn:dev:DEVEUI:0059AC00001B"
+      "3461:e\",\"v\":0.30000000000000004},{\"n\":\"urn:dev:DEVEUI:0059AC0"
+      "0001B3461:f\",\"v\":0.1}]}",
+      "|||||" },
+
     /* no times at all */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"payload\",\""
       "vs\":\"ab\"},{\"n\":\"port\",\"v\":1}]",
@@ -341,10 +360,11 @@ static senml_case_t  cases[] = {
       "\"n\":\"urn:dev:DEVEUI:0059AC00001B3461:a\",\"v\":1.5e300},{\"n\":"
       "\"urn:dev:DEVEUI:0059AC00001B3461:b\",\"v\":-1.25e-5},{\"n\":\"urn"
       ":dev:DEVEUI:0059AC00001B3461:c\",\"v\":0.1},{\"n\":\"urn:dev:DEVEU"
-      "I:0059AC00001B3461:d\",\"v\":123456.789012346},{\"n\":\"urn:dev:DE"
-      "VEUI:0059AC00001B3461:e\",\"v\":1e15},{\"n\":\"urn:dev:DEVEUI:0059"
+      "I:0059AC00001B3461:d\",\"v\":123456.78901234567},{\"n\":\"urn:dev:"
+      "DEVEUI:0059AC00001B3461:e\",\"v\":1000000000000000.2},{\"n\":\"urn:"
+      "dev:DEVEUI:0059"
       "AC00001B3461:f\",\"v\":-1e-300},{\"n\":\"urn:dev:DEVEUI:0059AC0000"
-      "1B3461:g\",\"v\":9.00719925474099e15},{\"n\":\"urn:dev:DEVEUI:0059"
+      "1B3461:g\",\"v\":9007199254740992.0},{\"n\":\"urn:dev:DEVEUI:0059"
       "AC00001B3461:h\",\"v\":1e16},{\"n\":\"urn:dev:DEVEUI:0059AC00001B3"
       "461:i\",\"v\":-9223372036854775808},{\"n\":\"urn:dev:DEVEUI:0059AC"
       "00001B3461:j\",\"v\":0.000123},{\"n\":\"urn:dev:DEVEUI:0059AC00001"
@@ -358,9 +378,9 @@ static senml_case_t  cases[] = {
       "{\"deviceTypeHashId\":\"wasd2\",\"deviceIdentifier\":\"0059AC00001"
       "B3461\",\"kpn\":{\"urn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"id"
       "Type\":\"DEVEUI\",\"deviceType\":\"dragino-lds01\",\"time\":9.2233"
-      "7203685478e18},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059AC00001B34"
-      "61:a\",\"t\":9.22337203685478e18,\"v\":9.22337203685478e18}]}",
-      "9.22337203685478e18|||||" },
+      "72036854776e18},\"records\":[{\"n\":\"urn:dev:DEVEUI:0059AC00001B"
+      "3461:a\",\"t\":9.223372036854776e18,\"v\":9.223372036854776e18}]}",
+      "9.223372036854776e18|||||" },
 
     /* a type error wins over a must-understand key before it */
     { "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",\"n\":\"a\",\"x_\":1"
@@ -643,7 +663,7 @@ run(ngx_pool_t *pool, senml_case_t *c, ngx_uint_t n)
 
     ngx_memzero(&err, sizeof(err));
 
-    rc = ngx_http_kpn_senml_parse(pool, &body, &pack, &err);
+    rc = ngx_http_kpn_senml_parse(pool, &body, 0, &pack, &err);
 
     if (rc != c->rc) {
         printf("case %d: rc %d, expected %d (%.*s)\n", (int) n, (int) rc,
