@@ -8,8 +8,8 @@
  *
  * jansson parses; each record's keys are walked once into an array of
  * field pointers, the pack resolves into a pool array of C records and
- * the envelope is written by hand into one pool buffer, in the format
- * of json_dumpb() with NGX_HTTP_KPN_JSON_FLAGS.
+ * the envelope is written by hand into one pool buffer: compact JSON,
+ * numbers in the shortest of 15, 16 or 17 digits that reads back exactly.
  */
 
 

@@ -87,9 +87,6 @@ ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);
 
-/* the number format of the envelope, as jansson would print it */
-#define NGX_HTTP_KPN_JSON_FLAGS                                              \
-    (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
 
 #endif /* _NGX_HTTP_KPN_UTIL_H_INCLUDED_ */
