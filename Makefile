@@ -52,7 +52,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix test-mainline test-http2 bench fuzz deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench fuzz deb clean
 
 all: build
 
@@ -103,10 +103,11 @@ test-real: build deps-test
 matrix: deps-test deps-matrix
 	util/build-matrix.sh
 
-$(MAINLINE_BIN):
-	util/build-matrix.sh --mainline-only
+# the mainline binary and module, brought up to date (incremental)
+mainline: deps-test
+	@util/build-matrix.sh --mainline-only
 
-test-mainline: deps-test $(MAINLINE_BIN)
+test-mainline: mainline
 	TEST_NGINX_BINARY=$(MAINLINE_BIN) KPN_MODULE_SO=$(MAINLINE_SO) KPN_SKIP_SELFTEST=1 \
 	    util/run-tests.sh $(T)
 
@@ -115,8 +116,7 @@ test-mainline: deps-test $(MAINLINE_BIN)
 HTTP2_NGINX  ?= $(MAINLINE_BIN)
 HTTP2_MODULE ?= $(MAINLINE_SO)
 
-test-http2: deps-test
-	@[ -x "$(HTTP2_NGINX)" ] || $(MAKE) --no-print-directory $(MAINLINE_BIN)
+test-http2: $(if $(filter $(MAINLINE_BIN),$(HTTP2_NGINX)),mainline,deps-test)
 	util/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
 
 bench: build deps-bench

@@ -54,6 +54,7 @@ kpn uplink rejected: 405 method_not_allowed: method GET is not allowed, use POST
 
 
 === TEST 2: PUT is 405 too
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "PUT /kpn/uplink\n$::V"
 --- more_headers eval
@@ -67,6 +68,7 @@ kpn uplink rejected: 405 method_not_allowed
 
 
 === TEST 3: a text/plain body is 415 unsupported_media_type
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -82,6 +84,7 @@ kpn uplink rejected: 415 unsupported_media_type
 
 
 === TEST 4: no Content-Type at all is 415
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -95,6 +98,7 @@ kpn uplink rejected: 415 unsupported_media_type
 
 
 === TEST 5: application/jsonx is not JSON
+--- skip_eval: 2: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval

@@ -37,6 +37,7 @@ run_tests();
 __DATA__
 
 === TEST 1: no Authorization header is 401 missing_key
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /downlink\n$::DL"
 --- error_code: 401
@@ -49,6 +50,7 @@ qq({"error":"missing_key","message":"an \\\"Authorization: Bearer <key>\\\" head
 kpn downlink: missing_key:
 
 === TEST 2: a Basic Authorization header is 401 missing_key
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /downlink\n$::DL"
 --- more_headers
@@ -62,6 +64,7 @@ X-Downlink-Status: missing_key
 kpn downlink: missing_key:
 
 === TEST 3: a wrong key is 401 bad_key
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /downlink\n$::DL"
 --- more_headers
