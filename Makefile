@@ -16,6 +16,7 @@
 #   make test-http2      the suite over HTTP/2 (real Test::Nginx, curl, an nginx
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make bench           benchmarks (util/bench.sh)
+#   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harness for the SenML parser
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
@@ -52,7 +53,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench fuzz deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench faults fuzz deb clean
 
 all: build
 
@@ -118,6 +119,9 @@ HTTP2_MODULE ?= $(MAINLINE_SO)
 
 test-http2: $(if $(filter $(MAINLINE_BIN),$(HTTP2_NGINX)),mainline,deps-test)
 	util/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
+
+faults: build deps-test
+	perl util/faults.pl --module $(BUILD_ABS)/ngx_http_kpn_module.so
 
 bench: build deps-bench
 	util/bench.sh $(BUILD_ABS)/ngx_http_kpn_module.so
