@@ -9,7 +9,9 @@
 # framework writes "http2 on;", which older nginx does not know.  Says what
 # is missing and exits 1 when it cannot run.  Blocks that cannot run over
 # HTTP/2 skip through the framework's own skip_eval on TEST_NGINX_USE_HTTP2;
-# their reasons (the comment on that line) are listed at the end.
+# their reasons (the comment on that line) are listed at the end.  Then
+# (for the whole suite) HTTP/2 over TLS, which h2c does not cover:
+# util/http2-tls.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -42,6 +44,12 @@ echo "test-http2: nginx $v ($nginx), real Test::Nginx from ${perl5lib:-@INC}"
 PERL5LIB=$perl5lib TEST_NGINX_USE_HTTP2=1 TEST_NGINX_BINARY=$nginx KPN_MODULE_SO=$module \
     KPN_SKIP_SELFTEST=1 util/run-tests.sh "$@"
 status=$?
+
+# HTTP/2 over TLS, which the framework's HTTP/2 mode (h2c) does not cover
+if [ $# -eq 0 ]; then
+    echo "test-http2: HTTP/2 over TLS: util/http2-tls.sh"
+    util/http2-tls.sh "$nginx" "$module" || status=1
+fi
 
 echo "test-http2: blocks skipped over HTTP/2, and why:"
 for f in ${*:-t/*.t}; do
