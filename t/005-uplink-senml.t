@@ -321,3 +321,13 @@ kpn uplink rejected: 400 invalid_senml: record 0: unsupported SenML version 11
 ::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI","deviceType":"dragino-lds01"},"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:note","u":"\"q\"","vs":"a\\\\b\nc\u0001\u001F' . "\xc3\xa9" . '/"}]}')
 --- no_error_log
 [error]
+
+
+
+=== TEST 29: every number reads back as the value accepted: DBL_MAX, the smallest subnormal, 17-digit reals
+--- request eval
+"POST /kpn/uplink\n" . '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1.7976931348623157e308},{"n":"b","v":-1.7976931348623157e308},{"n":"c","v":5e-324},{"n":"d","v":0.30000000000000004},{"n":"e","v":0.1},{"n":"f","v":-0.0}]'
+--- response_body eval
+::kpn_echoed('{"deviceTypeHashId":"wasd2","deviceIdentifier":"0059AC00001B3461","kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI","deviceType":"dragino-lds01"},"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:a","v":1.7976931348623157e308},{"n":"urn:dev:DEVEUI:0059AC00001B3461:b","v":-1.7976931348623157e308},{"n":"urn:dev:DEVEUI:0059AC00001B3461:c","v":4.94065645841247e-324},{"n":"urn:dev:DEVEUI:0059AC00001B3461:d","v":0.30000000000000004},{"n":"urn:dev:DEVEUI:0059AC00001B3461:e","v":0.1},{"n":"urn:dev:DEVEUI:0059AC00001B3461:f","v":0}]}')
+--- no_error_log
+[error]
