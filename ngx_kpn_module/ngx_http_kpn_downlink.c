@@ -25,8 +25,14 @@
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_vars.h"
 #include "ngx_http_kpn_subrequest.h"
+#include "ngx_http_kpn_token.h"
 
 #include <openssl/evp.h>
+
+
+#if (NGX_HTTP_KPN_TOKEN_LEN_MAX > NGX_HTTP_KPN_TOKEN_MAX)
+#error the token cache holds shorter tokens than the parser accepts
+#endif
 
 
 #define NGX_HTTP_KPN_DL_DECIDE         0
@@ -39,8 +45,6 @@
 
 #define NGX_HTTP_KPN_WAIT_MIN          20      /* ms */
 #define NGX_HTTP_KPN_WAIT_MAX          200     /* ms */
-#define NGX_HTTP_KPN_DEFAULT_LIFETIME  3600    /* s, without "expires_in" */
-#define NGX_HTTP_KPN_MAX_LIFETIME      86400   /* s */
 #define NGX_HTTP_KPN_EXTREF_MAX        256
 
 
@@ -823,14 +827,11 @@ static ngx_int_t
 ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx)
 {
-    u_char                            *p, *last;
-    double                             d;
-    time_t                             expires_in;
-    json_t                            *json, *v;
-    ngx_str_t                          body, token;
+    ngx_int_t                          rc;
+    ngx_str_t                          body;
     ngx_uint_t                         status;
-    json_error_t                       jerr;
     ngx_http_request_t                *sr;
+    ngx_http_kpn_token_t               tok;
     ngx_http_kpn_error_t               err;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
@@ -877,93 +878,21 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     ngx_http_kpn_subrequest_answer(sr, &body);
 
-    json = json_loadb((char *) body.data, body.len, 0, &jerr);
+    rc = ngx_http_kpn_token_parse(r->pool, &body, &tok, &err);
 
-    if (json == NULL) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token answer is not JSON");
-        goto failed;
-    }
-
-    if (ngx_http_kpn_json_cleanup_add(r->pool, json) != NGX_OK) {
+    if (rc == NGX_ERROR) {
         ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    v = json_is_object(json) ? json_object_get(json, "access_token") : NULL;
-
-    if (v == NULL || !json_is_string(v) || json_string_length(v) == 0) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token answer has no access_token");
+    if (rc != NGX_OK) {
         goto failed;
     }
 
-    token.data = (u_char *) json_string_value(v);
-    token.len = json_string_length(v);
-
-    if (token.len > NGX_HTTP_KPN_TOKEN_MAX) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the access token is longer than %d bytes",
-                           NGX_HTTP_KPN_TOKEN_MAX);
-        goto failed;
-    }
-
-    /* the token goes into a header line: visible ASCII only */
-
-    last = token.data + token.len;
-
-    for (p = token.data; p < last; p++) {
-        if (*p <= ' ' || *p >= 0x7f) {
-            ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                               "token_unavailable",
-                               "the access token holds invalid characters");
-            goto failed;
-        }
-    }
-
-    v = json_object_get(json, "expires_in");
-    expires_in = 0;
-
-    if (v && json_is_integer(v)) {
-        expires_in = (time_t) json_integer_value(v);
-
-    } else if (v && json_is_real(v)) {
-        d = json_real_value(v);
-
-        /* compared before the cast: a huge or NaN double is no time_t */
-
-        if (d >= 1 && d <= NGX_HTTP_KPN_MAX_LIFETIME) {
-            expires_in = (time_t) d;
-
-        } else if (d > NGX_HTTP_KPN_MAX_LIFETIME) {
-            expires_in = NGX_HTTP_KPN_MAX_LIFETIME;
-        }
-    }
-
-    if (expires_in <= 0) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "kpn token answer without a valid \"expires_in\"");
-        expires_in = NGX_HTTP_KPN_DEFAULT_LIFETIME;
-    }
-
-    if (expires_in > NGX_HTTP_KPN_MAX_LIFETIME) {
-        expires_in = NGX_HTTP_KPN_MAX_LIFETIME;
-    }
-
-    ctx->token.data = ngx_pnalloc(r->pool, token.len);
-    if (ctx->token.data == NULL) {
-        ngx_http_kpn_shm_release(&ctx->lease, 0);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ctx->token.data, token.data, token.len);
-    ctx->token.len = token.len;
+    ctx->token = tok.token;
     ngx_str_null(&ctx->stale);
 
-    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, expires_in,
+    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, tok.expires_in,
                                &ctx->generation)
         != NGX_OK)
     {

@@ -5,10 +5,13 @@
 # are compiled against the nginx headers of BUILD_DIR (made by `make
 # build`) with the stand-ins of util/fuzz/ngx_stubs.c for the core.
 #
-#   util/fuzz.sh BUILD_DIR            check driver, then fuzz FUZZ_SECONDS
-#                                     (default 60) from util/fuzz/corpus
+#   util/fuzz.sh BUILD_DIR            check driver, then each fuzz target for
+#                                     FUZZ_SECONDS (default 60) from its corpus:
+#                                     senml (util/fuzz/corpus) and token, the
+#                                     token-answer parser (util/fuzz/token-corpus)
 #   util/fuzz.sh BUILD_DIR --check    the check driver only
-#   util/fuzz.sh BUILD_DIR FILE...    run the harness on FILEs (reproduce)
+#   util/fuzz.sh BUILD_DIR FILE...    run the harness on FILEs (reproduce;
+#                                     FUZZ_TARGET=token for the token one)
 #
 # Work files, the growing corpus and crash artifacts go to BUILD_DIR/fuzz.
 # FUZZ_JOBS=N runs N fuzzer processes; FUZZ_ARGS adds libFuzzer options.
@@ -35,7 +38,7 @@ fi
 
 "$root/util/install-deps.sh" fuzz
 
-mkdir -p "$out/corpus"
+mkdir -p "$out"
 
 cc=${FUZZ_CC:-clang}
 cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
@@ -56,25 +59,38 @@ if [ "${1:-}" = "--check" ]; then
     exit 0
 fi
 
+common="$common $root/ngx_kpn_module/ngx_http_kpn_token.c"
+
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
     "$root/util/fuzz/senml_fuzz.c" $common -ljansson
+# shellcheck disable=SC2086
+$cc $cflags -fsanitize=fuzzer -o "$out/token_fuzz" \
+    "$root/util/fuzz/token_fuzz.c" $common -ljansson
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if [ $# -gt 0 ]; then
-    exec "$out/senml_fuzz" "$@"
+    exec "$out/${FUZZ_TARGET:-senml}_fuzz" "$@"
 fi
-
-echo "fuzzing for ${seconds}s with $jobs job(s); corpus $out/corpus"
 
 # with -jobs, libFuzzer writes fuzz-N.log into the current directory
 cd "$out"
 
-# shellcheck disable=SC2086
-"$out/senml_fuzz" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 \
-    -dict="$root/util/fuzz/senml.dict" -artifact_prefix="$out/" \
-    $jobs_args ${FUZZ_ARGS:-} \
-    "$out/corpus" "$root/util/fuzz/corpus"
+status=0
+for target in senml token; do
+    case $target in
+        senml) seeds="$root/util/fuzz/corpus" dict="-dict=$root/util/fuzz/senml.dict" ;;
+        token) seeds="$root/util/fuzz/token-corpus" dict= ;;
+    esac
+    mkdir -p "$out/corpus-$target"
+    echo "fuzzing $target for ${seconds}s with $jobs job(s); corpus $out/corpus-$target"
+    # shellcheck disable=SC2086
+    "$out/${target}_fuzz" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 $dict \
+        -artifact_prefix="$out/$target-" \
+        $jobs_args ${FUZZ_ARGS:-} \
+        "$out/corpus-$target" "$seeds" || status=$?
+done
+exit $status
