@@ -6,7 +6,8 @@
  * content handler that authenticates the caller, validates the command,
  * takes an access token from the shared cache (or fetches one through a
  * subrequest, once for the whole node) and POSTs the SenML downlink
- * through a second subrequest.
+ * through a second subrequest.  Directives and conf:
+ * ngx_http_kpn_downlink_module.c; the request path: ngx_http_kpn_downlink.c.
  */
 
 
@@ -16,6 +17,7 @@
 
 #include "ngx_http_kpn_module.h"
 #include "ngx_http_kpn_shm.h"
+#include "ngx_http_kpn_subrequest.h"
 
 
 #define NGX_HTTP_KPN_DEFAULT_AUDIENCE  "4dc82561-f65f-523g-dek9-6c79ec314f02"
@@ -42,6 +44,18 @@ typedef struct {
     ngx_str_t                  token_body;  /* client-credentials JSON */
     u_char                     key[NGX_HTTP_KPN_SHM_KEY_LEN];
 } ngx_http_kpn_downlink_loc_conf_t;
+
+
+/* ngx_http_kpn_downlink.c: the request path */
+
+/* the content handler of a kpn_downlink location */
+ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
+
+/* registers $kpn_downlink_status and $kpn_token_cache (preconfiguration) */
+ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
+
+/* the state of the running subrequest of main request r, or NULL */
+ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_KPN_DOWNLINK_H_INCLUDED_ */

@@ -1,0 +1,568 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * ngx_http_kpn_downlink_module: the directives of the downlink half, their
+ * conf (create, merge with every default, the checks of nginx -t) and the
+ * module tables.  The request path is in ngx_http_kpn_downlink.c.
+ */
+
+
+#include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_subrequest.h"
+
+#include <openssl/evp.h>
+
+
+static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
+
+static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_int_t ngx_http_kpn_downlink_prepare(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf);
+
+
+static ngx_conf_post_t  ngx_http_kpn_downlink_max_payload_post = {
+    ngx_http_kpn_downlink_max_payload
+};
+
+static ngx_conf_post_t  ngx_http_kpn_downlink_nonempty_post = {
+    ngx_http_kpn_downlink_nonempty
+};
+
+
+static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
+
+    { ngx_string("kpn_token_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_shm_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, client_id),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_client_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, client_secret),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_client_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_secret_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, audience),
+      &ngx_http_kpn_downlink_nonempty_post },
+
+    { ngx_string("kpn_token_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_refresh),
+      NULL },
+
+    { ngx_string("kpn_token_backoff"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_backoff),
+      NULL },
+
+    { ngx_string("kpn_token_lock_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, lock_timeout),
+      NULL },
+
+    { ngx_string("kpn_token_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, token_uri),
+      NULL },
+
+    { ngx_string("kpn_downlink_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_uri,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, downlink_uri),
+      NULL },
+
+    { ngx_string("kpn_downlink_max_payload"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, max_payload),
+      &ngx_http_kpn_downlink_max_payload_post },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_kpn_downlink_module_ctx = {
+    ngx_http_kpn_downlink_add_variables,   /* preconfiguration */
+    ngx_http_kpn_downlink_init,            /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_kpn_downlink_create_loc_conf, /* create location configuration */
+    ngx_http_kpn_downlink_merge_loc_conf   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_kpn_downlink_module = {
+    NGX_MODULE_V1,
+    &ngx_http_kpn_downlink_module_ctx,     /* module context */
+    ngx_http_kpn_downlink_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_init(ngx_conf_t *cf)
+{
+    return ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub);
+}
+
+
+static void *
+ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_kpn_downlink_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_downlink_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->zone = NULL;
+     *     conf->client_id = { 0, NULL };
+     *     conf->client_secret = { 0, NULL };
+     *     conf->audience = { 0, NULL };
+     *     conf->token_uri = { 0, NULL };
+     *     conf->token_args = { 0, NULL };
+     *     conf->downlink_uri = { 0, NULL };
+     *     conf->downlink_args = { 0, NULL };
+     *     conf->token_body = { 0, NULL };
+     *     conf->key = { 0 };
+     */
+
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->keys_off = NGX_CONF_UNSET;
+    conf->token_refresh = NGX_CONF_UNSET;
+    conf->token_backoff = NGX_CONF_UNSET;
+    conf->lock_timeout = NGX_CONF_UNSET_MSEC;
+    conf->max_payload = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_kpn_downlink_loc_conf_t *prev = parent;
+    ngx_http_kpn_downlink_loc_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_value(conf->keys_off, prev->keys_off, 0);
+    ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
+    ngx_conf_merge_str_value(conf->client_secret, prev->client_secret, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience,
+                             NGX_HTTP_KPN_DEFAULT_AUDIENCE);
+    ngx_conf_merge_sec_value(conf->token_refresh, prev->token_refresh, 600);
+    ngx_conf_merge_sec_value(conf->token_backoff, prev->token_backoff, 5);
+    ngx_conf_merge_msec_value(conf->lock_timeout, prev->lock_timeout, 30000);
+    ngx_conf_merge_uint_value(conf->max_payload, prev->max_payload,
+                              NGX_HTTP_KPN_MAX_PAYLOAD);
+
+    if (conf->token_uri.data == NULL) {
+        conf->token_uri = prev->token_uri;
+        conf->token_args = prev->token_args;
+    }
+
+    if (conf->downlink_uri.data == NULL) {
+        conf->downlink_uri = prev->downlink_uri;
+        conf->downlink_args = prev->downlink_args;
+    }
+
+    if (conf->zone == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* a location with kpn_downlink: everything must be there */
+
+    if (ngx_http_kpn_shm_zone_check(cf, conf->zone) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->keys == NULL && !conf->keys_off) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
+                           "(or \"kpn_downlink_keys off\" when the location "
+                           "is protected otherwise)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->client_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_client_id\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->client_secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_client_secret\" "
+                           "or \"kpn_client_secret_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->token_uri.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_token_uri\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->downlink_uri.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" requires \"kpn_downlink_uri\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_downlink_prepare(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The client-credentials body (docs/protocol.md, section 2) and the cache key:
+ * SHA-256 over token URI, client id, audience and secret, so another KPN
+ * account or a changed credential never meets a cached token.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_prepare(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf)
+{
+    u_char        *p;
+    size_t         len;
+    ngx_uint_t     i;
+    unsigned int   md_len;
+    ngx_str_t     *parts[4];
+    EVP_MD_CTX    *md;
+
+    parts[0] = &conf->audience;
+    parts[1] = &conf->client_id;
+    parts[2] = &conf->client_secret;
+    parts[3] = &conf->token_uri;
+
+    len = sizeof("{\"grant_type\":\"client_credentials\",\"audience\":\"\","
+                 "\"client_id\":\"\",\"client_secret\":\"\"}") - 1;
+
+    for (i = 0; i < 3; i++) {
+        len += parts[i]->len + ngx_escape_json(NULL, parts[i]->data,
+                                               parts[i]->len);
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    conf->token_body.data = p;
+
+    p = ngx_cpymem(p, "{\"grant_type\":\"client_credentials\",\"audience\":\"",
+                   sizeof("{\"grant_type\":\"client_credentials\","
+                          "\"audience\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->audience.data,
+                                   conf->audience.len);
+    p = ngx_cpymem(p, "\",\"client_id\":\"", sizeof("\",\"client_id\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->client_id.data,
+                                   conf->client_id.len);
+    p = ngx_cpymem(p, "\",\"client_secret\":\"",
+                   sizeof("\",\"client_secret\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, conf->client_secret.data,
+                                   conf->client_secret.len);
+    p = ngx_cpymem(p, "\"}", 2);
+
+    conf->token_body.len = p - conf->token_body.data;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        goto failed;
+    }
+
+    for (i = 0; i < 4; i++) {
+        if (EVP_DigestUpdate(md, parts[i]->data, parts[i]->len) != 1
+            || EVP_DigestUpdate(md, "", 1) != 1)
+        {
+            goto failed;
+        }
+    }
+
+    if (EVP_DigestUpdate(md, conf->token_args.data, conf->token_args.len)
+        != 1)
+    {
+        goto failed;
+    }
+
+    if (EVP_DigestFinal_ex(md, conf->key, &md_len) != 1) {
+        goto failed;
+    }
+
+    EVP_MD_CTX_free(md);
+
+    return NGX_OK;
+
+failed:
+
+    EVP_MD_CTX_free(md);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"kpn_downlink\": SHA-256 failed");
+
+    return NGX_ERROR;
+}
+
+
+static char *
+ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    ngx_str_t                 *value, name;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (dlcf->zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0 || value[1].len == 5) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid parameter \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+    name.len = value[1].len - 5;
+
+    dlcf->zone = ngx_http_kpn_shm_zone_get(cf, &name);
+    if (dlcf->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_kpn_downlink_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (dlcf->keys_off != NGX_CONF_UNSET
+            || dlcf->keys != NGX_CONF_UNSET_PTR)
+        {
+            return "is duplicate";
+        }
+
+        dlcf->keys_off = 1;
+        dlcf->keys = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (dlcf->keys_off == 1) {
+        return "is duplicate";
+    }
+
+    if (dlcf->keys == NGX_CONF_UNSET_PTR) {
+        dlcf->keys = NULL;
+    }
+
+    dlcf->keys_off = 0;
+
+    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                        &dlcf->keys);
+}
+
+
+static char *
+ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    char         *rv;
+    ngx_str_t    *value, *line;
+    ngx_array_t  *lines;
+
+    if (dlcf->client_secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lines = NULL;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], &lines);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (lines->nelts != 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" must hold exactly one secret",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    line = lines->elts;
+    dlcf->client_secret = line[0];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char     *q;
+    ngx_str_t  *field, *args, *value;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+    args = field + 1;   /* token_args follows token_uri, and so on */
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is not a local URI "
+                           "(it must start with \"/\")",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+    ngx_str_null(args);
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        field->len = q - value[1].data;
+        args->data = q + 1;
+        args->len = value[1].data + value[1].len - args->data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *s = data;
+
+    if (s->len == 0) {
+        return "must not be empty";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np < 1 || *np > NGX_HTTP_KPN_MAX_PAYLOAD) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink_max_payload\" must be between "
+                           "1 and %d", NGX_HTTP_KPN_MAX_PAYLOAD);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
