@@ -69,6 +69,10 @@ typedef struct {
     ngx_msec_t                 wait_start;
     ngx_msec_t                 wait_delay;
 
+    ngx_http_kpn_token_t       tok;         /* the parsed token answer */
+    ngx_http_kpn_error_t       tok_err;
+    ngx_int_t                  tok_rc;      /* NGX_AGAIN: not parsed */
+
     unsigned                   retried:1;
 } ngx_http_kpn_downlink_ctx_t;
 
@@ -80,6 +84,8 @@ static ngx_int_t ngx_http_kpn_downlink_run(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
+static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
+    ngx_http_kpn_subrequest_t *sub, void *data);
 static ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
@@ -488,6 +494,8 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
                 return NGX_HTTP_CLIENT_CLOSED_REQUEST;
             }
 
+            ctx->sub.answer = NULL;
+
             rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
                                               &dlcf->downlink_uri,
                                               &ctx->args, &ctx->body,
@@ -578,6 +586,10 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
          * stays with one fetch, whoever still waits for it
          */
 
+        ctx->sub.answer = ngx_http_kpn_downlink_token_answer;
+        ctx->sub.answer_data = ctx;
+        ctx->tok_rc = NGX_AGAIN;
+
         if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                          &dlcf->token_args,
                                          &dlcf->token_body,
@@ -661,15 +673,59 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
 }
 
 
+/*
+ * The answer of the token subrequest, read when the subrequest is over
+ * (ngx_http_kpn_subrequest.c calls it from the post-subrequest handler):
+ * a good token is stored at once, so that it is kept even when nginx then
+ * terminates the request because the client reset its HTTP/2 stream.  What
+ * went wrong otherwise is the parent's to say (token_done).
+ */
+
+static void
+ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
+    ngx_http_kpn_subrequest_t *sub, void *data)
+{
+    ngx_http_kpn_downlink_ctx_t  *ctx = data;
+
+    ngx_str_t                          body;
+    ngx_http_request_t                *r;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    if (sub->error || sub->rc || sr->headers_out.status != NGX_HTTP_OK) {
+        return;
+    }
+
+    r = sr->main;
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    ngx_http_kpn_subrequest_answer(sr, &body);
+
+    ctx->tok_rc = ngx_http_kpn_token_parse(r->pool, &body, &ctx->tok,
+                                           &ctx->tok_err);
+    if (ctx->tok_rc != NGX_OK) {
+        return;
+    }
+
+    ctx->token = ctx->tok.token;
+    ngx_str_null(&ctx->stale);
+
+    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, ctx->tok.expires_in,
+                               &ctx->generation)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: token not cached, no memory in "
+                      "kpn_token_zone \"%V\"", &dlcf->zone->shm.name);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx)
 {
-    ngx_int_t                          rc;
-    ngx_str_t                          body;
     ngx_uint_t                         status;
     ngx_http_request_t                *sr;
-    ngx_http_kpn_token_t               tok;
     ngx_http_kpn_error_t               err;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
@@ -714,29 +770,23 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
-    ngx_http_kpn_subrequest_answer(sr, &body);
+    /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
 
-    rc = ngx_http_kpn_token_parse(r->pool, &body, &tok, &err);
-
-    if (rc == NGX_ERROR) {
+    if (ctx->tok_rc == NGX_ERROR) {
         ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc != NGX_OK) {
+    if (ctx->tok_rc != NGX_OK) {
+        err = ctx->tok_err;
+
+        if (ctx->tok_rc == NGX_AGAIN) {
+            ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                               "token_unavailable",
+                               "the token answer was not read");
+        }
+
         goto failed;
-    }
-
-    ctx->token = tok.token;
-    ngx_str_null(&ctx->stale);
-
-    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, tok.expires_in,
-                               &ctx->generation)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kpn downlink: token not cached, no memory in "
-                      "kpn_token_zone \"%V\"", &dlcf->zone->shm.name);
     }
 
     ctx->state = NGX_HTTP_KPN_DL_SEND;
@@ -963,7 +1013,7 @@ ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r)
 
 #if (NGX_HTTP_V3)
     if (c->quic) {
-        return 0;
+        return c->read->error;
     }
 #endif
 

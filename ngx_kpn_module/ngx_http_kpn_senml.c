@@ -142,9 +142,10 @@ static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
 
 
 /*
- * The number of objects at depth 1 of a JSON text (the records of a pack),
- * counting no further than max + 1: a byte scan that skips strings.  An
- * invalid text gets some count; jansson judges it afterwards.
+ * The number of values in a JSON array (the records of a pack), counting
+ * no further than max + 1: a byte scan of the commas at depth 1 that skips
+ * strings.  Not an array: 0.  An invalid text gets some count; jansson
+ * judges it afterwards.
  */
 
 static ngx_uint_t
@@ -153,16 +154,29 @@ ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
     u_char      *p, *last;
     ngx_uint_t   n, depth, in_string;
 
-    n = 0;
-    depth = 0;
-    in_string = 0;
     last = body->data + body->len;
 
     for (p = body->data; p < last; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            break;
+        }
+    }
+
+    if (p == last || *p != '[') {
+        return 0;
+    }
+
+    n = 1;
+    depth = 0;
+    in_string = 0;
+
+    for ( /* void */ ; p < last; p++) {
 
         if (in_string) {
             if (*p == '\\') {
-                p++;
+                if (++p == last) {
+                    break;
+                }
 
             } else if (*p == '"') {
                 in_string = 0;
@@ -177,13 +191,14 @@ ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
             in_string = 1;
             break;
 
-        case '{':
+        case ',':
             if (depth == 1 && ++n > max) {
                 return n;
             }
 
-            /* fall through */
+            break;
 
+        case '{':
         case '[':
             depth++;
             break;

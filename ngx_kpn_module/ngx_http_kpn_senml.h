@@ -96,8 +96,9 @@ typedef struct {
  * 400 invalid_senml, 422 unknown_device), pack unusable.  NGX_ERROR:
  * out of memory.
  * All jansson memory is released by a cleanup of pool.  max_records (0: no
- * limit): a pack of more records is 413 too_many_records, found by a scan
- * of the bytes before jansson builds anything.
+ * limit, for the fuzz harness; the directive takes 1 or more): a pack of
+ * more records is 413 too_many_records, found by a scan of the bytes
+ * before jansson builds anything.
  */
 ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,

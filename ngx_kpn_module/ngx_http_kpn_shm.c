@@ -361,7 +361,16 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
     m = ngx_min(margin, node->lifetime / 2);
     valid = (node->len && now < node->expires);
 
-    if (valid && now < node->expires - m) {
+    if (now < node->fail_until
+        && node->fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED)
+    {
+        /* KPN refuses new tokens: no token is worth a post meanwhile */
+
+        res->retry_after = node->fail_until - now;
+        res->fail_reason = node->fail_reason;
+        rc = NGX_HTTP_KPN_SHM_FAIL;
+
+    } else if (valid && now < node->expires - m) {
         rc = NGX_HTTP_KPN_SHM_HIT;
 
     } else if (now < node->fail_until) {
@@ -453,7 +462,17 @@ ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease, ngx_str_t *token,
     node->lifetime = expires_in;
     node->expires = now + expires_in;
     node->generation = ++ctx->sh->generation;
-    node->fail_until = 0;
+
+    /*
+     * a window opened because KPN refused new tokens stays: a fetch that
+     * began before it would otherwise end it
+     */
+
+    if (node->fail_reason != NGX_HTTP_KPN_SHM_FAIL_REFUSED
+        || node->fail_until <= now)
+    {
+        node->fail_until = 0;
+    }
 
     *generation = node->generation;
 

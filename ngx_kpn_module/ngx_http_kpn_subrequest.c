@@ -52,6 +52,8 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
 
     sub->done = 0;
     sub->error = 0;
+    sub->posted = 0;
+    sub->answered = 0;
     sub->rc = 0;
     sub->bytes = 0;
 
@@ -180,40 +182,52 @@ ngx_http_kpn_subrequest_done(ngx_http_request_t *sr, void *data,
 
     if (rc == NGX_ERROR) {
 
-        if (sr->connection->error) {
+        if (!sr->connection->error) {
 
             /*
-             * the client connection failed (or an output filter did, which
-             * nginx cannot tell apart): c->error is shared with the client
-             * request and is never cleared here; nginx terminates the
-             * request as it would without us, and the lease goes with
-             * the request pool
+             * an internal failure of the subrequest: record it and let
+             * the parent answer instead of terminating the whole request
              */
 
-            return rc;
+            sub->error = 1;
+            rc = NGX_OK;
         }
 
         /*
-         * an internal failure of the subrequest: record it and let the
-         * parent answer instead of terminating the whole request
+         * else the client connection failed (or an output filter did,
+         * which nginx cannot tell apart): c->error is shared with the
+         * client request and is never cleared here; nginx terminates the
+         * request as it would without us, and the lease goes with the
+         * request pool
          */
 
-        sub->error = 1;
-        return NGX_OK;
-    }
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && sub->rc == 0) {
+    } else if (rc >= NGX_HTTP_SPECIAL_RESPONSE && sub->rc == 0) {
         sub->rc = rc;
     }
 
     /*
-     * nginx wakes the parent of an ordinary subrequest, not that of a
-     * background one: post it here (it runs once this finalization,
-     * which marks sr done, is over)
+     * the answer is complete here, and this runs even when nginx is about
+     * to terminate the request (a client that reset its HTTP/2 stream):
+     * the caller's handler sees it once, before any special response
      */
 
-    if (sr->background && ngx_http_post_request(sr->parent, NULL) != NGX_OK) {
-        return NGX_ERROR;
+    if (sub->answer && !sub->answered) {
+        sub->answered = 1;
+        sub->answer(sr, sub, sub->answer_data);
+    }
+
+    /*
+     * nginx wakes the parent of an ordinary subrequest, not that of a
+     * background one: post it here, once (it runs when this finalization,
+     * which marks sr done, is over; a terminated request drops it)
+     */
+
+    if (sr->background && !sub->posted) {
+        sub->posted = 1;
+
+        if (ngx_http_post_request(sr->parent, NULL) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return rc;

@@ -15,16 +15,31 @@
 #include "ngx_http_kpn_module.h"
 
 
+typedef struct ngx_http_kpn_subrequest_s  ngx_http_kpn_subrequest_t;
+
+/*
+ * called once when the subrequest is over, with its answer complete, even
+ * if nginx then terminates the request (the client went away)
+ */
+typedef void (*ngx_http_kpn_subrequest_answer_pt)(ngx_http_request_t *sr,
+    ngx_http_kpn_subrequest_t *sub, void *data);
+
+
 /* the state of one subrequest at a time, kept in the parent's ctx */
 
-typedef struct {
+struct ngx_http_kpn_subrequest_s {
     ngx_http_request_t        *sr;          /* the running subrequest */
     ngx_int_t                  rc;          /* first special rc seen */
     off_t                      bytes;       /* answer bytes so far */
 
+    ngx_http_kpn_subrequest_answer_pt  answer;  /* or NULL; kept across */
+    void                      *answer_data;     /* subrequests */
+
     unsigned                   done:1;      /* post-subrequest handler ran */
     unsigned                   error:1;     /* too big, or failed inside */
-} ngx_http_kpn_subrequest_t;
+    unsigned                   posted:1;    /* background: parent posted */
+    unsigned                   answered:1;  /* answer called */
+};
 
 
 /* the state of the subrequest of main request r, or NULL */

@@ -62,7 +62,7 @@ _EOC_
 # the token stand-in kills the worker that asks it (X-Worker-Pid) and
 # answers nothing; the lease would last kpn_token_lock_timeout (20 s); the
 # 4 s token of the first iteration is gone when the second one starts
---- skip_eval: 16: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: the killed worker takes its connection along, which curl reports on stderr, an extra failing assertion in the framework's HTTP/2 mode
+--- skip_eval: 16: $ENV{TEST_NGINX_USE_HTTP2} || $ENV{TEST_NGINX_USE_VALGRIND}  # HTTP/2: the killed worker takes its connection along, which curl reports on stderr, an extra failing assertion in the framework's HTTP/2 mode; valgrind: the worker's command line is valgrind's, so the stand-in does not kill it
 --- http_config eval
 $::KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_'
     map $request_uri $kpn_token_mode {
