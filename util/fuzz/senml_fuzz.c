@@ -8,6 +8,8 @@
  *     (escaping, bytes of any kind), and is strict JSON when that is
  *     valid UTF-8;
  *   - an error has a known status and code and a valid UTF-8 message;
+ *   - with a limit of 4 records, 413 comes for an array of more values and
+ *     for nothing else;
  *   - an envelope is strict JSON, and every number in it reads back as
  *     the value that was accepted (integers as integers, reals exactly);
  *   - the resolved records, parsed as a pack again, are valid and name
@@ -33,6 +35,8 @@ static ngx_int_t ngx_http_kpn_fuzz_dump(ngx_pool_t *pool, json_t *json,
     ngx_str_t *out);
 static void ngx_http_kpn_fuzz_records(ngx_pool_t *pool, ngx_str_t *env,
     ngx_str_t *records);
+static void ngx_http_kpn_fuzz_limit(ngx_pool_t *pool, ngx_str_t *body,
+    ngx_http_kpn_senml_t *pack);
 static void ngx_http_kpn_fuzz_numbers(json_t *records,
     ngx_http_kpn_senml_t *pack);
 static void ngx_http_kpn_fuzz_number(json_t *rec, const char *key,
@@ -62,6 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_memzero(&err, sizeof(ngx_http_kpn_error_t));
 
     rc = ngx_http_kpn_senml_parse(pool, &body, 0, &pack, &err);
+
+    /* the record limit: 413 only for an array of more values than that */
+
+    ngx_http_kpn_fuzz_limit(pool, &body, rc == NGX_OK ? &pack : NULL);
+
     switch (rc) {
 
     case NGX_OK:
@@ -227,6 +236,59 @@ ngx_http_kpn_fuzz_ok(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_http_kpn_fuzz_records(pool, &out, &records3);
 
     ngx_http_kpn_fuzz_same(&records2, &records3);
+}
+
+
+#define NGX_HTTP_KPN_FUZZ_LIMIT  4
+
+static void
+ngx_http_kpn_fuzz_limit(ngx_pool_t *pool, ngx_str_t *body,
+    ngx_http_kpn_senml_t *pack)
+{
+    json_t                *json;
+    ngx_int_t              rc;
+    ngx_http_kpn_error_t   err;
+    ngx_http_kpn_senml_t   limited;
+
+    rc = ngx_http_kpn_senml_parse(pool, body, NGX_HTTP_KPN_FUZZ_LIMIT,
+                                  &limited, &err);
+
+    if (rc == NGX_DECLINED && err.status == 413) {
+
+        /*
+         * refused for its size: valid JSON must be an array of more values
+         * (records, base-only ones included, which resolution drops)
+         */
+
+        json = json_loadb((char *) body->data, body->len, 0, NULL);
+
+        if (json && (!json_is_array(json)
+                     || json_array_size(json) <= NGX_HTTP_KPN_FUZZ_LIMIT))
+        {
+            abort();
+        }
+
+        json_decref(json);
+        return;
+    }
+
+    /* not refused for its size: the same outcome as without a limit */
+
+    if ((rc == NGX_OK) != (pack != NULL)) {
+        abort();
+    }
+
+    if (pack == NULL) {
+        return;
+    }
+
+    json = json_loadb((char *) body->data, body->len, 0, NULL);
+
+    if (json_array_size(json) > NGX_HTTP_KPN_FUZZ_LIMIT) {
+        abort();
+    }
+
+    json_decref(json);
 }
 
 
