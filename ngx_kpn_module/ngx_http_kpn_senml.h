@@ -104,15 +104,6 @@ ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,
     ngx_http_kpn_error_t *err);
 
-/*
- * Builds the Withthegrid envelope (docs/directives.md, kpn_uplink_format) into pool memory:
- * {"deviceTypeHashId":..,"deviceIdentifier":..,"kpn":{..},"records":[..]}
- * device_type and hash_id are configured names (kpn_device_type), written
- * JSON-escaped as they are.  NGX_ERROR: out of memory.
- */
-ngx_int_t ngx_http_kpn_senml_envelope(ngx_pool_t *pool,
-    ngx_http_kpn_senml_t *pack, ngx_str_t *device_type, ngx_str_t *hash_id,
-    ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_KPN_SENML_H_INCLUDED_ */

@@ -15,6 +15,7 @@
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_senml.h"
+#include "ngx_http_kpn_envelope.h"
 #include "ngx_http_kpn_uplink.h"
 
 

@@ -48,6 +48,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
         -I$root/ngx_kpn_module"
 common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
+        $root/ngx_kpn_module/ngx_http_kpn_envelope.c
         $root/ngx_kpn_module/ngx_http_kpn_util.c"
 
 # shellcheck disable=SC2086

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_kpn_senml.h"
+#include "ngx_http_kpn_envelope.h"
 
 
 typedef struct {

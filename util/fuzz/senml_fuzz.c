@@ -20,6 +20,7 @@
 
 
 #include "ngx_http_kpn_senml.h"
+#include "ngx_http_kpn_envelope.h"
 
 
 /* the harness's own dumps: 17 digits, so every double reads back the same */
