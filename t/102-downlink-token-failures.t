@@ -160,3 +160,19 @@ tok-
 my-secret
 [crit]
 --- timeout: 6
+
+
+
+=== TEST 10: a token answer that breaks inside the subrequest (a bad chunk) is 502 token_unavailable, not a hang
+--- config eval
+::kpn_downlink_config(@::CONFIG, token => 'badchunk')
+--- request eval
+::failure_requests()
+--- error_code eval
+[200, 502, 503, 503, 200]
+--- response_headers_like eval
+::failure_headers()
+--- response_body_like eval
+["reset", qr/\A\{"error":"token_unavailable","message":"the token (?:answer was too big or broken|request failed \(502\))"\}\n\z/,
+ qr/failed recently/, qr/failed recently/, qr/\Atokens=1 downlinks=0\n\z/]
+--- timeout: 6

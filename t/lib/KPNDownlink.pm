@@ -283,6 +283,16 @@ sub _serve {
                 next;
             }
 
+            # badchunk: a chunked answer with a broken chunk size
+            if ($mode eq 'badchunk') {
+                push @log, "token $path -> badchunk";
+                print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                       . "zz\r\n{}\r\n0\r\n\r\n";
+                close $c;
+                next;
+            }
+
             # slowshort: slow and short-lived; shortfail: the first
             # token since the reset is short-lived, every later fetch 500s
             $mode = $tokens == 1 ? 'short' : '500' if $mode eq 'shortfail';
