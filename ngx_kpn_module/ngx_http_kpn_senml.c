@@ -100,8 +100,6 @@ static ngx_int_t ngx_http_kpn_senml_texts(ngx_pool_t *pool,
 static ngx_int_t ngx_http_kpn_senml_text(ngx_pool_t *pool,
     ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
-static ngx_int_t ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p,
-    size_t len, ngx_str_t *out);
 static ngx_uint_t ngx_http_kpn_senml_is(ngx_str_t *measurement,
     char *name);
 static void ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s);
@@ -382,9 +380,9 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     size_t                       len, mu_len;
     double                       d;
     json_t                      *value;
-    ngx_str_t                    echo;
+    ngx_str_t                    echo, name;
     const char                  *key, *mu;
-    ngx_uint_t                   k;
+    ngx_uint_t                   k, cut;
     ngx_http_kpn_senml_field_t  *f;
 
     if (!json_is_object(rec)) {
@@ -503,9 +501,9 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     }
 
     if (mu) {
-        if (ngx_http_kpn_senml_echo(pool, mu, mu_len, &echo) != NGX_OK) {
-            return NGX_ERROR;
-        }
+        name.data = (u_char *) mu;
+        name.len = mu_len;
+        ngx_http_kpn_echo(&name, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
 
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
@@ -904,7 +902,7 @@ ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
 {
     u_char      *p, *last, *colon;
     ngx_str_t    echo;
-    ngx_uint_t   k;
+    ngx_uint_t   k, cut;
 
     p = name->data;
     last = name->data + name->len;
@@ -1012,12 +1010,7 @@ unknown:
 
     /* the name is checked already: only a-z A-Z 0-9 - : . / _ */
 
-    if (ngx_http_kpn_senml_echo(pool, (char *) dev->type.data, dev->type.len,
-                                &echo)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_http_kpn_echo(&dev->type, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
 
     return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                               "unknown_device",
@@ -1249,42 +1242,6 @@ ngx_http_kpn_senml_is_base64(const char *p, size_t len)
     }
 
     return (len % 4 != 1);
-}
-
-
-/*
- * Input quoted in a message: at most NGX_HTTP_KPN_SENML_ECHO_MAX bytes,
- * cut at a UTF-8 character boundary, control characters replaced.
- */
-
-static ngx_int_t
-ngx_http_kpn_senml_echo(ngx_pool_t *pool, const char *p, size_t len,
-    ngx_str_t *out)
-{
-    size_t   k;
-    u_char  *d;
-
-    if (len > NGX_HTTP_KPN_SENML_ECHO_MAX) {
-        len = NGX_HTTP_KPN_SENML_ECHO_MAX;
-
-        while (len > 0 && ((u_char) p[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    d = ngx_pnalloc(pool, len + 1);
-    if (d == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (k = 0; k < len; k++) {
-        d[k] = ((u_char) p[k] < 0x20 || p[k] == 0x7f) ? '?' : (u_char) p[k];
-    }
-
-    out->data = d;
-    out->len = len;
-
-    return NGX_OK;
 }
 
 

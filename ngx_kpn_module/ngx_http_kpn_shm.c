@@ -359,18 +359,17 @@ ngx_http_kpn_shm_acquire(ngx_http_kpn_shm_lease_t *lease, time_t margin,
     }
 
     m = ngx_min(margin, node->lifetime / 2);
-    valid = (node->len && now < node->expires);
 
-    if (now < node->fail_until
-        && node->fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED)
-    {
-        /* KPN refuses new tokens: no token is worth a post meanwhile */
+    /*
+     * while KPN refuses new tokens, no token is worth a post: the cached
+     * one counts as none
+     */
 
-        res->retry_after = node->fail_until - now;
-        res->fail_reason = node->fail_reason;
-        rc = NGX_HTTP_KPN_SHM_FAIL;
+    valid = (node->len && now < node->expires
+             && !(now < node->fail_until
+                  && node->fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED));
 
-    } else if (valid && now < node->expires - m) {
+    if (valid && now < node->expires - m) {
         rc = NGX_HTTP_KPN_SHM_HIT;
 
     } else if (now < node->fail_until) {
