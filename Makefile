@@ -17,7 +17,7 @@
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
-#   make fuzz            libFuzzer harnesses: the SenML parser and the token answer parser
+#   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.

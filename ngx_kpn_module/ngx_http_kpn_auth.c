@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_kpn_auth.h"
+#include "ngx_http_kpn_response.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -26,12 +27,13 @@ static ngx_str_t  ngx_http_kpn_token_header =
 
 
 ngx_int_t
-ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
-    ngx_http_kpn_loc_conf_t *lcf, ngx_str_t *body, ngx_http_kpn_error_t *err)
+ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
+    ngx_http_complex_value_t *secret_cv, ngx_str_t *body,
+    ngx_http_kpn_error_t *err)
 {
     u_char            token[NGX_HTTP_KPN_SHA256_LEN];
     ngx_int_t         rc;
-    ngx_str_t         secret, *secrets;
+    ngx_str_t         secret, *list;
     ngx_uint_t        i, match;
     EVP_MD_CTX       *body_ctx, *ctx;
     ngx_table_elt_t  *h;
@@ -69,13 +71,13 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
 
     match = 0;
 
-    if (lcf->secrets) {
-        secrets = lcf->secrets->elts;
+    if (secrets) {
+        list = secrets->elts;
 
         /* no early exit: the time taken does not tell which secret */
 
-        for (i = 0; i < lcf->secrets->nelts; i++) {
-            rc = ngx_http_kpn_auth_check_secret(body_ctx, ctx, &secrets[i],
+        for (i = 0; i < secrets->nelts; i++) {
+            rc = ngx_http_kpn_auth_check_secret(body_ctx, ctx, &list[i],
                                                 token);
             if (rc == NGX_ERROR) {
                 goto done;
@@ -85,8 +87,8 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
         }
     }
 
-    if (lcf->secret) {
-        if (ngx_http_complex_value(r, lcf->secret, &secret) != NGX_OK) {
+    if (secret_cv) {
+        if (ngx_http_complex_value(r, secret_cv, &secret) != NGX_OK) {
             rc = NGX_ERROR;
             goto done;
         }

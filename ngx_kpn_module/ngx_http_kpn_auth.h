@@ -8,18 +8,22 @@
 #define _NGX_HTTP_KPN_AUTH_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
-#include "ngx_http_kpn_util.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kpn_json.h"
 
 
 /*
  * Things-Message-Token: lowercase hex SHA-256(body || secret), any of
- * the secrets of lcf (file and variable), compared in constant time.
+ * secrets (ngx_str_t, may be NULL) or the value of secret (may be NULL;
+ * empty: no secret), compared in constant time.
  * NGX_OK: authentic.  NGX_DECLINED: err filled (401 missing_token or
  * bad_token).  NGX_ERROR: internal failure.
  */
 ngx_int_t ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
-    ngx_http_kpn_loc_conf_t *lcf, ngx_str_t *body,
+    ngx_array_t *secrets, ngx_http_complex_value_t *secret, ngx_str_t *body,
     ngx_http_kpn_error_t *err);
 
 /*

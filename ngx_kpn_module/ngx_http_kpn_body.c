@@ -14,6 +14,10 @@ static ngx_chain_t *ngx_http_kpn_body_chain(ngx_pool_t *pool,
     ngx_str_t *data);
 
 
+/* the tag of the bufs of a replaced body */
+static ngx_uint_t  ngx_http_kpn_body_tag;
+
+
 ngx_int_t
 ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
 {
@@ -235,7 +239,7 @@ ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data)
     b->last = ngx_cpymem(b->pos, data->data, data->len);
     b->last_buf = 1;
     b->last_in_chain = 1;
-    b->tag = (ngx_buf_tag_t) &ngx_http_kpn_module;
+    b->tag = (ngx_buf_tag_t) &ngx_http_kpn_body_tag;
 
     cl = ngx_alloc_chain_link(pool);
     if (cl == NULL) {

@@ -8,7 +8,9 @@
 #define _NGX_HTTP_KPN_BODY_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
 
 
 /*

@@ -21,60 +21,11 @@
 
 
 #include "ngx_http_kpn_downlink.h"
-#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_json.h"
+#include "ngx_http_kpn_response.h"
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_vars.h"
-#include "ngx_http_kpn_subrequest.h"
-#include "ngx_http_kpn_token.h"
-
-
-
-#if (NGX_HTTP_KPN_TOKEN_LEN_MAX > NGX_HTTP_KPN_TOKEN_MAX)
-#error the token cache holds shorter tokens than the parser accepts
-#endif
-
-
-#define NGX_HTTP_KPN_DL_DECIDE         0
-#define NGX_HTTP_KPN_DL_TOKEN          1
-#define NGX_HTTP_KPN_DL_WAIT           2
-#define NGX_HTTP_KPN_DL_DOWNLINK       3
-#define NGX_HTTP_KPN_DL_SEND           4
-#define NGX_HTTP_KPN_DL_READING        5
-#define NGX_HTTP_KPN_DL_DONE           6
-
-#define NGX_HTTP_KPN_WAIT_MIN          20      /* ms */
-#define NGX_HTTP_KPN_WAIT_MAX          200     /* ms */
-#define NGX_HTTP_KPN_EXTREF_MAX        256
-
-
-typedef struct {
-    ngx_uint_t                 state;
-    ngx_str_t                  status;      /* $kpn_downlink_status */
-    ngx_str_t                  cache;       /* $kpn_token_cache */
-
-    ngx_str_t                  body;        /* the SenML downlink */
-    ngx_str_t                  args;        /* port=N[&externalReference=] */
-
-    ngx_str_t                  token;
-    ngx_uint_t                 generation;
-    ngx_str_t                  stale;       /* due but valid, while leader */
-    ngx_uint_t                 stale_generation;
-    u_char                    *token_buf;   /* NGX_HTTP_KPN_TOKEN_MAX */
-    ngx_http_kpn_shm_lease_t   lease;
-
-    ngx_http_kpn_subrequest_t  sub;
-
-    ngx_event_t                timer;
-    ngx_msec_t                 wait_start;
-    ngx_msec_t                 wait_delay;
-
-    ngx_http_kpn_token_t       tok;         /* the parsed token answer */
-    ngx_http_kpn_error_t       tok_err;
-    ngx_int_t                  tok_rc;      /* NGX_AGAIN: not parsed */
-
-    unsigned                   retried:1;
-} ngx_http_kpn_downlink_ctx_t;
 
 
 static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
@@ -82,21 +33,12 @@ static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_downlink_run(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
-static ngx_int_t ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
-static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
-    ngx_http_kpn_subrequest_t *sub, void *data);
-static ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
-static ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
-    ngx_uint_t level, time_t retry_after);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -116,8 +58,6 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
 };
 
 
-static ngx_str_t  ngx_http_kpn_downlink_token_type =
-    ngx_string("application/json; charset=utf-8");
 static ngx_str_t  ngx_http_kpn_downlink_json_type =
     ngx_string("application/json");
 static ngx_str_t  ngx_http_kpn_downlink_accept =
@@ -260,13 +200,8 @@ static ngx_int_t
 ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err)
 {
-    u_char                            *p;
-    size_t                             len;
-    double                             d;
-    json_t                            *json, *v;
-    uintptr_t                          n;
-    ngx_str_t                          body, dev_eui, payload, ref;
-    ngx_int_t                          rc, port;
+    ngx_int_t                          rc;
+    ngx_str_t                          body;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
@@ -275,177 +210,24 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (body.len == 0) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "the body is empty");
-    }
-
-    rc = ngx_http_kpn_json_load(r->pool, &body, &json, err);
+    rc = ngx_http_kpn_command_parse(r->pool, &body, dlcf->max_payload,
+                                    &ctx->cmd, err);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (!json_is_object(json)) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json",
-                                  "the body must be a JSON object");
-    }
-
-    /* devEUI: 16 hex digits */
-
-    v = json_object_get(json, "devEUI");
-
-    if (v == NULL || !json_is_string(v)
-        || json_string_length(v) != 16
-        || !ngx_http_kpn_is_hex((u_char *) json_string_value(v), 16))
+    if (ngx_http_kpn_command_body(r->pool, &ctx->cmd, &ctx->body) != NGX_OK
+        || ngx_http_kpn_command_args(r->pool, &ctx->cmd, &dlcf->downlink_args,
+                                     &ctx->args)
+           != NGX_OK)
     {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_dev_eui",
-                                  "\"devEUI\" must be a string of "
-                                  "16 hex digits");
-    }
-
-    dev_eui.len = 16;
-    dev_eui.data = ngx_pnalloc(r->pool, 16);
-    if (dev_eui.data == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(dev_eui.data, json_string_value(v), 16);
-
-    for (p = dev_eui.data; p < dev_eui.data + 16; p++) {
-        *p = ngx_toupper(*p);
-    }
-
-    /* port: integer 1..223 */
-
-    v = json_object_get(json, "port");
-    port = -1;
-
-    if (v && json_is_integer(v)) {
-        if (json_integer_value(v) >= 1
-            && json_integer_value(v) <= NGX_HTTP_KPN_MAX_PORT)
-        {
-            port = (ngx_int_t) json_integer_value(v);
-        }
-
-    } else if (v && json_is_real(v)) {
-        d = json_real_value(v);
-
-        if (d >= 1 && d <= NGX_HTTP_KPN_MAX_PORT && d == (ngx_int_t) d) {
-            port = (ngx_int_t) d;
-        }
-    }
-
-    if (port == -1) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_port",
-                                  "\"port\" must be an integer from 1 to %d",
-                                  NGX_HTTP_KPN_MAX_PORT);
-    }
-
-    /* payload: even-length hex, 1..max_payload bytes */
-
-    v = json_object_get(json, "payload");
-
-    if (v == NULL || !json_is_string(v)) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
-                                  "\"payload\" must be a hex string");
-    }
-
-    payload.data = (u_char *) json_string_value(v);
-    payload.len = json_string_length(v);
-
-    if (payload.len == 0 || payload.len % 2
-        || !ngx_http_kpn_is_hex(payload.data, payload.len))
-    {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
-                                  "\"payload\" must be a non-empty hex "
-                                  "string of even length");
-    }
-
-    if (payload.len / 2 > dlcf->max_payload) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
-                                  "\"payload\" is %uz bytes, at most %ui "
-                                  "are allowed",
-                                  payload.len / 2, dlcf->max_payload);
-    }
-
-    /* externalReference: optional string */
-
-    ngx_str_null(&ref);
-
-    v = json_object_get(json, "externalReference");
-
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)
-            || json_string_length(v) > NGX_HTTP_KPN_EXTREF_MAX)
-        {
-            return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_json",
-                                      "\"externalReference\" must be a "
-                                      "string of at most %d characters",
-                                      NGX_HTTP_KPN_EXTREF_MAX);
-        }
-
-        ref.data = (u_char *) json_string_value(v);
-        ref.len = json_string_length(v);
-    }
-
-    /* the SenML body: payload is plain hex, no escaping needed */
-
-    len = sizeof("[{\"bn\":\"urn:dev:DEVEUI::\",\"n\":\"payloadHex\","
-                 "\"vs\":\"\"}]") - 1
-          + dev_eui.len + payload.len;
-
-    ctx->body.data = ngx_pnalloc(r->pool, len);
-    if (ctx->body.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->body.len = ngx_sprintf(ctx->body.data,
-                                "[{\"bn\":\"urn:dev:DEVEUI:%V:\","
-                                "\"n\":\"payloadHex\",\"vs\":\"%V\"}]",
-                                &dev_eui, &payload)
-                    - ctx->body.data;
-
-    /* the query string */
-
-    n = ref.len ? ngx_escape_uri(NULL, ref.data, ref.len,
-                                 NGX_ESCAPE_URI_COMPONENT)
-                : 0;
-
-    len = dlcf->downlink_args.len + sizeof("&port=") - 1 + NGX_INT_T_LEN
-          + sizeof("&externalReference=") - 1 + ref.len + 2 * n;
-
-    ctx->args.data = ngx_pnalloc(r->pool, len);
-    if (ctx->args.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ctx->args.data;
-
-    if (dlcf->downlink_args.len) {
-        p = ngx_sprintf(p, "%V&", &dlcf->downlink_args);
-    }
-
-    p = ngx_sprintf(p, "port=%i", port);
-
-    if (ref.len) {
-        p = ngx_cpymem(p, "&externalReference=",
-                       sizeof("&externalReference=") - 1);
-        p = (u_char *) ngx_escape_uri(p, ref.data, ref.len,
-                                      NGX_ESCAPE_URI_COMPONENT);
-    }
-
-    ctx->args.len = p - ctx->args.data;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink valid: devEUI %V port %i, %uz bytes",
-                   &dev_eui, port, payload.len / 2);
+                   &ctx->cmd.dev_eui, ctx->cmd.port,
+                   ctx->cmd.payload.len / 2);
 
     return NGX_OK;
 }
@@ -521,304 +303,6 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             return rc;
         }
     }
-}
-
-
-static ngx_int_t
-ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
-{
-    time_t                             lease_time;
-    ngx_int_t                          rc;
-    ngx_msec_t                         elapsed;
-    ngx_http_kpn_error_t               err;
-    ngx_http_kpn_shm_result_t          res;
-    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
-
-    lease_time = (time_t) ((dlcf->lock_timeout + 999) / 1000);
-
-    /* one token buffer per request, not one per decision (WAIT loops) */
-
-    if (ctx->token_buf == NULL) {
-        ctx->token_buf = ngx_pnalloc(r->pool, NGX_HTTP_KPN_TOKEN_MAX);
-        if (ctx->token_buf == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    res.token.data = ctx->token_buf;
-
-    rc = ngx_http_kpn_shm_acquire(&ctx->lease, dlcf->token_refresh,
-                                  lease_time, &res);
-
-    switch (rc) {
-
-    case NGX_HTTP_KPN_SHM_HIT:
-    case NGX_HTTP_KPN_SHM_STALE:
-        if (rc == NGX_HTTP_KPN_SHM_HIT) {
-            if (ctx->cache.len == 0) {
-                ngx_str_set(&ctx->cache, "hit");
-            }
-
-        } else {
-            ngx_str_set(&ctx->cache, "stale");
-        }
-
-        ctx->token = res.token;
-        ctx->generation = res.generation;
-        ctx->state = NGX_HTTP_KPN_DL_SEND;
-        return NGX_AGAIN;
-
-    case NGX_HTTP_KPN_SHM_LEADER:
-        ngx_str_set(&ctx->cache, "miss");
-
-        /* a due but valid token to fall back on if the refresh fails */
-
-        ctx->stale = res.token;
-        ctx->stale_generation = res.generation;
-
-        /*
-         * the fetch is a background subrequest and the client's going
-         * away does not end this request meanwhile (block_reading instead
-         * of test_reading): a token KPN issues is stored, and the lease
-         * stays with one fetch, whoever still waits for it
-         */
-
-        ctx->sub.answer = ngx_http_kpn_downlink_token_answer;
-        ctx->sub.answer_data = ctx;
-        ctx->tok_rc = NGX_AGAIN;
-
-        if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
-                                         &dlcf->token_args,
-                                         &dlcf->token_body,
-                                         &ngx_http_kpn_downlink_token_type,
-                                         NULL, NULL, 1)
-            != NGX_OK)
-        {
-            ngx_http_kpn_shm_release(&ctx->lease, 0);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        r->read_event_handler = ngx_http_block_reading;
-
-        ctx->state = NGX_HTTP_KPN_DL_TOKEN;
-        return NGX_DONE;
-
-    case NGX_HTTP_KPN_SHM_WAIT:
-        ngx_str_set(&ctx->cache, "wait");
-
-        elapsed = ngx_current_msec - ctx->wait_start;
-
-        if (elapsed >= dlcf->lock_timeout) {
-            if (ngx_http_kpn_error(r->pool, &err,
-                                   NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "token_unavailable",
-                                   "timed out waiting for the access token")
-                == NGX_ERROR)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 1);
-        }
-
-        ctx->wait_delay = ctx->wait_delay ? ctx->wait_delay * 2
-                                          : NGX_HTTP_KPN_WAIT_MIN;
-
-        if (ctx->wait_delay > NGX_HTTP_KPN_WAIT_MAX) {
-            ctx->wait_delay = NGX_HTTP_KPN_WAIT_MAX;
-        }
-
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "kpn downlink waits %M for the token",
-                       ctx->wait_delay);
-
-        ngx_add_timer(&ctx->timer, ctx->wait_delay);
-
-        ctx->state = NGX_HTTP_KPN_DL_WAIT;
-        return NGX_DONE;
-
-    case NGX_HTTP_KPN_SHM_FAIL:
-        if (ctx->cache.len == 0) {
-            ngx_str_set(&ctx->cache, "miss");
-        }
-
-        if (res.fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED) {
-            rc = ngx_http_kpn_error(r->pool, &err,
-                                    NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "kpn_auth_failed",
-                                    "KPN refused a new access token "
-                                    "recently, retry later");
-
-        } else {
-            rc = ngx_http_kpn_error(r->pool, &err,
-                                    NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "token_unavailable",
-                                    "the token endpoint failed recently, "
-                                    "retry later");
-        }
-
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO,
-                                          res.retry_after);
-
-    default: /* NGX_ERROR */
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-}
-
-
-/*
- * The answer of the token subrequest, read when the subrequest is over
- * (ngx_http_kpn_subrequest.c calls it from the post-subrequest handler):
- * a good token is stored at once, so that it is kept even when nginx then
- * terminates the request because the client reset its HTTP/2 stream.  What
- * went wrong otherwise is the parent's to say (token_done).
- */
-
-static void
-ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
-    ngx_http_kpn_subrequest_t *sub, void *data)
-{
-    ngx_http_kpn_downlink_ctx_t  *ctx = data;
-
-    ngx_str_t                          body;
-    ngx_http_request_t                *r;
-    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
-
-    if (sub->error || sub->rc || sr->headers_out.status != NGX_HTTP_OK) {
-        return;
-    }
-
-    r = sr->main;
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
-
-    ngx_http_kpn_subrequest_answer(sr, &body);
-
-    ctx->tok_rc = ngx_http_kpn_token_parse(r->pool, &body, &ctx->tok,
-                                           &ctx->tok_err);
-    if (ctx->tok_rc != NGX_OK) {
-        return;
-    }
-
-    ctx->token = ctx->tok.token;
-    ngx_str_null(&ctx->stale);
-
-    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, ctx->tok.expires_in,
-                               &ctx->generation)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kpn downlink: token not cached, no memory in "
-                      "kpn_token_zone \"%V\"", &dlcf->zone->shm.name);
-    }
-}
-
-
-static ngx_int_t
-ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
-{
-    ngx_uint_t                         status;
-    ngx_http_request_t                *sr;
-    ngx_http_kpn_error_t               err;
-    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
-
-    sr = ctx->sub.sr;
-    ctx->sub.sr = NULL;
-
-    r->read_event_handler = ngx_http_test_reading;
-
-    status = sr->headers_out.status;
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "kpn token answer: status %ui rc %i error %d",
-                   status, ctx->sub.rc, (int) ctx->sub.error);
-
-    if (ctx->sub.error) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token answer was too big or broken");
-        goto failed;
-    }
-
-    if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token request timed out");
-        goto failed;
-    }
-
-    if (ctx->sub.rc) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token request failed (%i)", ctx->sub.rc);
-        goto failed;
-    }
-
-    if (status != NGX_HTTP_OK) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
-                           "the token endpoint answered %ui", status);
-        goto failed;
-    }
-
-    /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
-
-    if (ctx->tok_rc == NGX_ERROR) {
-        ngx_http_kpn_shm_release(&ctx->lease, 0);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ctx->tok_rc != NGX_OK) {
-        err = ctx->tok_err;
-
-        if (ctx->tok_rc == NGX_AGAIN) {
-            ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                               "token_unavailable",
-                               "the token answer was not read");
-        }
-
-        goto failed;
-    }
-
-    ctx->state = NGX_HTTP_KPN_DL_SEND;
-
-    return NGX_AGAIN;
-
-failed:
-
-    ngx_http_kpn_shm_release(&ctx->lease, dlcf->token_backoff);
-
-    if (err.message.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ctx->stale.len) {
-
-        /* the refresh failed, the cached token still works: use it */
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kpn downlink: token refresh failed, using the "
-                      "cached token: %V", &err.message);
-
-        ngx_str_set(&ctx->cache, "stale");
-        ctx->token = ctx->stale;
-        ctx->generation = ctx->stale_generation;
-        ngx_str_null(&ctx->stale);
-        ctx->state = NGX_HTTP_KPN_DL_SEND;
-
-        return NGX_AGAIN;
-    }
-
-    return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
 }
 
 
@@ -1086,7 +570,7 @@ ngx_http_kpn_downlink_cleanup(void *data)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
     ngx_uint_t level, time_t retry_after)

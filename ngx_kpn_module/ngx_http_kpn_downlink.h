@@ -15,20 +15,23 @@
 #define _NGX_HTTP_KPN_DOWNLINK_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kpn_json.h"
 #include "ngx_http_kpn_shm.h"
 #include "ngx_http_kpn_subrequest.h"
+#include "ngx_http_kpn_token.h"
+#include "ngx_http_kpn_command.h"
 
 
 #define NGX_HTTP_KPN_DEFAULT_AUDIENCE  "4dc82561-f65f-523g-dek9-6c79ec314f02"
-#define NGX_HTTP_KPN_MAX_PAYLOAD       242
-#define NGX_HTTP_KPN_MAX_PORT          223
 
 
 typedef struct {
     ngx_shm_zone_t            *zone;        /* kpn_downlink zone=NAME */
-    ngx_array_t               *keys;        /* of ngx_str_t */
-    ngx_flag_t                 keys_off;
+    ngx_array_t               *keys;        /* of ngx_str_t; NULL: off */
     ngx_str_t                  client_id;
     ngx_str_t                  client_secret;
     ngx_str_t                  audience;
@@ -46,7 +49,53 @@ typedef struct {
 } ngx_http_kpn_downlink_loc_conf_t;
 
 
-/* ngx_http_kpn_downlink.c: the request path */
+extern ngx_module_t  ngx_http_kpn_downlink_module;
+
+
+/* the request path: ngx_http_kpn_downlink.c, ngx_http_kpn_downlink_token.c */
+
+/* the states of a downlink request */
+#define NGX_HTTP_KPN_DL_DECIDE         0
+#define NGX_HTTP_KPN_DL_TOKEN          1
+#define NGX_HTTP_KPN_DL_WAIT           2
+#define NGX_HTTP_KPN_DL_DOWNLINK       3
+#define NGX_HTTP_KPN_DL_SEND           4
+#define NGX_HTTP_KPN_DL_READING        5
+#define NGX_HTTP_KPN_DL_DONE           6
+
+
+
+typedef struct {
+    ngx_uint_t                 state;
+    ngx_str_t                  status;      /* $kpn_downlink_status */
+    ngx_str_t                  cache;       /* $kpn_token_cache */
+
+    ngx_http_kpn_command_t     cmd;         /* the validated input */
+    ngx_str_t                  body;        /* the SenML downlink */
+    ngx_str_t                  args;        /* port=N[&externalReference=] */
+
+    ngx_str_t                  token;
+    ngx_uint_t                 generation;
+    ngx_str_t                  stale;       /* due but valid, while leader */
+    ngx_uint_t                 stale_generation;
+    u_char                    *token_buf;   /* NGX_HTTP_KPN_TOKEN_MAX */
+    ngx_http_kpn_shm_lease_t   lease;
+
+    ngx_http_kpn_subrequest_t  sub;
+
+    ngx_event_t                timer;
+    ngx_msec_t                 wait_start;
+    ngx_msec_t                 wait_delay;
+
+    ngx_http_kpn_token_t       tok;         /* the parsed token answer */
+    ngx_http_kpn_error_t       tok_err;
+    ngx_int_t                  tok_rc;      /* NGX_AGAIN: not parsed */
+
+    unsigned                   retried:1;
+} ngx_http_kpn_downlink_ctx_t;
+
+
+/* ngx_http_kpn_downlink.c */
 
 /* the content handler of a kpn_downlink location */
 ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
@@ -56,6 +105,26 @@ ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
 
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);
+
+/* answers err (logged at level), the request done: an rc to finalize */
+ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t level, time_t retry_after);
+
+
+/* ngx_http_kpn_downlink_token.c: the access token of a downlink */
+
+/*
+ * DECIDE: a cached token (-> SEND, NGX_AGAIN), the token subrequest
+ * posted (-> TOKEN, NGX_DONE), a wait on the timer (-> WAIT, NGX_DONE),
+ * or an answer (an rc for ngx_http_finalize_request()).
+ */
+ngx_int_t ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
+
+/* TOKEN done: a token (-> SEND, NGX_AGAIN), or an answer */
+ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_KPN_DOWNLINK_H_INCLUDED_ */

@@ -9,7 +9,8 @@
 
 
 #include "ngx_http_kpn_downlink.h"
-#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_conf.h"
+#include "ngx_http_kpn_command.h"
 #include "ngx_http_kpn_subrequest.h"
 
 #include <openssl/evp.h>
@@ -20,6 +21,8 @@ static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
 static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
+static char *ngx_http_kpn_downlink_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -49,7 +52,7 @@ static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
 
     { ngx_string("kpn_token_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_kpn_shm_zone,
+      ngx_http_kpn_downlink_zone,
       0,
       0,
       NULL },
@@ -206,7 +209,6 @@ ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->keys = NGX_CONF_UNSET_PTR;
-    conf->keys_off = NGX_CONF_UNSET;
     conf->token_refresh = NGX_CONF_UNSET;
     conf->token_backoff = NGX_CONF_UNSET;
     conf->lock_timeout = NGX_CONF_UNSET_MSEC;
@@ -223,8 +225,8 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_kpn_downlink_loc_conf_t *prev = parent;
     ngx_http_kpn_downlink_loc_conf_t *conf = child;
 
-    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
-    ngx_conf_merge_value(conf->keys_off, prev->keys_off, 0);
+    /* keys: NULL is "off"; unset stays unset, required below */
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NGX_CONF_UNSET_PTR);
     ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
     ngx_conf_merge_str_value(conf->client_secret, prev->client_secret, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience,
@@ -251,11 +253,14 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     /* a location with kpn_downlink: everything must be there */
 
-    if (ngx_http_kpn_shm_zone_check(cf, conf->zone) != NGX_OK) {
+    if (conf->zone->data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\": unknown kpn_token_zone \"%V\"",
+                           &conf->zone->shm.name);
         return NGX_CONF_ERROR;
     }
 
-    if (conf->keys == NULL && !conf->keys_off) {
+    if (conf->keys == NGX_CONF_UNSET_PTR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
                            "(or \"kpn_downlink_keys off\" when the location "
@@ -392,6 +397,28 @@ failed:
 
 
 static char *
+ngx_http_kpn_downlink_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ssize_t     size;
+    ngx_str_t  *value, name;
+
+    value = cf->args->elts;
+
+    if (ngx_http_kpn_conf_zone(cf, cmd, &value[1], &name, &size) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_shm_add(cf, &name, size, &ngx_http_kpn_downlink_module)
+        == NULL)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
@@ -405,17 +432,12 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_strncmp(value[1].data, "zone=", 5) != 0 || value[1].len == 5) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid parameter \"%V\"",
-                           &cmd->name, &value[1]);
+    if (ngx_http_kpn_conf_zone(cf, cmd, &value[1], &name, NULL) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    name.data = value[1].data + 5;
-    name.len = value[1].len - 5;
-
-    dlcf->zone = ngx_http_kpn_shm_zone_get(cf, &name);
+    dlcf->zone = ngx_http_kpn_shm_add(cf, &name, 0,
+                                      &ngx_http_kpn_downlink_module);
     if (dlcf->zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -436,27 +458,24 @@ ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    /* "off" is NULL (as mirror's), files add up; the two do not mix */
+
     if (ngx_strcmp(value[1].data, "off") == 0) {
-        if (dlcf->keys_off != NGX_CONF_UNSET
-            || dlcf->keys != NGX_CONF_UNSET_PTR)
-        {
+        if (dlcf->keys != NGX_CONF_UNSET_PTR) {
             return "is duplicate";
         }
 
-        dlcf->keys_off = 1;
         dlcf->keys = NULL;
         return NGX_CONF_OK;
     }
 
-    if (dlcf->keys_off == 1) {
+    if (dlcf->keys == NULL) {
         return "is duplicate";
     }
 
     if (dlcf->keys == NGX_CONF_UNSET_PTR) {
         dlcf->keys = NULL;
     }
-
-    dlcf->keys_off = 0;
 
     return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
                                         &dlcf->keys);

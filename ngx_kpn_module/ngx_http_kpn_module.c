@@ -9,8 +9,7 @@
 
 
 #include "ngx_http_kpn_module.h"
-#include "ngx_http_kpn_util.h"
-#include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_conf.h"
 #include "ngx_http_kpn_uplink.h"
 
 
@@ -31,8 +30,6 @@ static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
 
 static char *ngx_http_kpn_max_records(ngx_conf_t *cf, void *post,
     void *data);
-static char *ngx_http_kpn_uplink_format(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 static ngx_conf_enum_t  ngx_http_kpn_formats[] = {
@@ -86,7 +83,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
 
     { ngx_string("kpn_uplink_format"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_kpn_uplink_format,
+      ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, format),
       &ngx_http_kpn_formats },
@@ -370,38 +367,6 @@ ngx_http_kpn_device_type_header(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_strlow(klcf->device_type_header.data, value[1].data, value[1].len);
 
     return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_kpn_uplink_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_kpn_loc_conf_t *klcf = conf;
-
-    ngx_str_t        *value;
-    ngx_conf_enum_t  *e;
-
-    if (klcf->format != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    for (e = cmd->post; e->name.len; e++) {
-        if (e->name.len == value[1].len
-            && ngx_strcmp(e->name.data, value[1].data) == 0)
-        {
-            klcf->format = e->value;
-            return NGX_CONF_OK;
-        }
-    }
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\" in \"%V\", "
-                       "expected \"envelope\" or \"senml\"",
-                       &value[1], &cmd->name);
-
-    return NGX_CONF_ERROR;
 }
 
 

@@ -73,7 +73,6 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_kpn_module;
-extern ngx_module_t  ngx_http_kpn_downlink_module;
 
 
 #endif /* _NGX_HTTP_KPN_MODULE_H_INCLUDED_ */

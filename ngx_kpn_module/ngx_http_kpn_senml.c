@@ -13,24 +13,16 @@
 
 
 #include "ngx_http_kpn_senml.h"
-#include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_device.h"
 
 #include <math.h>
 
 
-#ifndef NGX_HTTP_KPN_UNPROCESSABLE_ENTITY
-#define NGX_HTTP_KPN_UNPROCESSABLE_ENTITY  422
-#endif
-
 /* 2^53: larger integral numbers are not exact in a double */
-#define NGX_HTTP_KPN_SENML_MAX_EXACT  9007199254740992.0
+#define NGX_HTTP_KPN_SENML_MAX_EXACT  9007199254740992LL
 
 /* the SenML version of RFC 8428 */
 #define NGX_HTTP_KPN_SENML_VERSION    10
-
-/* at most this many bytes of input are echoed in an error message */
-#define NGX_HTTP_KPN_SENML_ECHO_MAX   32
-
 
 
 /* the fields of a record, in the order of ngx_http_kpn_senml_fields[] */
@@ -68,14 +60,6 @@ typedef struct {
 } ngx_http_kpn_senml_base_t;
 
 
-/* the device part of a resolved name, pointing into the name */
-typedef struct {
-    ngx_str_t                  type;
-    ngx_str_t                  id;
-    size_t                     prefix;    /* "urn:dev:TYPE:ID:" length */
-} ngx_http_kpn_senml_device_t;
-
-
 static ngx_int_t ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec,
     ngx_uint_t i, json_t **fields, ngx_http_kpn_error_t *err);
 static ngx_uint_t ngx_http_kpn_senml_field(const char *key);
@@ -86,22 +70,7 @@ static ngx_int_t ngx_http_kpn_senml_add(json_t *base, json_t *value,
     ngx_http_kpn_senml_number_t *out);
 static ngx_int_t ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn,
     json_t *n, ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err);
-static ngx_int_t ngx_http_kpn_senml_device(ngx_pool_t *pool,
-    ngx_str_t *name, ngx_uint_t i, ngx_uint_t has_bn,
-    ngx_http_kpn_senml_device_t *dev, ngx_http_kpn_error_t *err);
-static void ngx_http_kpn_senml_normalise(ngx_http_kpn_senml_device_t *dev);
-static ngx_int_t ngx_http_kpn_senml_identify(ngx_pool_t *pool,
-    ngx_http_kpn_senml_device_t *dev, ngx_http_kpn_senml_t *pack);
-static void ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
-    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
-    ngx_http_kpn_senml_number_t **payload_time);
-static ngx_int_t ngx_http_kpn_senml_texts(ngx_pool_t *pool,
-    ngx_http_kpn_senml_t *pack);
-static ngx_int_t ngx_http_kpn_senml_text(ngx_pool_t *pool,
-    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
-static ngx_uint_t ngx_http_kpn_senml_is(ngx_str_t *measurement,
-    char *name);
 static void ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s);
 
 
@@ -213,7 +182,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_str_t                      measurement;
     ngx_uint_t                     i, first, found, device_failed;
     ngx_http_kpn_senml_base_t      base;
-    ngx_http_kpn_senml_device_t    dev, dev0;
+    ngx_http_kpn_device_t    dev, dev0;
     ngx_http_kpn_senml_record_t   *res;
     ngx_http_kpn_senml_number_t   *first_time, *payload_time;
 
@@ -259,7 +228,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     }
 
     ngx_memzero(&base, sizeof(ngx_http_kpn_senml_base_t));
-    ngx_memzero(&dev0, sizeof(ngx_http_kpn_senml_device_t));
+    ngx_memzero(&dev0, sizeof(ngx_http_kpn_device_t));
 
     first = 0;
     found = 0;
@@ -295,7 +264,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
             continue;
         }
 
-        rc = ngx_http_kpn_senml_device(pool, &res->name, i, base.bn != NULL,
+        rc = ngx_http_kpn_device_urn(pool, &res->name, i, base.bn != NULL,
                                        &dev, err);
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -333,12 +302,12 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
         }
 
         /* the name carries the device part as the envelope does */
-        ngx_http_kpn_senml_normalise(&dev);
+        ngx_http_kpn_device_normalise(&dev);
 
         measurement.data = res->name.data + dev.prefix;
         measurement.len = res->name.len - dev.prefix;
 
-        ngx_http_kpn_senml_kpn_field(pack, &measurement, res, &payload_time);
+        ngx_http_kpn_device_measurement(pack, &measurement, res, &payload_time);
     }
 
     if (pack->nrecords == 0) {
@@ -353,11 +322,11 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     pack->time = payload_time ? payload_time : first_time;
 
-    if (ngx_http_kpn_senml_identify(pool, &dev0, pack) != NGX_OK) {
+    if (ngx_http_kpn_device_identify(pool, &dev0, pack) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_kpn_senml_texts(pool, pack) != NGX_OK) {
+    if (ngx_http_kpn_device_texts(pool, pack) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -378,7 +347,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     char                        *what;
     void                        *iter;
     size_t                       len, mu_len;
-    double                       d;
+    int64_t                      version;
     json_t                      *value;
     ngx_str_t                    echo, name;
     const char                  *key, *mu;
@@ -471,10 +440,10 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     value = fields[NGX_HTTP_KPN_SENML_BVER];
 
     if (value) {
-        d = json_number_value(value);
-
-        if (d < 1 || d >= NGX_HTTP_KPN_SENML_MAX_EXACT
-            || d != (double) (int64_t) d)
+        if (ngx_http_kpn_json_integer(value, 1,
+                                      NGX_HTTP_KPN_SENML_MAX_EXACT - 1,
+                                      &version)
+            != NGX_OK)
         {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
@@ -489,14 +458,13 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
          * needs nothing here, as units are passed on as they are.
          */
 
-        if (((int64_t) d & ~((int64_t) 1 << 4))
-            > NGX_HTTP_KPN_SENML_VERSION)
+        if ((version & ~((int64_t) 1 << 4)) > NGX_HTTP_KPN_SENML_VERSION)
         {
             return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: unsupported SenML "
                                       "version %L (\"bver\")",
-                                      i, (int64_t) d);
+                                      i, version);
         }
     }
 
@@ -884,315 +852,6 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
                                   "record %ui: the name (\"bn\" + \"n\") "
                                   "may hold only a-z A-Z 0-9 - : . / _", i);
     }
-
-    return NGX_OK;
-}
-
-
-/*
- * The device part of a resolved name: "urn:dev:DEVEUI:<16 hex>:",
- * "urn:dev:IMEI:<15 digits>:" or "urn:dev:DVNUUID:<uuid>:".
- * NGX_DECLINED: err filled (422 unknown_device).
- */
-
-static ngx_int_t
-ngx_http_kpn_senml_device(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
-    ngx_uint_t has_bn, ngx_http_kpn_senml_device_t *dev,
-    ngx_http_kpn_error_t *err)
-{
-    u_char      *p, *last, *colon;
-    ngx_str_t    echo;
-    ngx_uint_t   k, cut;
-
-    p = name->data;
-    last = name->data + name->len;
-
-    if (name->len < sizeof("urn:dev:") - 1
-        || ngx_strncmp(p, "urn:dev:", sizeof("urn:dev:") - 1) != 0)
-    {
-        if (!has_bn) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: no base name (\"bn\") "
-                                      "with a device URN", i);
-        }
-
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                  "unknown_device",
-                                  "record %ui: the name does not start with "
-                                  "\"urn:dev:\"", i);
-    }
-
-    p += sizeof("urn:dev:") - 1;
-
-    colon = ngx_strlchr(p, last, ':');
-
-    dev->type.data = p;
-    dev->type.len = (colon ? colon : last) - p;
-
-    if (colon == NULL) {
-        goto unknown;
-    }
-
-    dev->id.data = colon + 1;
-
-    colon = ngx_strlchr(colon + 1, last, ':');
-    if (colon == NULL) {
-        colon = last;
-    }
-
-    dev->id.len = colon - dev->id.data;
-    dev->prefix = (colon == last) ? 0 : (size_t) (colon + 1 - name->data);
-
-    if (dev->type.len == sizeof("DEVEUI") - 1
-        && ngx_strncmp(dev->type.data, "DEVEUI", dev->type.len) == 0)
-    {
-        if (dev->prefix == 0 || dev->id.len != 16
-            || !ngx_http_kpn_is_hex(dev->id.data, dev->id.len))
-        {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: a DEVEUI must be 16 hex "
-                                      "digits followed by \":\"", i);
-        }
-
-        return NGX_OK;
-    }
-
-    if (dev->type.len == sizeof("IMEI") - 1
-        && ngx_strncmp(dev->type.data, "IMEI", dev->type.len) == 0)
-    {
-        for (k = 0; k < dev->id.len; k++) {
-            if (dev->id.data[k] < '0' || dev->id.data[k] > '9') {
-                break;
-            }
-        }
-
-        if (dev->prefix == 0 || dev->id.len != 15 || k != dev->id.len) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: an IMEI must be 15 digits "
-                                      "followed by \":\"", i);
-        }
-
-        return NGX_OK;
-    }
-
-    if (dev->type.len == sizeof("DVNUUID") - 1
-        && ngx_strncmp(dev->type.data, "DVNUUID", dev->type.len) == 0)
-    {
-        for (k = 0; k < dev->id.len; k++) {
-            if (k == 8 || k == 13 || k == 18 || k == 23) {
-                if (dev->id.data[k] != '-') {
-                    break;
-                }
-
-            } else if (!ngx_http_kpn_is_hex(&dev->id.data[k], 1)) {
-                break;
-            }
-        }
-
-        if (dev->prefix == 0 || dev->id.len != 36 || k != dev->id.len) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: a DVNUUID must be a UUID "
-                                      "followed by \":\"", i);
-        }
-
-        return NGX_OK;
-    }
-
-unknown:
-
-    /* the name is checked already: only a-z A-Z 0-9 - : . / _ */
-
-    ngx_http_kpn_echo(&dev->type, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
-
-    return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                              "unknown_device",
-                              "record %ui: unknown device URN type \"%V\" "
-                              "(DEVEUI, IMEI or DVNUUID expected)", i, &echo);
-}
-
-
-/* urn, id_type and the normalised device_id of the pack */
-
-static ngx_int_t
-ngx_http_kpn_senml_identify(ngx_pool_t *pool,
-    ngx_http_kpn_senml_device_t *dev, ngx_http_kpn_senml_t *pack)
-{
-    u_char      *p;
-    size_t       k;
-    ngx_uint_t   upper;
-
-    pack->urn.len = dev->prefix;
-    pack->urn.data = ngx_pnalloc(pool, pack->urn.len);
-    if (pack->urn.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(pack->urn.data, "urn:dev:", sizeof("urn:dev:") - 1);
-
-    pack->id_type.data = p;
-    pack->id_type.len = dev->type.len;
-    p = ngx_cpymem(p, dev->type.data, dev->type.len);
-    *p++ = ':';
-
-    /* DEVEUI upper case, DVNUUID lower case, IMEI digits only */
-
-    pack->device_id.data = p;
-    pack->device_id.len = dev->id.len;
-
-    upper = (dev->type.len == sizeof("DEVEUI") - 1);
-
-    for (k = 0; k < dev->id.len; k++) {
-        *p++ = upper ? ngx_toupper(dev->id.data[k])
-                     : ngx_tolower(dev->id.data[k]);
-    }
-
-    *p = ':';
-
-    return NGX_OK;
-}
-
-
-/* the device id in place: DEVEUI upper case, DVNUUID lower case */
-
-static void
-ngx_http_kpn_senml_normalise(ngx_http_kpn_senml_device_t *dev)
-{
-    u_char  *p, *last;
-
-    p = dev->id.data;
-    last = p + dev->id.len;
-
-    if (dev->type.len == sizeof("DEVEUI") - 1) {
-        for ( /* void */ ; p < last; p++) {
-            *p = ngx_toupper(*p);
-        }
-
-        return;
-    }
-
-    if (dev->type.len == sizeof("DVNUUID") - 1) {
-        for ( /* void */ ; p < last; p++) {
-            *p = ngx_tolower(*p);
-        }
-    }
-
-    /* IMEI: digits only */
-}
-
-
-static void
-ngx_http_kpn_senml_kpn_field(ngx_http_kpn_senml_t *pack,
-    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
-    ngx_http_kpn_senml_number_t **payload_time)
-{
-    ngx_http_kpn_senml_number_t  *v;
-
-    if (ngx_http_kpn_senml_is(measurement, "payload")) {
-
-        if (res->value_type == NGX_HTTP_KPN_SENML_STRING
-            && pack->payload_hex == NULL)
-        {
-            pack->payload_hex = &res->string;
-            *payload_time = res->has_time ? &res->time : NULL;
-        }
-
-        return;
-    }
-
-    if (res->value_type != NGX_HTTP_KPN_SENML_NUMBER) {
-        return;
-    }
-
-    v = &res->value;
-
-    if (ngx_http_kpn_senml_is(measurement, "port")) {
-        if (pack->port == NULL && v->is_integer) {
-            pack->port = v;
-        }
-
-    } else if (ngx_http_kpn_senml_is(measurement, "FCntUp")) {
-        if (pack->fcnt_up == NULL) {
-            pack->fcnt_up = v;
-        }
-
-    } else if (ngx_http_kpn_senml_is(measurement, "LrrRSSI")) {
-        if (pack->rssi == NULL) {
-            pack->rssi = v;
-        }
-
-    } else if (ngx_http_kpn_senml_is(measurement, "LrrSNR")) {
-        if (pack->snr == NULL) {
-            pack->snr = v;
-        }
-    }
-}
-
-
-static ngx_uint_t
-ngx_http_kpn_senml_is(ngx_str_t *measurement, char *name)
-{
-    size_t  len;
-
-    len = ngx_strlen(name);
-
-    return measurement->len == len
-           && ngx_strncmp(measurement->data, name, len) == 0;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_senml_texts(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
-{
-    if (pack->payload_hex) {
-        pack->payload_hex_text = *pack->payload_hex;
-
-    } else {
-        ngx_str_null(&pack->payload_hex_text);
-    }
-
-    if (ngx_http_kpn_senml_text(pool, pack->time, &pack->time_text)
-        != NGX_OK
-        || ngx_http_kpn_senml_text(pool, pack->port, &pack->port_text)
-           != NGX_OK
-        || ngx_http_kpn_senml_text(pool, pack->fcnt_up, &pack->fcnt_up_text)
-           != NGX_OK
-        || ngx_http_kpn_senml_text(pool, pack->rssi, &pack->rssi_text)
-           != NGX_OK
-        || ngx_http_kpn_senml_text(pool, pack->snr, &pack->snr_text)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a number as the envelope prints it */
-
-static ngx_int_t
-ngx_http_kpn_senml_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
-    ngx_str_t *text)
-{
-    if (num == NULL) {
-        ngx_str_null(text);
-        return NGX_OK;
-    }
-
-    text->data = ngx_pnalloc(pool, NGX_HTTP_KPN_SENML_NUMBER_LEN);
-    if (text->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    text->len = ngx_http_kpn_envelope_number(text->data, num) - text->data;
 
     return NGX_OK;
 }

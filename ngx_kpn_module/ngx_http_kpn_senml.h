@@ -12,8 +12,11 @@
 #define _NGX_HTTP_KPN_SENML_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
-#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_json.h"
+
+
+/* at most this many bytes of a name are quoted in an error message */
+#define NGX_HTTP_KPN_SENML_ECHO_MAX   32
 
 
 /* value types of a record, as the SenML fields that hold them */

@@ -60,99 +60,41 @@ static ngx_uint_t ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
 static ngx_uint_t  ngx_http_kpn_shm_lease_id;
 
 
-char *
-ngx_http_kpn_shm_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_shm_zone_t *
+ngx_http_kpn_shm_add(ngx_conf_t *cf, ngx_str_t *name, size_t size, void *tag)
 {
-    u_char                  *p;
-    ssize_t                  size;
-    ngx_str_t               *value, name, s;
+    ngx_str_t               *value;
     ngx_shm_zone_t          *shm_zone;
     ngx_http_kpn_shm_ctx_t  *ctx;
 
-    value = cf->args->elts;
-
-    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid parameter \"%V\"",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
+    shm_zone = ngx_shared_memory_add(cf, name, size, tag);
+    if (shm_zone == NULL) {
+        return NULL;
     }
 
-    name.data = value[1].data + 5;
-
-    p = (u_char *) ngx_strchr(name.data, ':');
-
-    if (p == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid zone size \"%V\"",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
+    if (size == 0) {
+        /* a reference: the zone is declared (and checked) elsewhere */
+        return shm_zone;
     }
 
-    name.len = p - name.data;
+    if (shm_zone->data) {
+        value = cf->args->elts;     /* value[0]: the directive */
 
-    s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
-
-    size = ngx_parse_size(&s);
-
-    if (size == NGX_ERROR || name.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid zone \"%V\"",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (size < (ssize_t) (8 * ngx_pagesize)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": zone \"%V\" is too small",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
+                           "\"%V\": zone \"%V\" is already declared",
+                           &value[0], name);
+        return NULL;
     }
 
     ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_shm_ctx_t));
     if (ctx == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_kpn_downlink_module);
-    if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": zone \"%V\" is already declared",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     shm_zone->init = ngx_http_kpn_shm_init_zone;
     shm_zone->data = ctx;
 
-    return NGX_CONF_OK;
-}
-
-
-ngx_shm_zone_t *
-ngx_http_kpn_shm_zone_get(ngx_conf_t *cf, ngx_str_t *name)
-{
-    return ngx_shared_memory_add(cf, name, 0, &ngx_http_kpn_downlink_module);
-}
-
-
-ngx_int_t
-ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone)
-{
-    if (zone->data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\": unknown kpn_token_zone \"%V\"",
-                           &zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return shm_zone;
 }
 
 
@@ -171,7 +113,12 @@ ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /*
          * reload with the same name and size: the zone is reused, and old
          * workers are still serving from it, so the layout is only
-         * checked here, never rewritten
+         * checked here, never rewritten.  nginx reuses a zone only for
+         * the same tag, &ngx_http_kpn_downlink_module, that is the same
+         * module image: a module loaded from another file gets a fresh
+         * zone.  Should the layout differ all the same, the reload is
+         * refused, as limit_req refuses another key: the running
+         * configuration, with its cached tokens, stays.
          */
 
         ctx->sh = octx->sh;
@@ -183,9 +130,14 @@ ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             return NGX_OK;
         }
 
-        /* another layout: start afresh (the old nodes stay unreachable) */
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "kpn_token_zone \"%V\" holds the layout of another "
+                      "version of the module (%ui, %uz bytes a node): "
+                      "name another zone or restart nginx",
+                      &shm_zone->shm.name, ctx->sh->version,
+                      ctx->sh->node_size);
 
-        goto fresh;
+        return NGX_ERROR;
     }
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -206,8 +158,6 @@ ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 &shm_zone->shm.name);
 
     ctx->shpool->log_nomem = 0;
-
-fresh:
 
     sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_kpn_shm_sh_t));
     if (sh == NULL) {

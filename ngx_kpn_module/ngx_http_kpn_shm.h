@@ -12,7 +12,8 @@
 #define _NGX_HTTP_KPN_SHM_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
 
 
 #define NGX_HTTP_KPN_SHM_KEY_LEN       32      /* SHA-256 */
@@ -51,9 +52,13 @@ typedef struct {
 } ngx_http_kpn_shm_result_t;
 
 
-char *ngx_http_kpn_shm_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_shm_zone_t *ngx_http_kpn_shm_zone_get(ngx_conf_t *cf, ngx_str_t *name);
-ngx_int_t ngx_http_kpn_shm_zone_check(ngx_conf_t *cf, ngx_shm_zone_t *zone);
+/*
+ * A token zone of owner tag: declared (size > 0; a second declaration of
+ * the name is an error naming the directive) or referred to (size 0; the
+ * reference is unknown when zone->data stays NULL).  NULL on error.
+ */
+ngx_shm_zone_t *ngx_http_kpn_shm_add(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, void *tag);
 
 /*
  * The single-flight decision, taken under the zone mutex.  A lease held

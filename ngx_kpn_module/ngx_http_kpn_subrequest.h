@@ -12,7 +12,9 @@
 #define _NGX_HTTP_KPN_SUBREQUEST_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
 
 
 typedef struct ngx_http_kpn_subrequest_s  ngx_http_kpn_subrequest_t;

@@ -16,7 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_json.h"
 
 
 #define NGX_HTTP_KPN_TOKEN_LEN_MAX        4096    /* bytes of access_token */
@@ -26,7 +26,8 @@
 
 typedef struct {
     ngx_str_t                  token;       /* copy in the pool */
-    time_t                     expires_in;  /* 1 .. NGX_HTTP_KPN_TOKEN_MAX_LIFE */
+    time_t                     expires_in;  /* 1 ..
+                                               NGX_HTTP_KPN_TOKEN_MAX_LIFE */
 } ngx_http_kpn_token_t;
 
 

@@ -11,12 +11,14 @@
 
 
 #include "ngx_http_kpn_module.h"
-#include "ngx_http_kpn_util.h"
+#include "ngx_http_kpn_json.h"
+#include "ngx_http_kpn_response.h"
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
 #include "ngx_http_kpn_uplink.h"
+#include "ngx_http_kpn_vars.h"
 
 
 static void ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r);
@@ -31,10 +33,57 @@ static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
 static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
 static void ngx_http_kpn_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_str_t  ngx_http_kpn_application_json =
     ngx_string("application/json");
+
+
+/* the uplink's $kpn_* variables: the main request's ctx */
+
+static ngx_http_variable_t  ngx_http_kpn_vars[] = {
+
+    { ngx_string("kpn_uplink_status"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, status), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_device_id"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, device_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_device_urn"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, device_urn), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_id_type"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, id_type), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_device_type"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, device_type), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_device_type_hash_id"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, device_type_hash_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_port"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, port), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_payload_hex"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, payload_hex), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_fcnt_up"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, fcnt_up), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_rssi"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, rssi), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_snr"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, snr), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_time"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, time), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
 
 
 ngx_int_t
@@ -208,7 +257,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
 
     /* the token covers the raw bytes: checked before any parsing */
 
-    rc = ngx_http_kpn_auth_message_token(r, lcf, &body, err);
+    rc = ngx_http_kpn_auth_message_token(r, lcf->secrets, lcf->secret,
+                                         &body, err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -279,7 +329,9 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
     h = ngx_http_kpn_find_header(r, &lcf->device_type_header);
 
     if (h == NULL || h->value.len == 0) {
-        return ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+        return ngx_http_kpn_error(r->pool, err,
+                                  NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
+                                  "unknown_device_type",
                                   "the \"%V\" header is missing",
                                   &lcf->device_type_header);
     }
@@ -299,7 +351,8 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 
     ngx_http_kpn_echo(&h->value, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
 
-    return ngx_http_kpn_error(r->pool, err, 422, "unknown_device_type",
+    return ngx_http_kpn_error(r->pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
+                              "unknown_device_type",
                               "device type \"%V%s\" is not configured",
                               &echo, cut ? "..." : "");
 }
@@ -424,4 +477,20 @@ static void
 ngx_http_kpn_ctx_cleanup(void *data)
 {
     /* nothing to free: the handler only marks the ctx */
+}
+
+
+ngx_int_t
+ngx_http_kpn_add_variables(ngx_conf_t *cf)
+{
+    return ngx_http_kpn_register_variables(cf, ngx_http_kpn_vars);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
+                                       data);
 }

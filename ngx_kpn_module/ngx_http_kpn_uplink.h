@@ -14,6 +14,9 @@
 /* the precontent phase handler of "kpn_uplink on" */
 ngx_int_t ngx_http_kpn_uplink_handler(ngx_http_request_t *r);
 
+/* adds the uplink $kpn_* variables (preconfiguration) */
+ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
+
 /* the request's uplink ctx, found again after an internal redirect */
 ngx_http_kpn_ctx_t *ngx_http_kpn_get_ctx(ngx_http_request_t *r);
 

@@ -8,11 +8,10 @@
 #define _NGX_HTTP_KPN_VARS_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
 
-
-/* adds the uplink $kpn_* variables (preconfiguration) */
-ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
 
 /*
  * A variable whose value is the ngx_str_t at offset in ctx: not found

@@ -100,7 +100,7 @@ duplicate device type "dragino-lds01" in "kpn_device_type"
     }
 --- must_die
 --- error_log
-invalid value "xml" in "kpn_uplink_format", expected "envelope" or "senml"
+invalid value "xml"
 
 
 

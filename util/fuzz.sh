@@ -1,17 +1,20 @@
 #!/bin/bash
-# Builds and runs the SenML libFuzzer harness (util/fuzz/senml_fuzz.c) and
+# Builds and runs the libFuzzer harnesses (util/fuzz/*_fuzz.c) and
 # the check driver (util/fuzz/senml_check.c) with AddressSanitizer and
-# UndefinedBehaviorSanitizer, outside nginx: the SenML and util sources
+# UndefinedBehaviorSanitizer, outside nginx: the module's sources without HTTP
 # are compiled against the nginx headers of BUILD_DIR (made by `make
 # build`) with the stand-ins of util/fuzz/ngx_stubs.c for the core.
 #
 #   util/fuzz.sh BUILD_DIR            check driver, then each fuzz target for
 #                                     FUZZ_SECONDS (default 60) from its corpus:
 #                                     senml (util/fuzz/corpus) and token, the
-#                                     token-answer parser (util/fuzz/token-corpus)
+#                                     token-answer parser (util/fuzz/token-corpus),
+#                                     command, the downlink command parser and
+#                                     builder (util/fuzz/command-corpus);
+#                                     FUZZ_TARGETS="senml token" picks some
 #   util/fuzz.sh BUILD_DIR --check    the check driver only
 #   util/fuzz.sh BUILD_DIR FILE...    run the harness on FILEs (reproduce;
-#                                     FUZZ_TARGET=token for the token one)
+#                                     FUZZ_TARGET=token or command for those)
 #
 # Work files, the growing corpus and crash artifacts go to BUILD_DIR/fuzz.
 # FUZZ_JOBS=N runs N fuzzer processes; FUZZ_ARGS adds libFuzzer options.
@@ -47,9 +50,10 @@ cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
         -I$build/objs -I$src/http -I$src/http/modules -I$src/http/v2
         -I$root/ngx_kpn_module"
 common="$root/util/fuzz/ngx_stubs.c
+        $root/ngx_kpn_module/ngx_http_kpn_json.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
-        $root/ngx_kpn_module/ngx_http_kpn_envelope.c
-        $root/ngx_kpn_module/ngx_http_kpn_util.c"
+        $root/ngx_kpn_module/ngx_http_kpn_device.c
+        $root/ngx_kpn_module/ngx_http_kpn_envelope.c"
 
 # shellcheck disable=SC2086
 $cc $cflags -o "$out/senml_check" "$root/util/fuzz/senml_check.c" $common \
@@ -60,7 +64,8 @@ if [ "${1:-}" = "--check" ]; then
     exit 0
 fi
 
-common="$common $root/ngx_kpn_module/ngx_http_kpn_token.c"
+common="$common $root/ngx_kpn_module/ngx_http_kpn_token.c
+        $root/ngx_kpn_module/ngx_http_kpn_command.c"
 
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
@@ -68,6 +73,9 @@ $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/token_fuzz" \
     "$root/util/fuzz/token_fuzz.c" $common -ljansson
+# shellcheck disable=SC2086
+$cc $cflags -fsanitize=fuzzer -o "$out/command_fuzz" \
+    "$root/util/fuzz/command_fuzz.c" $common -ljansson
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -80,10 +88,11 @@ fi
 cd "$out"
 
 status=0
-for target in senml token; do
+for target in ${FUZZ_TARGETS:-senml token command}; do
     case $target in
         senml) seeds="$root/util/fuzz/corpus" dict="-dict=$root/util/fuzz/senml.dict" ;;
         token) seeds="$root/util/fuzz/token-corpus" dict= ;;
+        command) seeds="$root/util/fuzz/command-corpus" dict= ;;
     esac
     mkdir -p "$out/corpus-$target"
     echo "fuzzing $target for ${seconds}s with $jobs job(s); corpus $out/corpus-$target"

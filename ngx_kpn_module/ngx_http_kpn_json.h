@@ -1,14 +1,24 @@
 
 /*
  * Copyright (C) ngx_kpn_module developers
+ *
+ * Text and JSON input, without HTTP (ngx_http.h only for the status
+ * constants of the error object): the fuzz harnesses link it as it is.
  */
 
 
-#ifndef _NGX_HTTP_KPN_UTIL_H_INCLUDED_
-#define _NGX_HTTP_KPN_UTIL_H_INCLUDED_
+#ifndef _NGX_HTTP_KPN_JSON_H_INCLUDED_
+#define _NGX_HTTP_KPN_JSON_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+/* the one status nginx has no name for: well-formed input that is refused */
+#define NGX_HTTP_KPN_UNPROCESSABLE_ENTITY  422
 
 
 /* an error answer: status, stable code and a human message */
@@ -26,33 +36,6 @@ typedef struct {
  */
 ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...);
-
-/*
- * Sends {"error":"<code>","message":"<message>"} as application/json
- * with err->status; discards an unread request body first.  Extra
- * response headers: "Allow: POST" for 405, "Retry-After: <retry_after>"
- * when retry_after > 0.  Returns an rc for ngx_http_finalize_request().
- */
-ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
-    ngx_http_kpn_error_t *err, time_t retry_after);
-
-/* sends a complete response with the given body and content type */
-ngx_int_t ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *content_type, ngx_str_t *body);
-
-/* input header by lower-case name, NULL when absent */
-ngx_table_elt_t *ngx_http_kpn_find_header(ngx_http_request_t *r,
-    ngx_str_t *lowcase_name);
-
-/*
- * Reads a file of one entry per line at configuration time: blank lines
- * and lines starting with '#' are skipped, surrounding white space and
- * CR are trimmed.  Appends ngx_str_t entries to *lines (created when
- * NULL).  Fails (EMERG, naming the directive) when the file cannot be
- * read or holds no entry.  Contents are never logged.
- */
-char *ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
-    ngx_str_t *file, ngx_array_t **lines);
 
 /*
  * Makes text safe for a JSON string and a log line, in place: control
@@ -76,6 +59,9 @@ void ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out,
 ngx_int_t ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 
+/* copies len bytes, ASCII letters upper case (dst may be src) */
+void ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len);
+
 /*
  * Strict JSON (duplicate keys rejected), released with the pool.
  * NGX_DECLINED: err filled, 400 invalid_json "line L column C: <text>"
@@ -84,9 +70,16 @@ ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
     json_t **root, ngx_http_kpn_error_t *err);
 
+/*
+ * A JSON number that is an integer from min to max, written as one or as
+ * an integral real (1.0): NGX_OK with *out, else NGX_DECLINED.  min and
+ * max within +-2^53, where every integer is exact in a double.
+ */
+ngx_int_t ngx_http_kpn_json_integer(json_t *v, int64_t min, int64_t max,
+    int64_t *out);
+
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);
 
 
-
-#endif /* _NGX_HTTP_KPN_UTIL_H_INCLUDED_ */
+#endif /* _NGX_HTTP_KPN_JSON_H_INCLUDED_ */

@@ -1,0 +1,334 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * Text and JSON input, without HTTP: the error object (status, code, a
+ * message safe for a JSON string and a log line), quoting input in a
+ * message, hex digits, the strict JSON loader.  The fuzz harnesses link
+ * this file as it is.
+ */
+
+
+#include "ngx_http_kpn_json.h"
+
+
+#define NGX_HTTP_KPN_ERROR_MESSAGE_MAX  512
+
+
+static void ngx_http_kpn_json_cleanup(void *data);
+
+
+/*
+ * The length of the UTF-8 character at p (of n > 0 bytes, p[0] >= 0x80):
+ * 2..4; 0 when it is not one (a stray continuation byte, an overlong
+ * form, a surrogate, past U+10FFFF, a C1 control); -1 when it is cut
+ * short by the end of the text.
+ */
+
+static ngx_int_t
+ngx_http_kpn_utf8_len(u_char *p, size_t n)
+{
+    size_t    len, i;
+    uint32_t  c, min;
+
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4; c = p[0] & 0x07; min = 0x10000;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3; c = p[0] & 0x0f; min = 0x800;
+
+    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        len = 2; c = p[0] & 0x1f; min = 0x80;
+
+    } else {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (i == n) {
+            return -1;
+        }
+
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)
+        || (c >= 0x80 && c <= 0x9f))
+    {
+        return 0;
+    }
+
+    return len;
+}
+
+
+size_t
+ngx_http_kpn_printable(u_char *p, size_t len)
+{
+    u_char     *s, *last;
+    ngx_int_t   n;
+
+    last = p + len;
+
+    for (s = p; s < last; /* void */) {
+
+        if (*s < 0x80) {
+            if (*s < 0x20 || *s == 0x7f) {
+                *s = '?';
+            }
+
+            s++;
+            continue;
+        }
+
+        n = ngx_http_kpn_utf8_len(s, last - s);
+
+        if (n == -1) {
+            /* a character cut at the end (truncation): dropped */
+            return s - p;
+        }
+
+        if (n == 0) {
+            /* not UTF-8 (Latin-1 and the like), a surrogate, a C1 control */
+            *s++ = '?';
+            continue;
+        }
+
+        s += n;
+    }
+
+    return len;
+}
+
+
+void
+ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out, ngx_uint_t *cut)
+{
+    size_t  len;
+
+    len = in->len;
+    *cut = 0;
+
+    if (len > max) {
+        len = max;
+
+        /* back to the start of a character: at most 3 continuation bytes */
+
+        while (len > max - 3 && len > 0 && (in->data[len] & 0xc0) == 0x80) {
+            len--;
+        }
+
+        *cut = 1;
+    }
+
+    out->data = in->data;
+    out->len = len;
+}
+
+
+ngx_int_t
+ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_uint_t status, char *code, const char *fmt, ...)
+{
+    u_char   *p, *last;
+    va_list   args;
+
+    err->status = status;
+    err->code.data = (u_char *) code;
+    err->code.len = ngx_strlen(code);
+
+    p = ngx_pnalloc(pool, NGX_HTTP_KPN_ERROR_MESSAGE_MAX);
+    if (p == NULL) {
+        ngx_str_null(&err->message);
+        return NGX_ERROR;
+    }
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(p, p + NGX_HTTP_KPN_ERROR_MESSAGE_MAX, fmt, args);
+    va_end(args);
+
+    /* the message goes into a JSON body and a log line: printable UTF-8 */
+
+    err->message.data = p;
+    err->message.len = ngx_http_kpn_printable(p, last - p);
+
+    return NGX_DECLINED;
+}
+
+
+
+static ngx_int_t
+ngx_http_kpn_hex_value(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c = (u_char) (c | 0x20);
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len)
+{
+    size_t     i;
+    ngx_int_t  hi, lo;
+
+    if (len % 2) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < len; i += 2) {
+        hi = ngx_http_kpn_hex_value(src[i]);
+        lo = ngx_http_kpn_hex_value(src[i + 1]);
+
+        if (hi == NGX_ERROR || lo == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        *dst++ = (u_char) (hi << 4 | lo);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_kpn_is_hex(u_char *p, size_t len)
+{
+    while (len--) {
+        if (ngx_http_kpn_hex_value(*p++) == NGX_ERROR) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+ngx_int_t
+ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
+    ngx_http_kpn_error_t *err)
+{
+    char          *data;
+    u_char        *p;
+    json_t        *json;
+    json_error_t   jerr;
+
+    data = body->len ? (char *) body->data : "";
+
+    json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (json == NULL) {
+
+        /* jansson may quote raw input bytes; keep the message printable */
+        jerr.text[JSON_ERROR_TEXT_LENGTH - 1] = '\0';
+
+        for (p = (u_char *) jerr.text; *p; p++) {
+            if (*p < 0x20 || *p >= 0x7f) {
+                *p = '?';
+            }
+        }
+
+        if (jerr.line < 1) {
+            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json", "%s", jerr.text);
+        }
+
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json", "line %d column %d: %s",
+                                  jerr.line, jerr.column, jerr.text);
+    }
+
+    if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    *root = json;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kpn_json_cleanup(void *data)
+{
+    json_t  *json = data;
+
+    json_decref(json);
+}
+
+
+ngx_int_t
+ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_kpn_json_cleanup;
+    cln->data = json;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len)
+{
+    while (len--) {
+        *dst++ = ngx_toupper(*src);
+        src++;
+    }
+}
+
+
+ngx_int_t
+ngx_http_kpn_json_integer(json_t *v, int64_t min, int64_t max, int64_t *out)
+{
+    double      d;
+    json_int_t  i;
+
+    if (json_is_integer(v)) {
+        i = json_integer_value(v);
+
+        if (i < min || i > max) {
+            return NGX_DECLINED;
+        }
+
+        *out = i;
+        return NGX_OK;
+    }
+
+    if (!json_is_real(v)) {
+        return NGX_DECLINED;
+    }
+
+    /* the range first: the cast of a real out of range is undefined */
+
+    d = json_real_value(v);
+
+    if (!(d >= (double) min && d <= (double) max)
+        || d != (double) (int64_t) d)
+    {
+        return NGX_DECLINED;
+    }
+
+    *out = (int64_t) d;
+
+    return NGX_OK;
+}

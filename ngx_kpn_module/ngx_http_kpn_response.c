@@ -1,0 +1,169 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * Answers of the module's own handlers: the JSON error body and a whole
+ * response from memory; request header look-up.
+ */
+
+
+#include "ngx_http_kpn_response.h"
+
+
+static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
+    time_t retry_after)
+{
+    size_t            len;
+    u_char           *p;
+    uintptr_t         code_esc, msg_esc;
+    ngx_str_t         body;
+    ngx_table_elt_t  *h;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn error response: %ui %V", err->status, &err->code);
+
+    code_esc = ngx_escape_json(NULL, err->code.data, err->code.len);
+    msg_esc = ngx_escape_json(NULL, err->message.data, err->message.len);
+
+    len = sizeof("{\"error\":\"\",\"message\":\"\"}\n") - 1
+          + err->code.len + code_esc + err->message.len + msg_esc;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    p = ngx_cpymem(p, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
+    p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, err->message.data, err->message.len);
+    p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
+    body.len = p - body.data;
+
+    if (err->status == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+    }
+
+    if (retry_after > 0) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        h->value.data = p;
+        h->value.len = ngx_sprintf(p, "%T", retry_after) - p;
+    }
+
+    return ngx_http_kpn_send_body(r, err->status, &ngx_http_kpn_json_type,
+                                  &body);
+}
+
+
+ngx_int_t
+ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *content_type, ngx_str_t *body)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = *content_type;
+    r->headers_out.content_type_len = content_type->len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = body->len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    if (body->len == 0 || r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_table_elt_t *
+ngx_http_kpn_find_header(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            return &h[i];
+        }
+    }
+
+    return NULL;
+}
+

@@ -1,0 +1,38 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * Answers of the module's own handlers, and request header look-up.
+ */
+
+
+#ifndef _NGX_HTTP_KPN_RESPONSE_H_INCLUDED_
+#define _NGX_HTTP_KPN_RESPONSE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kpn_json.h"
+
+
+/*
+ * Sends {"error":"<code>","message":"<message>"} as application/json
+ * with err->status; discards an unread request body first.  Extra
+ * response headers: "Allow: POST" for 405, "Retry-After: <retry_after>"
+ * when retry_after > 0.  Returns an rc for ngx_http_finalize_request().
+ */
+ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
+    ngx_http_kpn_error_t *err, time_t retry_after);
+
+/* sends a complete response with the given body and content type */
+ngx_int_t ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *content_type, ngx_str_t *body);
+
+/* input header by lower-case name, NULL when absent */
+ngx_table_elt_t *ngx_http_kpn_find_header(ngx_http_request_t *r,
+    ngx_str_t *lowcase_name);
+
+
+#endif /* _NGX_HTTP_KPN_RESPONSE_H_INCLUDED_ */
