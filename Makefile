@@ -15,6 +15,8 @@
 #   make test-mainline   the suite against the mainline nginx binary of make matrix
 #   make test-http2      the suite over HTTP/2 (real Test::Nginx, curl, an nginx
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
+#   make test-prometheus promtool on the exposition and the example rules, and a
+#                        real Prometheus server scraping a test nginx
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
@@ -53,7 +55,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench faults fuzz deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench faults fuzz deb clean
 
 all: build
 
@@ -119,6 +121,9 @@ HTTP2_MODULE ?= $(MAINLINE_SO)
 
 test-http2: $(if $(filter $(MAINLINE_BIN),$(HTTP2_NGINX)),mainline,deps-test)
 	util/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
+
+test-prometheus: build deps-prometheus
+	util/test-prometheus.sh $(BUILD_ABS)/ngx_http_kpn_module.so
 
 faults: build deps-test
 	perl util/faults.pl --module $(BUILD_ABS)/ngx_http_kpn_module.so

@@ -288,6 +288,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
+            ctx->sent = 1;
             ctx->state = NGX_HTTP_KPN_DL_DOWNLINK;
             return NGX_DONE;
 
@@ -350,6 +351,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 
         return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
     }
+
+    ctx->kpn_status = status;
 
     if (status == NGX_HTTP_MOVED_TEMPORARILY
         || status == NGX_HTTP_UNAUTHORIZED)

@@ -54,6 +54,15 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 
 /* the request path: ngx_http_kpn_downlink.c, ngx_http_kpn_downlink_token.c */
 
+/* how the token fetch of a request ended (ctx->fetch) */
+#define NGX_HTTP_KPN_FETCH_NONE        0       /* no fetch */
+#define NGX_HTTP_KPN_FETCH_OK          1
+#define NGX_HTTP_KPN_FETCH_HTTP_ERROR  2       /* an answer other than 200 */
+#define NGX_HTTP_KPN_FETCH_TIMEOUT     3
+#define NGX_HTTP_KPN_FETCH_BAD_ANSWER  4       /* 200, but no usable token */
+#define NGX_HTTP_KPN_FETCH_ERROR       5       /* no answer */
+
+
 /* the states of a downlink request */
 #define NGX_HTTP_KPN_DL_DECIDE         0
 #define NGX_HTTP_KPN_DL_TOKEN          1
@@ -91,7 +100,13 @@ typedef struct {
     ngx_http_kpn_error_t       tok_err;
     ngx_int_t                  tok_rc;      /* NGX_AGAIN: not parsed */
 
+    /* for the metrics */
+    ngx_uint_t                 kpn_status;  /* of the last downlink sent */
+    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_* */
+    time_t                     expires;     /* of the token fetched */
+
     unsigned                   retried:1;
+    unsigned                   sent:1;      /* a downlink went to KPN */
 } ngx_http_kpn_downlink_ctx_t;
 
 

@@ -260,6 +260,7 @@ ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
     }
 
     ctx->token = ctx->tok.token;
+    ctx->expires = ngx_time() + ctx->tok.expires_in;
     ngx_str_null(&ctx->stale);
 
     if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, ctx->tok.expires_in,
@@ -299,6 +300,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token answer was too big or broken");
+        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
         goto failed;
     }
 
@@ -306,6 +308,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request timed out");
+        ctx->fetch = NGX_HTTP_KPN_FETCH_TIMEOUT;
         goto failed;
     }
 
@@ -313,6 +316,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request failed (%i)", ctx->sub.rc);
+        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
         goto failed;
     }
 
@@ -320,18 +324,21 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token endpoint answered %ui", status);
+        ctx->fetch = NGX_HTTP_KPN_FETCH_HTTP_ERROR;
         goto failed;
     }
 
     /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
 
     if (ctx->tok_rc == NGX_ERROR) {
+        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
         ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->tok_rc != NGX_OK) {
         err = ctx->tok_err;
+        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
 
         if (ctx->tok_rc == NGX_AGAIN) {
             ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
@@ -342,6 +349,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
+    ctx->fetch = NGX_HTTP_KPN_FETCH_OK;
     ctx->state = NGX_HTTP_KPN_DL_SEND;
 
     return NGX_AGAIN;

@@ -69,6 +69,9 @@ typedef struct {
     ngx_str_t                  rssi;
     ngx_str_t                  snr;
     ngx_str_t                  time;
+
+    size_t                     received;    /* body bytes, once read */
+    size_t                     forwarded;   /* bytes of the body sent on */
 } ngx_http_kpn_ctx_t;
 
 

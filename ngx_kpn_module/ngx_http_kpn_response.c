@@ -10,6 +10,9 @@
 #include "ngx_http_kpn_response.h"
 
 
+static ngx_uint_t ngx_http_kpn_response_has_allow(ngx_http_request_t *r);
+
+
 static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
 
 
@@ -45,7 +48,9 @@ ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
     p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
     body.len = p - body.data;
 
-    if (err->status == NGX_HTTP_NOT_ALLOWED) {
+    if (err->status == NGX_HTTP_NOT_ALLOWED
+        && !ngx_http_kpn_response_has_allow(r))
+    {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -167,3 +172,36 @@ ngx_http_kpn_find_header(ngx_http_request_t *r, ngx_str_t *name)
     return NULL;
 }
 
+
+/* an Allow header set by the handler (the default is "Allow: POST") */
+
+static ngx_uint_t
+ngx_http_kpn_response_has_allow(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == sizeof("Allow") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Allow",
+                               sizeof("Allow") - 1) == 0)
+        {
+            return 1;
+        }
+    }
+}

@@ -20,7 +20,8 @@
 /*
  * Sends {"error":"<code>","message":"<message>"} as application/json
  * with err->status; discards an unread request body first.  Extra
- * response headers: "Allow: POST" for 405, "Retry-After: <retry_after>"
+ * response headers: "Allow: POST" for 405 (unless the handler set an
+ * Allow header), "Retry-After: <retry_after>"
  * when retry_after > 0.  Returns an rc for ngx_http_finalize_request().
  */
 ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,

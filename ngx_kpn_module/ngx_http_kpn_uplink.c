@@ -250,6 +250,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    ctx->received = body.len;
+
     if (body.len == 0) {
         return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
                                   "empty_body", "the request body is empty");
@@ -296,6 +298,7 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     if (lcf->format == NGX_HTTP_KPN_FORMAT_SENML) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "kpn uplink: forwarding the original body");
+        ctx->forwarded = body.len;
         return NGX_OK;
     }
 
@@ -305,6 +308,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     {
         return NGX_ERROR;
     }
+
+    ctx->forwarded = out.len;
 
     return ngx_http_kpn_body_replace(r, &out, &ngx_http_kpn_application_json);
 }

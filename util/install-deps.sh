@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages that building, running and testing
 # ngx_kpn_module need, if any is missing.
-# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz]
+# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz|prometheus]
 set -e
 
 what=${1:-test}
@@ -28,7 +28,9 @@ case "$what" in
     matrix) pkgs="$pkgs clang" ;;
     bench) pkgs="$pkgs curl openssl wrk valgrind" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
-    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz]" >&2; exit 2 ;;
+    # make test-prometheus: promtool and a real Prometheus server
+    prometheus) pkgs="$pkgs $test_pkgs prometheus" ;;
+    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -1,0 +1,113 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * The counters of kpn_metrics_zone: one block of atomics in shared
+ * memory, counted into without a lock; a small table of labelled values
+ * (configured device types, client ids) appended to under the zone's
+ * mutex; the Prometheus text and JSON writers.
+ */
+
+
+#ifndef _NGX_HTTP_KPN_METRICS_H_INCLUDED_
+#define _NGX_HTTP_KPN_METRICS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* uplinks by result: ngx_http_kpn_metrics_uplink_results[] */
+#define NGX_HTTP_KPN_M_UPLINK_OK       0
+#define NGX_HTTP_KPN_M_UPLINK_NOT_READ 1       /* the body never came whole */
+#define NGX_HTTP_KPN_M_UPLINK_N        14
+
+/* downlinks by result: ngx_http_kpn_metrics_downlink_results[] */
+#define NGX_HTTP_KPN_M_DOWNLINK_NOT_READ  1
+#define NGX_HTTP_KPN_M_DOWNLINK_N      17
+
+/* status classes: 1xx .. 5xx, and "none" (no answer) */
+#define NGX_HTTP_KPN_M_CLASS_NONE      0
+#define NGX_HTTP_KPN_M_CLASS_N         6
+
+/* token fetches by result: NGX_HTTP_KPN_FETCH_* - 1 */
+#define NGX_HTTP_KPN_M_FETCH_N         5
+
+/* token cache lookups by outcome */
+#define NGX_HTTP_KPN_M_CACHE_HIT       0
+#define NGX_HTTP_KPN_M_CACHE_MISS      1
+#define NGX_HTTP_KPN_M_CACHE_STALE     2
+#define NGX_HTTP_KPN_M_CACHE_WAIT      3
+#define NGX_HTTP_KPN_M_CACHE_N         4
+
+/* the labelled values */
+#define NGX_HTTP_KPN_M_DEVICE_TYPE     1       /* counter */
+#define NGX_HTTP_KPN_M_TOKEN_EXPIRY    2       /* gauge: a unix time */
+#define NGX_HTTP_KPN_M_LABEL_LEN       128     /* longer names: not counted */
+#define NGX_HTTP_KPN_M_LABELS_MAX      128
+
+/* the device type label of every type not configured */
+#define NGX_HTTP_KPN_M_UNCONFIGURED    "_unconfigured"
+
+#define NGX_HTTP_KPN_M_TEXT            0
+#define NGX_HTTP_KPN_M_JSON            1
+
+
+typedef struct {
+    ngx_atomic_t               family;
+    size_t                     len;
+    u_char                     name[NGX_HTTP_KPN_M_LABEL_LEN];
+    ngx_atomic_t               value;
+} ngx_http_kpn_metrics_label_t;
+
+
+typedef struct {
+    ngx_uint_t                 version;
+    size_t                     size;
+
+    ngx_atomic_t               uplinks[NGX_HTTP_KPN_M_UPLINK_N];
+    ngx_atomic_t               uplink_upstream[NGX_HTTP_KPN_M_CLASS_N];
+    ngx_atomic_t               uplink_received;
+    ngx_atomic_t               uplink_forwarded;
+
+    ngx_atomic_t               downlinks[NGX_HTTP_KPN_M_DOWNLINK_N];
+    ngx_atomic_t               downlink_kpn[NGX_HTTP_KPN_M_CLASS_N];
+    ngx_atomic_t               token_fetches[NGX_HTTP_KPN_M_FETCH_N];
+    ngx_atomic_t               token_cache[NGX_HTTP_KPN_M_CACHE_N];
+
+    ngx_atomic_t               nlabels;     /* published entries */
+    ngx_uint_t                 labels_full; /* said once */
+    ngx_http_kpn_metrics_label_t  labels[NGX_HTTP_KPN_M_LABELS_MAX];
+} ngx_http_kpn_metrics_sh_t;
+
+
+typedef struct {
+    ngx_http_kpn_metrics_sh_t  *sh;
+    ngx_slab_pool_t            *shpool;
+} ngx_http_kpn_metrics_ctx_t;
+
+
+/* the shm_zone->init of a kpn_metrics_zone */
+ngx_int_t ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+/* the index of a result code in the uplink or downlink table */
+ngx_uint_t ngx_http_kpn_metrics_uplink_result(ngx_str_t *code);
+ngx_uint_t ngx_http_kpn_metrics_downlink_result(ngx_str_t *code);
+
+/* a status as its class: NGX_HTTP_KPN_M_CLASS_NONE for 0 */
+ngx_uint_t ngx_http_kpn_metrics_class(ngx_uint_t status);
+
+/*
+ * The value of a labelled series, added to the table on first use; NULL
+ * when the table is full (logged once).
+ */
+ngx_atomic_t *ngx_http_kpn_metrics_label(ngx_http_kpn_metrics_ctx_t *ctx,
+    ngx_uint_t family, ngx_str_t *name, ngx_log_t *log);
+
+/* the exposition, in pool: text (Prometheus 0.0.4) or JSON */
+ngx_int_t ngx_http_kpn_metrics_write(ngx_pool_t *pool,
+    ngx_http_kpn_metrics_sh_t *sh, ngx_uint_t format, ngx_str_t *out);
+
+
+#endif /* _NGX_HTTP_KPN_METRICS_H_INCLUDED_ */

@@ -1,0 +1,561 @@
+
+/*
+ * Copyright (C) ngx_kpn_module developers
+ *
+ * ngx_http_kpn_metrics_module: what the gateway accepted, refused,
+ * forwarded and fetched, for Prometheus.  kpn_metrics_zone declares the
+ * shared counters, kpn_metrics_count names the zone that kpn_uplink and
+ * kpn_downlink locations count into (at the log phase, from what the
+ * request's ctx says), kpn_metrics answers with them.
+ */
+
+
+#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_uplink.h"
+#include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_conf.h"
+#include "ngx_http_kpn_response.h"
+#include "ngx_http_kpn_metrics.h"
+
+
+typedef struct {
+    ngx_shm_zone_t            *count;       /* kpn_metrics_count; NULL: off */
+    ngx_shm_zone_t            *show;        /* kpn_metrics zone=NAME */
+    ngx_flag_t                 handler;     /* kpn_metrics here */
+} ngx_http_kpn_metrics_loc_conf_t;
+
+
+static ngx_int_t ngx_http_kpn_metrics_init(ngx_conf_t *cf);
+static void *ngx_http_kpn_metrics_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_metrics_count(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_shm_zone_t *ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *arg);
+static ngx_int_t ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r);
+static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx);
+static void ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx);
+static ngx_int_t ngx_http_kpn_metrics_handler(ngx_http_request_t *r);
+
+
+static ngx_command_t  ngx_http_kpn_metrics_commands[] = {
+
+    { ngx_string("kpn_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_metrics_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("kpn_metrics_count"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_metrics_count,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_kpn_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_kpn_metrics_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_kpn_metrics_init,             /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_kpn_metrics_create_loc_conf,  /* create location configuration */
+    ngx_http_kpn_metrics_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_kpn_metrics_module = {
+    NGX_MODULE_V1,
+    &ngx_http_kpn_metrics_module_ctx,      /* module context */
+    ngx_http_kpn_metrics_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_kpn_metrics_text_type =
+    ngx_string("text/plain; version=0.0.4; charset=utf-8");
+static ngx_str_t  ngx_http_kpn_metrics_json_type =
+    ngx_string("application/json");
+static ngx_str_t  ngx_http_kpn_metrics_accept = ngx_string("accept");
+
+
+static ngx_int_t
+ngx_http_kpn_metrics_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kpn_metrics_log_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_kpn_metrics_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_kpn_metrics_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_metrics_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->show = NULL;
+     */
+
+    conf->count = NGX_CONF_UNSET_PTR;
+    conf->handler = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_kpn_metrics_loc_conf_t  *prev = parent;
+    ngx_http_kpn_metrics_loc_conf_t  *conf = child;
+
+    ngx_shm_zone_t  *zone;
+
+    ngx_conf_merge_ptr_value(conf->count, prev->count, NULL);
+    ngx_conf_merge_value(conf->handler, prev->handler, 0);
+
+    if (conf->count && conf->count->data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_metrics_count\": unknown kpn_metrics_zone "
+                           "\"%V\"", &conf->count->shm.name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!conf->handler) {
+        return NGX_CONF_OK;
+    }
+
+    /* kpn_metrics: its own zone=, else the zone the location counts into */
+
+    if (conf->show == NULL) {
+        conf->show = conf->count;
+    }
+
+    zone = conf->show;
+
+    if (zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_metrics\" needs a zone: "
+                           "\"kpn_metrics zone=NAME\" or "
+                           "\"kpn_metrics_count zone=NAME\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone->data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_metrics\": unknown kpn_metrics_zone \"%V\"",
+                           &zone->shm.name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ssize_t                      size;
+    ngx_str_t                   *value, name;
+    ngx_shm_zone_t              *zone;
+    ngx_http_kpn_metrics_ctx_t  *ctx;
+
+    value = cf->args->elts;
+
+    if (ngx_http_kpn_conf_zone(cf, cmd, &value[1], &name, &size) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_shared_memory_add(cf, &name, size,
+                                 &ngx_http_kpn_metrics_module);
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": zone \"%V\" is already declared",
+                           &cmd->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_metrics_ctx_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone->init = ngx_http_kpn_metrics_init_zone;
+    zone->data = ctx;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kpn_metrics_count(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_metrics_loc_conf_t *mlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mlcf->count != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        mlcf->count = NULL;
+        return NGX_CONF_OK;
+    }
+
+    mlcf->count = ngx_http_kpn_metrics_zone_ref(cf, cmd, &value[1]);
+
+    return mlcf->count ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_metrics_loc_conf_t *mlcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (mlcf->handler != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    mlcf->handler = 1;
+
+    if (cf->args->nelts == 2) {
+        value = cf->args->elts;
+
+        mlcf->show = ngx_http_kpn_metrics_zone_ref(cf, cmd, &value[1]);
+        if (mlcf->show == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_kpn_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* zone=NAME of a zone declared (maybe later) by kpn_metrics_zone */
+
+static ngx_shm_zone_t *
+ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *arg)
+{
+    ngx_str_t  name;
+
+    if (ngx_http_kpn_conf_zone(cf, cmd, arg, &name, NULL) != NGX_OK) {
+        return NULL;
+    }
+
+    return ngx_shared_memory_add(cf, &name, 0, &ngx_http_kpn_metrics_module);
+}
+
+
+/*
+ * The log phase: what the request's ctx says, counted once.  No lock:
+ * every counter is an atomic add.
+ */
+
+static ngx_int_t
+ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_kpn_ctx_t               *uctx;
+    ngx_http_kpn_downlink_ctx_t      *dctx;
+    ngx_http_kpn_metrics_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_metrics_module);
+
+    if (mlcf->count == NULL) {
+        return NGX_OK;
+    }
+
+    uctx = ngx_http_kpn_get_ctx(r);
+
+    if (uctx) {
+        ngx_http_kpn_metrics_uplink(r, mlcf->count->data, uctx);
+    }
+
+    dctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    if (dctx) {
+        ngx_http_kpn_metrics_downlink(r, mlcf->count->data, dctx);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx)
+{
+    ngx_str_t                   name;
+    ngx_uint_t                  result, class;
+    ngx_atomic_t               *v;
+    ngx_http_kpn_metrics_sh_t  *sh;
+    ngx_http_upstream_state_t  *state;
+
+    sh = mctx->sh;
+
+    if (ctx->status.len == 0) {
+        result = NGX_HTTP_KPN_M_UPLINK_NOT_READ;
+
+    } else if (ctx->status.len == 2 && ctx->status.data[0] == 'o') {
+        result = NGX_HTTP_KPN_M_UPLINK_OK;
+
+    } else {
+        result = ngx_http_kpn_metrics_uplink_result(&ctx->status);
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->uplinks[result], 1);
+    (void) ngx_atomic_fetch_add(&sh->uplink_received, ctx->received);
+
+    /* the device type: only configured names are labels */
+
+    if (ctx->device_type_hash_id.len) {
+        name = ctx->device_type;
+
+    } else if (ctx->device_type.len) {
+        ngx_str_set(&name, NGX_HTTP_KPN_M_UNCONFIGURED);
+
+    } else {
+        ngx_str_null(&name);
+    }
+
+    if (name.len) {
+        v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                       &name, r->connection->log);
+        if (v == NULL) {
+            ngx_str_set(&name, NGX_HTTP_KPN_M_UNCONFIGURED);
+            v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                           &name, r->connection->log);
+        }
+
+        if (v) {
+            (void) ngx_atomic_fetch_add(v, 1);
+        }
+    }
+
+    if (result != NGX_HTTP_KPN_M_UPLINK_OK) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->uplink_forwarded, ctx->forwarded);
+
+    /* what the upstream answered last: no header at all is "none" */
+
+    class = NGX_HTTP_KPN_M_CLASS_NONE;
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        state = r->upstream_states->elts;
+        state = &state[r->upstream_states->nelts - 1];
+
+        if (state->header_time != (ngx_msec_t) -1) {
+            class = ngx_http_kpn_metrics_class(state->status);
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->uplink_upstream[class], 1);
+}
+
+
+static void
+ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    ngx_str_t                          internal;
+    ngx_uint_t                         result, outcome, class;
+    ngx_atomic_t                      *v;
+    ngx_http_kpn_metrics_sh_t         *sh;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    sh = mctx->sh;
+
+    if (ctx->status.len) {
+        result = ngx_http_kpn_metrics_downlink_result(&ctx->status);
+
+    } else if (ctx->state == NGX_HTTP_KPN_DL_READING) {
+        result = NGX_HTTP_KPN_M_DOWNLINK_NOT_READ;
+
+    } else {
+        ngx_str_set(&internal, "internal_error");
+        result = ngx_http_kpn_metrics_downlink_result(&internal);
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->downlinks[result], 1);
+
+    if (ctx->sent) {
+        class = ngx_http_kpn_metrics_class(ctx->kpn_status);
+        (void) ngx_atomic_fetch_add(&sh->downlink_kpn[class], 1);
+    }
+
+    if (ctx->cache.len) {
+        switch (ctx->cache.data[0]) {
+        case 'h':
+            outcome = NGX_HTTP_KPN_M_CACHE_HIT;
+            break;
+        case 'm':
+            outcome = NGX_HTTP_KPN_M_CACHE_MISS;
+            break;
+        case 's':
+            outcome = NGX_HTTP_KPN_M_CACHE_STALE;
+            break;
+        default: /* "wait" */
+            outcome = NGX_HTTP_KPN_M_CACHE_WAIT;
+        }
+
+        (void) ngx_atomic_fetch_add(&sh->token_cache[outcome], 1);
+    }
+
+    if (ctx->fetch == NGX_HTTP_KPN_FETCH_NONE) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->token_fetches[ctx->fetch - 1], 1);
+
+    if (ctx->fetch != NGX_HTTP_KPN_FETCH_OK || ctx->expires == 0) {
+        return;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
+                                   &dlcf->client_id, r->connection->log);
+    if (v) {
+        *v = (ngx_atomic_uint_t) ctx->expires;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                         out, value, *type;
+    ngx_uint_t                        format;
+    ngx_table_elt_t                  *h;
+    ngx_http_kpn_error_t              err;
+    ngx_http_kpn_metrics_ctx_t       *mctx;
+    ngx_http_kpn_metrics_loc_conf_t  *mlcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
+                               "method_not_allowed",
+                               "method %V is not allowed, use GET",
+                               &r->method_name)
+            == NGX_ERROR)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_send_error(r, &err, 0);
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_metrics_module);
+    mctx = mlcf->show->data;
+
+    /* JSON on request: ?format=json, or an Accept that names it */
+
+    format = NGX_HTTP_KPN_M_TEXT;
+
+    if (ngx_http_arg(r, (u_char *) "format", sizeof("format") - 1, &value)
+        == NGX_OK
+        && value.len == sizeof("json") - 1
+        && ngx_strncmp(value.data, "json", value.len) == 0)
+    {
+        format = NGX_HTTP_KPN_M_JSON;
+
+    } else {
+        h = ngx_http_kpn_find_header(r, &ngx_http_kpn_metrics_accept);
+
+        if (h && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                                  (u_char *) "application/json",
+                                  sizeof("application/json") - 2)
+                 != NULL)
+        {
+            format = NGX_HTTP_KPN_M_JSON;
+        }
+    }
+
+    if (ngx_http_kpn_metrics_write(r->pool, mctx->sh, format, &out)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    type = (format == NGX_HTTP_KPN_M_JSON) ? &ngx_http_kpn_metrics_json_type
+                                           : &ngx_http_kpn_metrics_text_type;
+
+    return ngx_http_kpn_send_body(r, NGX_HTTP_OK, type, &out);
+}
