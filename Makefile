@@ -18,6 +18,8 @@
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML parser and the token answer parser
+#   make test-replay     util/kpn-replay end to end (util/test-replay.pl: loopback
+#                        stand-ins, stock nginx for the spool recipe; no module needed)
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
@@ -53,7 +55,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench faults fuzz deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 bench faults fuzz test-replay deb clean
 
 all: build
 
@@ -128,6 +130,10 @@ bench: build deps-bench
 
 fuzz: build deps-fuzz
 	util/fuzz.sh $(BUILD_ABS)
+
+# the outage spool's replay tool (docs/spool.md); KPN_REPLAY=path tests another copy
+test-replay: deps-replay
+	prove -v util/test-replay.pl
 
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
 deb:
