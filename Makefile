@@ -15,11 +15,11 @@
 #   make test-mainline   the suite against the mainline nginx binary of make matrix
 #   make test-http2      the suite over HTTP/2 (real Test::Nginx, curl, an nginx
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
+#   make test-replay     util/kpn-replay end to end (util/test-replay.pl: loopback
+#                        stand-ins, stock nginx for the spool recipe; no module needed)
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML parser and the token answer parser
-#   make test-replay     util/kpn-replay end to end (util/test-replay.pl: loopback
-#                        stand-ins, stock nginx for the spool recipe; no module needed)
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
