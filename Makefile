@@ -17,6 +17,8 @@
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make test-prometheus promtool on the exposition and the example rules, and a
 #                        real Prometheus server scraping a test nginx
+#   make test-replay     util/kpn-replay end to end (util/test-replay.pl: loopback
+#                        stand-ins, stock nginx for the spool recipe; no module needed)
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
@@ -55,7 +57,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench faults fuzz deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench faults fuzz test-replay deb clean
 
 all: build
 
@@ -133,6 +135,10 @@ bench: build deps-bench
 
 fuzz: build deps-fuzz
 	util/fuzz.sh $(BUILD_ABS)
+
+# the outage spool's replay tool (docs/spool.md); KPN_REPLAY=path tests another copy
+test-replay: deps-replay
+	prove -v util/test-replay.pl
 
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
 deb:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages that building, running and testing
 # ngx_kpn_module need, if any is missing.
-# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz|prometheus]
+# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay]
 set -e
 
 what=${1:-test}
@@ -30,7 +30,13 @@ case "$what" in
     fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
     # make test-prometheus: promtool and a real Prometheus server
     prometheus) pkgs="$pkgs $test_pkgs prometheus" ;;
-    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus]" >&2; exit 2 ;;
+    # util/kpn-replay and its test (util/test-replay.pl): Perl's HTTP::Tiny
+    # and JSON::PP (perl), TLS with certificate checks (IO::Socket::SSL on
+    # Net::SSLeay, the system CA list), openssl for the test's CA, ps
+    # (procps) for the test that the token stays off the command line
+    replay) pkgs="$pkgs perl libio-socket-ssl-perl libnet-ssleay-perl ca-certificates
+                  openssl procps" ;;
+    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay]" >&2; exit 2 ;;
 esac
 
 missing=
