@@ -70,6 +70,11 @@ typedef struct {
     ngx_str_t                  snr;
     ngx_str_t                  time;
 
+    ngx_str_t                  message_id;  /* the message token, lower
+                                               case: the same for KPN's
+                                               retries of a message */
+    ngx_str_t                  body;        /* the body sent on */
+
     size_t                     received;    /* body bytes, once read */
     size_t                     forwarded;   /* bytes of the body sent on */
 } ngx_http_kpn_ctx_t;

@@ -28,6 +28,8 @@ static ngx_int_t ngx_http_kpn_uplink_process(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
     ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_uplink_message_id(ngx_http_request_t *r,
+    ngx_http_kpn_ctx_t *ctx);
 static ngx_uint_t ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h);
 static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
@@ -39,6 +41,8 @@ static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
 
 static ngx_str_t  ngx_http_kpn_application_json =
     ngx_string("application/json");
+static ngx_str_t  ngx_http_kpn_message_token =
+    ngx_string("things-message-token");
 
 
 /* the uplink's $kpn_* variables: the main request's ctx */
@@ -78,6 +82,12 @@ static ngx_http_variable_t  ngx_http_kpn_vars[] = {
 
     { ngx_string("kpn_snr"), NULL, ngx_http_kpn_variable,
       offsetof(ngx_http_kpn_ctx_t, snr), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_message_id"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, message_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kpn_uplink_body"), NULL, ngx_http_kpn_variable,
+      offsetof(ngx_http_kpn_ctx_t, body), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("kpn_time"), NULL, ngx_http_kpn_variable,
       offsetof(ngx_http_kpn_ctx_t, time), NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -268,6 +278,10 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn uplink: message token ok");
 
+    if (ngx_http_kpn_uplink_message_id(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_memzero(&pack, sizeof(ngx_http_kpn_senml_t));
 
     rc = ngx_http_kpn_senml_parse(r->pool, &body, lcf->max_records, &pack,
@@ -298,6 +312,7 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     if (lcf->format == NGX_HTTP_KPN_FORMAT_SENML) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "kpn uplink: forwarding the original body");
+        ctx->body = body;
         ctx->forwarded = body.len;
         return NGX_OK;
     }
@@ -309,9 +324,38 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    ctx->body = out;
     ctx->forwarded = out.len;
 
     return ngx_http_kpn_body_replace(r, &out, &ngx_http_kpn_application_json);
+}
+
+
+/*
+ * $kpn_message_id: the Things-Message-Token (checked: 64 hex digits) in
+ * lower case.  It is a digest of the body and the secret, so KPN's
+ * retries of a message carry the same one and two messages never do.
+ */
+
+static ngx_int_t
+ngx_http_kpn_uplink_message_id(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_kpn_find_header(r, &ngx_http_kpn_message_token);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->message_id.data = ngx_pnalloc(r->pool, h->value.len);
+    if (ctx->message_id.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(ctx->message_id.data, h->value.data, h->value.len);
+    ctx->message_id.len = h->value.len;
+
+    return NGX_OK;
 }
 
 
