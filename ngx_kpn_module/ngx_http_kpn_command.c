@@ -23,15 +23,11 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
                                   "invalid_json", "the body is empty");
     }
 
-    rc = ngx_http_kpn_json_load(pool, body, &json, err);
+    rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT, "invalid_json",
+                                   "the body must be a JSON object",
+                                   &json, err);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (!json_is_object(json)) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json",
-                                  "the body must be a JSON object");
     }
 
     /* devEUI: 16 hex digits */

@@ -34,4 +34,37 @@ ngx_int_t ngx_http_kpn_conf_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *arg, ngx_str_t *name, ssize_t *size);
 
 
+/* the first fields of a zone's shared memory: what a reload checks */
+typedef struct {
+    ngx_uint_t                 version;
+    size_t                     size;        /* what the layout depends on */
+} ngx_http_kpn_zone_head_t;
+
+
+/* the shm_zone->data of the module's zones */
+typedef struct {
+    void                      *sh;          /* starts with the head */
+    ngx_slab_pool_t           *shpool;
+} ngx_http_kpn_zone_t;
+
+
+/*
+ * A zone of owner tag: declared (size > 0, init its shm_zone->init, data
+ * an ngx_http_kpn_zone_t; a second declaration of the name is an error
+ * naming the directive) or referred to (size 0; the reference is unknown
+ * while zone->data stays NULL).  NULL on error.
+ */
+ngx_shm_zone_t *ngx_http_kpn_conf_shm(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, void *tag, ngx_shm_zone_init_pt init);
+
+/*
+ * The common part of a shm_zone->init: a reload reuses the zone if its
+ * head is {version, size} (else refused, logged naming "what"); a new
+ * zone gets its log context and sh_size zeroed bytes, the head filled in.
+ * NGX_OK: reused; NGX_DONE: new, the rest of sh to initialise; NGX_ERROR.
+ */
+ngx_int_t ngx_http_kpn_conf_shm_init(ngx_shm_zone_t *shm_zone, void *data,
+    ngx_uint_t version, size_t size, size_t sh_size, char *what);
+
+
 #endif /* _NGX_HTTP_KPN_CONF_H_INCLUDED_ */

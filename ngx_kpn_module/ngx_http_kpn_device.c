@@ -14,10 +14,31 @@
 #include "ngx_http_kpn_envelope.h"
 
 
+typedef struct {
+    ngx_str_t                  type;
+    ngx_uint_t               (*valid)(u_char *p, size_t len);
+    char                      *rule;
+} ngx_http_kpn_device_kind_t;
+
+
+static ngx_uint_t ngx_http_kpn_device_is_eui(u_char *p, size_t len);
+static ngx_uint_t ngx_http_kpn_device_is_imei(u_char *p, size_t len);
 static ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
     ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 static ngx_uint_t ngx_http_kpn_device_is(ngx_str_t *measurement,
     char *name);
+
+
+/* the device URN types KPN sends, and what their ids must be */
+static ngx_http_kpn_device_kind_t  ngx_http_kpn_device_kinds[] = {
+    { ngx_string("DEVEUI"), ngx_http_kpn_device_is_eui,
+      "a DEVEUI must be 16 hex digits" },
+    { ngx_string("IMEI"), ngx_http_kpn_device_is_imei,
+      "an IMEI must be 15 digits" },
+    { ngx_string("DVNUUID"), ngx_http_kpn_is_uuid,
+      "a DVNUUID must be a UUID" },
+    { ngx_null_string, NULL, NULL }
+};
 
 
 /*
@@ -31,9 +52,10 @@ ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
     ngx_uint_t has_bn, ngx_http_kpn_device_t *dev,
     ngx_http_kpn_error_t *err)
 {
-    u_char      *p, *last, *colon;
-    ngx_str_t    echo;
-    ngx_uint_t   k, cut;
+    u_char                      *p, *last, *colon;
+    ngx_str_t                    echo;
+    ngx_uint_t                   cut;
+    ngx_http_kpn_device_kind_t  *kind;
 
     p = name->data;
     last = name->data + name->len;
@@ -76,62 +98,21 @@ ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
     dev->id.len = colon - dev->id.data;
     dev->prefix = (colon == last) ? 0 : (size_t) (colon + 1 - name->data);
 
-    if (dev->type.len == sizeof("DEVEUI") - 1
-        && ngx_strncmp(dev->type.data, "DEVEUI", dev->type.len) == 0)
-    {
-        if (dev->prefix == 0 || dev->id.len != 16
-            || !ngx_http_kpn_is_hex(dev->id.data, dev->id.len))
+    for (kind = ngx_http_kpn_device_kinds; kind->type.len; kind++) {
+
+        if (dev->type.len != kind->type.len
+            || ngx_strncmp(dev->type.data, kind->type.data, kind->type.len)
+               != 0)
         {
+            continue;
+        }
+
+        if (dev->prefix == 0 || !kind->valid(dev->id.data, dev->id.len)) {
             return ngx_http_kpn_error(pool, err,
                                       NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
                                       "unknown_device",
-                                      "record %ui: a DEVEUI must be 16 hex "
-                                      "digits followed by \":\"", i);
-        }
-
-        return NGX_OK;
-    }
-
-    if (dev->type.len == sizeof("IMEI") - 1
-        && ngx_strncmp(dev->type.data, "IMEI", dev->type.len) == 0)
-    {
-        for (k = 0; k < dev->id.len; k++) {
-            if (dev->id.data[k] < '0' || dev->id.data[k] > '9') {
-                break;
-            }
-        }
-
-        if (dev->prefix == 0 || dev->id.len != 15 || k != dev->id.len) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: an IMEI must be 15 digits "
-                                      "followed by \":\"", i);
-        }
-
-        return NGX_OK;
-    }
-
-    if (dev->type.len == sizeof("DVNUUID") - 1
-        && ngx_strncmp(dev->type.data, "DVNUUID", dev->type.len) == 0)
-    {
-        for (k = 0; k < dev->id.len; k++) {
-            if (k == 8 || k == 13 || k == 18 || k == 23) {
-                if (dev->id.data[k] != '-') {
-                    break;
-                }
-
-            } else if (!ngx_http_kpn_is_hex(&dev->id.data[k], 1)) {
-                break;
-            }
-        }
-
-        if (dev->prefix == 0 || dev->id.len != 36 || k != dev->id.len) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
-                                      "record %ui: a DVNUUID must be a UUID "
-                                      "followed by \":\"", i);
+                                      "record %ui: %s followed by \":\"",
+                                      i, kind->rule);
         }
 
         return NGX_OK;
@@ -312,4 +293,30 @@ ngx_http_kpn_device_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
     text->len = ngx_http_kpn_envelope_number(text->data, num) - text->data;
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_device_is_eui(u_char *p, size_t len)
+{
+    return len == 16 && ngx_http_kpn_is_hex(p, len);
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_device_is_imei(u_char *p, size_t len)
+{
+    if (len != 15) {
+        return 0;
+    }
+
+    while (len--) {
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+
+        p++;
+    }
+
+    return 1;
 }

@@ -20,6 +20,7 @@
  */
 
 
+#include "ngx_http_kpn_module.h"
 #include "ngx_http_kpn_downlink.h"
 #include "ngx_http_kpn_json.h"
 #include "ngx_http_kpn_response.h"
@@ -115,23 +116,21 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_kpn_downlink_module);
 
     if (r->method != NGX_HTTP_POST) {
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
-                               "method_not_allowed",
-                               "method %V is not allowed, use POST",
-                               &r->method_name)
-            == NGX_ERROR)
-        {
+        if (ngx_http_kpn_not_allowed(r, &err, "POST") == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0);
+        return ngx_http_kpn_downlink_fail(r, ctx, &err,
+                                          ngx_http_kpn_reject_log_level(r), 0);
     }
 
     if (dlcf->keys) {
         rc = ngx_http_kpn_auth_bearer(r, dlcf->keys, &err);
 
         if (rc == NGX_DECLINED) {
-            return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0);
+            return ngx_http_kpn_downlink_fail(r, ctx, &err,
+                                              ngx_http_kpn_reject_log_level(r),
+                                              0);
         }
 
         if (rc != NGX_OK) {
@@ -175,8 +174,9 @@ ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_http_finalize_request(r,
-                     ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO, 0));
+        rc = ngx_http_kpn_downlink_fail(r, ctx, &err,
+                                        ngx_http_kpn_reject_log_level(r), 0);
+        ngx_http_finalize_request(r, rc);
         return;
     }
 

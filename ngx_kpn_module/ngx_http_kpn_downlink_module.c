@@ -408,7 +408,8 @@ ngx_http_kpn_downlink_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_kpn_shm_add(cf, &name, size, &ngx_http_kpn_downlink_module)
+    if (ngx_http_kpn_conf_shm(cf, &name, size, &ngx_http_kpn_downlink_module,
+                              ngx_http_kpn_shm_init_zone)
         == NULL)
     {
         return NGX_CONF_ERROR;
@@ -436,8 +437,8 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    dlcf->zone = ngx_http_kpn_shm_add(cf, &name, 0,
-                                      &ngx_http_kpn_downlink_module);
+    dlcf->zone = ngx_http_kpn_conf_shm(cf, &name, 0,
+                                       &ngx_http_kpn_downlink_module, NULL);
     if (dlcf->zone == NULL) {
         return NGX_CONF_ERROR;
     }

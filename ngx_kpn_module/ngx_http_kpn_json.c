@@ -138,6 +138,7 @@ ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     va_list   args;
 
     err->status = status;
+    err->allow = NULL;
     err->code.data = (u_char *) code;
     err->code.len = ngx_strlen(code);
 
@@ -260,6 +261,26 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
 }
 
 
+ngx_int_t
+ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body, json_type type,
+    char *code, char *message, json_t **root, ngx_http_kpn_error_t *err)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_kpn_json_load(pool, body, root, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (json_typeof(*root) != type) {
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST, code,
+                                  "%s", message);
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_kpn_json_cleanup(void *data)
 {
@@ -284,6 +305,30 @@ ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json)
     cln->data = json;
 
     return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_kpn_is_uuid(u_char *p, size_t len)
+{
+    size_t  k;
+
+    if (len != 36) {
+        return 0;
+    }
+
+    for (k = 0; k < len; k++) {
+        if (k == 8 || k == 13 || k == 18 || k == 23) {
+            if (p[k] != '-') {
+                return 0;
+            }
+
+        } else if (!ngx_http_kpn_is_hex(&p[k], 1)) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

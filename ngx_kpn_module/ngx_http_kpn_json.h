@@ -26,6 +26,8 @@ typedef struct {
     ngx_uint_t                 status;
     ngx_str_t                  code;
     ngx_str_t                  message;
+    char                      *allow;       /* the Allow header of a 405;
+                                               NULL: POST */
 } ngx_http_kpn_error_t;
 
 
@@ -59,6 +61,9 @@ void ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out,
 ngx_int_t ngx_http_kpn_hex_decode(u_char *dst, u_char *src, size_t len);
 ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 
+/* 8-4-4-4-12 hex digits with dashes, either case */
+ngx_uint_t ngx_http_kpn_is_uuid(u_char *p, size_t len);
+
 /* copies len bytes, ASCII letters upper case (dst may be src) */
 void ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len);
 
@@ -77,6 +82,14 @@ ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
  */
 ngx_int_t ngx_http_kpn_json_integer(json_t *v, int64_t min, int64_t max,
     int64_t *out);
+
+/*
+ * The same, and the document must be of type (JSON_ARRAY, JSON_OBJECT):
+ * else NGX_DECLINED with err 400 code "message".
+ */
+ngx_int_t ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body,
+    json_type type, char *code, char *message, json_t **root,
+    ngx_http_kpn_error_t *err);
 
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);

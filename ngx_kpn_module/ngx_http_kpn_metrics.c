@@ -11,6 +11,7 @@
 
 #include "ngx_http_kpn_metrics.h"
 #include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_conf.h"
 
 
 #define NGX_HTTP_KPN_M_VERSION         0x6b706d01
@@ -124,66 +125,16 @@ static ngx_http_kpn_metrics_family_t  ngx_http_kpn_metrics_families[] = {
 ngx_int_t
 ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_kpn_metrics_ctx_t  *octx = data;
+    ngx_int_t  rc;
 
-    size_t                       len;
-    ngx_http_kpn_metrics_sh_t   *sh;
-    ngx_http_kpn_metrics_ctx_t  *ctx;
+    /* a reload keeps the counters; a new zone starts at zero */
 
-    ctx = shm_zone->data;
+    rc = ngx_http_kpn_conf_shm_init(shm_zone, data, NGX_HTTP_KPN_M_VERSION,
+                                    sizeof(ngx_http_kpn_metrics_sh_t),
+                                    sizeof(ngx_http_kpn_metrics_sh_t),
+                                    "kpn_metrics_zone");
 
-    if (octx) {
-        /* a reload: the counters go on; another layout is refused */
-
-        ctx->sh = octx->sh;
-        ctx->shpool = octx->shpool;
-
-        if (ctx->sh->version == NGX_HTTP_KPN_M_VERSION
-            && ctx->sh->size == sizeof(ngx_http_kpn_metrics_sh_t))
-        {
-            return NGX_OK;
-        }
-
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "kpn_metrics_zone \"%V\" holds the counters of another "
-                      "version of the module: name another zone or restart "
-                      "nginx", &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
-    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-        return NGX_OK;
-    }
-
-    len = sizeof(" in kpn_metrics_zone \"\"") + shm_zone->shm.name.len;
-
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(ctx->shpool->log_ctx, " in kpn_metrics_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_kpn_metrics_sh_t));
-    if (sh == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "kpn_metrics_zone \"%V\" is too small for its "
-                      "counters (%uz bytes)", &shm_zone->shm.name,
-                      sizeof(ngx_http_kpn_metrics_sh_t));
-        return NGX_ERROR;
-    }
-
-    sh->version = NGX_HTTP_KPN_M_VERSION;
-    sh->size = sizeof(ngx_http_kpn_metrics_sh_t);
-
-    ctx->sh = sh;
-    ctx->shpool->data = sh;
-
-    return NGX_OK;
+    return (rc == NGX_DONE) ? NGX_OK : rc;
 }
 
 

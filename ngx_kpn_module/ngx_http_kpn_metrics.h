@@ -16,6 +16,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_kpn_conf.h"
+
 
 /* uplinks by result: ngx_http_kpn_metrics_uplink_results[] */
 #define NGX_HTTP_KPN_M_UPLINK_OK       0
@@ -62,8 +64,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_uint_t                 version;
-    size_t                     size;
+    ngx_http_kpn_zone_head_t   head;
 
     ngx_atomic_t               uplinks[NGX_HTTP_KPN_M_UPLINK_N];
     ngx_atomic_t               uplink_upstream[NGX_HTTP_KPN_M_CLASS_N];
@@ -81,10 +82,8 @@ typedef struct {
 } ngx_http_kpn_metrics_sh_t;
 
 
-typedef struct {
-    ngx_http_kpn_metrics_sh_t  *sh;
-    ngx_slab_pool_t            *shpool;
-} ngx_http_kpn_metrics_ctx_t;
+/* ctx->sh: an ngx_http_kpn_metrics_sh_t */
+typedef ngx_http_kpn_zone_t  ngx_http_kpn_metrics_ctx_t;
 
 
 /* the shm_zone->init of a kpn_metrics_zone */

@@ -205,10 +205,8 @@ ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *
 ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ssize_t                      size;
-    ngx_str_t                   *value, name;
-    ngx_shm_zone_t              *zone;
-    ngx_http_kpn_metrics_ctx_t  *ctx;
+    ssize_t     size;
+    ngx_str_t  *value, name;
 
     value = cf->args->elts;
 
@@ -216,26 +214,12 @@ ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    zone = ngx_shared_memory_add(cf, &name, size,
-                                 &ngx_http_kpn_metrics_module);
-    if (zone == NULL) {
+    if (ngx_http_kpn_conf_shm(cf, &name, size, &ngx_http_kpn_metrics_module,
+                              ngx_http_kpn_metrics_init_zone)
+        == NULL)
+    {
         return NGX_CONF_ERROR;
     }
-
-    if (zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": zone \"%V\" is already declared",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
-    }
-
-    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_metrics_ctx_t));
-    if (ctx == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    zone->init = ngx_http_kpn_metrics_init_zone;
-    zone->data = ctx;
 
     return NGX_CONF_OK;
 }
@@ -307,7 +291,8 @@ ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf, ngx_command_t *cmd,
         return NULL;
     }
 
-    return ngx_shared_memory_add(cf, &name, 0, &ngx_http_kpn_metrics_module);
+    return ngx_http_kpn_conf_shm(cf, &name, 0, &ngx_http_kpn_metrics_module,
+                                 NULL);
 }
 
 
@@ -498,24 +483,7 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD");
-
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
-                               "method_not_allowed",
-                               "method %V is not allowed, use GET",
-                               &r->method_name)
-            == NGX_ERROR)
-        {
+        if (ngx_http_kpn_not_allowed(r, &err, "GET, HEAD") == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 

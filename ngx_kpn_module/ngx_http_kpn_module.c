@@ -39,6 +39,16 @@ static ngx_conf_enum_t  ngx_http_kpn_formats[] = {
 };
 
 
+/* the levels of refused input, as limit_req_log_level has them */
+static ngx_conf_enum_t  ngx_http_kpn_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_post_t  ngx_http_kpn_max_records_post = {
     ngx_http_kpn_max_records
 };
@@ -87,6 +97,13 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, format),
       &ngx_http_kpn_formats },
+
+    { ngx_string("kpn_reject_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, reject_log_level),
+      &ngx_http_kpn_log_levels },
 
     { ngx_string("kpn_uplink_max_records"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -159,6 +176,7 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
     conf->device_types = NGX_CONF_UNSET_PTR;
     conf->format = NGX_CONF_UNSET_UINT;
     conf->max_records = NGX_CONF_UNSET_UINT;
+    conf->reject_log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -180,6 +198,8 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_KPN_FORMAT_ENVELOPE);
     ngx_conf_merge_uint_value(conf->max_records, prev->max_records,
                               NGX_HTTP_KPN_MAX_RECORDS);
+    ngx_conf_merge_uint_value(conf->reject_log_level, prev->reject_log_level,
+                              NGX_LOG_ERR);
 
     if (conf->uplink && conf->secrets == NULL && conf->secret == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -399,4 +419,15 @@ ngx_http_kpn_max_records(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+ngx_uint_t
+ngx_http_kpn_reject_log_level(ngx_http_request_t *r)
+{
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    return lcf->reject_log_level;
 }

@@ -43,6 +43,8 @@ typedef struct {
     ngx_str_t                  device_type_header;   /* lower case */
     ngx_uint_t                 format;
     ngx_uint_t                 max_records;
+    ngx_uint_t                 reject_log_level;
+                                 /* of both halves: kpn_reject_log_level */
 } ngx_http_kpn_loc_conf_t;
 
 
@@ -81,6 +83,13 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_kpn_module;
+
+
+/*
+ * kpn_reject_log_level of r's location: the level at which both halves
+ * log input they refuse (the caller's mistake, not a failure of theirs).
+ */
+ngx_uint_t ngx_http_kpn_reject_log_level(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_KPN_MODULE_H_INCLUDED_ */

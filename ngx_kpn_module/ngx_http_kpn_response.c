@@ -10,7 +10,8 @@
 #include "ngx_http_kpn_response.h"
 
 
-static ngx_uint_t ngx_http_kpn_response_has_allow(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_header_out(ngx_http_request_t *r, char *key,
+    ngx_str_t *value);
 
 
 static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
@@ -23,8 +24,7 @@ ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
     size_t            len;
     u_char           *p;
     uintptr_t         code_esc, msg_esc;
-    ngx_str_t         body;
-    ngx_table_elt_t  *h;
+    ngx_str_t         body, value;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn error response: %ui %V", err->status, &err->code);
@@ -48,40 +48,30 @@ ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
     p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
     body.len = p - body.data;
 
-    if (err->status == NGX_HTTP_NOT_ALLOWED
-        && !ngx_http_kpn_response_has_allow(r))
-    {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (err->status == NGX_HTTP_NOT_ALLOWED) {
+        ngx_str_set(&value, "POST");
+
+        if (err->allow) {
+            value.data = (u_char *) err->allow;
+            value.len = ngx_strlen(err->allow);
         }
 
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "POST");
+        if (ngx_http_kpn_header_out(r, "Allow", &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (retry_after > 0) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (value.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (p == NULL) {
+        value.len = ngx_sprintf(value.data, "%T", retry_after) - value.data;
+
+        if (ngx_http_kpn_header_out(r, "Retry-After", &value) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Retry-After");
-        h->value.data = p;
-        h->value.len = ngx_sprintf(p, "%T", retry_after) - p;
     }
 
     return ngx_http_kpn_send_body(r, err->status, &ngx_http_kpn_json_type,
@@ -173,35 +163,41 @@ ngx_http_kpn_find_header(ngx_http_request_t *r, ngx_str_t *name)
 }
 
 
-/* an Allow header set by the handler (the default is "Allow: POST") */
-
-static ngx_uint_t
-ngx_http_kpn_response_has_allow(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_kpn_not_allowed(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
+    char *allow)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
+    ngx_int_t  rc;
+
+    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_NOT_ALLOWED,
+                            "method_not_allowed",
+                            "method %V is not allowed, use %s",
+                            &r->method_name, allow);
+    err->allow = allow;
+
+    return rc;
+}
+
+
+/* a response header; value must live as long as the request */
+
+static ngx_int_t
+ngx_http_kpn_header_out(ngx_http_request_t *r, char *key, ngx_str_t *value)
+{
     ngx_table_elt_t  *h;
 
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && h[i].key.len == sizeof("Allow") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Allow",
-                               sizeof("Allow") - 1) == 0)
-        {
-            return 1;
-        }
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
     }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value = *value;
+
+    return NGX_OK;
 }

@@ -20,12 +20,19 @@
 /*
  * Sends {"error":"<code>","message":"<message>"} as application/json
  * with err->status; discards an unread request body first.  Extra
- * response headers: "Allow: POST" for 405 (unless the handler set an
- * Allow header), "Retry-After: <retry_after>"
+ * response headers: "Allow: <err->allow>" for 405 (POST when NULL), "Retry-After: <retry_after>"
  * when retry_after > 0.  Returns an rc for ngx_http_finalize_request().
  */
 ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, time_t retry_after);
+
+/*
+ * Fills err for a method the location does not take: 405
+ * method_not_allowed "method X is not allowed, use <allow>", answered
+ * with "Allow: <allow>" (a static string).  Returns as ngx_http_kpn_error().
+ */
+ngx_int_t ngx_http_kpn_not_allowed(ngx_http_request_t *r,
+    ngx_http_kpn_error_t *err, char *allow);
 
 /* sends a complete response with the given body and content type */
 ngx_int_t ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,

@@ -170,6 +170,13 @@ ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
 }
 
 
+/*
+ * The pack, record by record: the checks, the resolution and the device
+ * of each record in one pass, then the pack's device and texts.  Longer
+ * than most: the pass is kept in one place on purpose, so that the order
+ * of the checks (and so which error a bad pack gets) reads top down.
+ */
+
 ngx_int_t
 ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,
@@ -204,15 +211,11 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
                                   max_records);
     }
 
-    rc = ngx_http_kpn_json_load(pool, body, &root, err);
+    rc = ngx_http_kpn_json_load_as(pool, body, JSON_ARRAY, "invalid_senml",
+                                   "the pack must be an array of records",
+                                   &root, err);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (!json_is_array(root)) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
-                                  "the pack must be an array of records");
     }
 
     n = json_array_size(root);
@@ -337,7 +340,10 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 /*
  * Walks the keys of a record once into fields[] (NULL when absent) and
  * checks field types, must-understand keys and the value count, in this
- * order; the types in the order of ngx_http_kpn_senml_fields[].
+ * order; the types in the order of ngx_http_kpn_senml_fields[].  Over 120
+ * lines: the checks follow RFC 8428 section 4 one after the other, each
+ * with its own error message, and splitting them would pass fields[] and
+ * the record index through every piece.
  */
 
 static ngx_int_t
@@ -588,7 +594,9 @@ ngx_http_kpn_senml_field(const char *key)
 
 /*
  * Applies the running base values (RFC 8428, 4.6) and fills res.
- * NGX_DONE for a record of base fields only, which is dropped.
+ * NGX_DONE for a record of base fields only, which is dropped.  One
+ * function for the whole of 4.6: each field's resolution is a few lines,
+ * in the RFC's order (name, unit, value, sum, time, update time).
  */
 
 static ngx_int_t

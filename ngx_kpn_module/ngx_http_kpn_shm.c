@@ -12,6 +12,7 @@
 
 
 #include "ngx_http_kpn_shm.h"
+#include "ngx_http_kpn_conf.h"
 
 
 #define NGX_HTTP_KPN_SHM_VERSION       0x6b706e02
@@ -34,21 +35,16 @@ typedef struct {
 
 
 typedef struct {
-    ngx_uint_t                 version;
-    size_t                     node_size;
+    ngx_http_kpn_zone_head_t   head;        /* size: of a node */
     ngx_uint_t                 generation;
     ngx_queue_t                queue;       /* most recently used first */
 } ngx_http_kpn_shm_sh_t;
 
 
-typedef struct {
-    ngx_http_kpn_shm_sh_t     *sh;
-    ngx_slab_pool_t           *shpool;
-} ngx_http_kpn_shm_ctx_t;
+/* ctx->sh: an ngx_http_kpn_shm_sh_t */
+typedef ngx_http_kpn_zone_t  ngx_http_kpn_shm_ctx_t;
 
 
-static ngx_int_t ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static ngx_http_kpn_shm_node_t *ngx_http_kpn_shm_lookup(
     ngx_http_kpn_shm_ctx_t *ctx, u_char *key, ngx_uint_t create);
 static ngx_uint_t ngx_http_kpn_shm_owner_gone(ngx_http_kpn_shm_node_t *node,
@@ -60,118 +56,26 @@ static ngx_uint_t ngx_http_kpn_shm_owns(ngx_http_kpn_shm_node_t *node,
 static ngx_uint_t  ngx_http_kpn_shm_lease_id;
 
 
-ngx_shm_zone_t *
-ngx_http_kpn_shm_add(ngx_conf_t *cf, ngx_str_t *name, size_t size, void *tag)
-{
-    ngx_str_t               *value;
-    ngx_shm_zone_t          *shm_zone;
-    ngx_http_kpn_shm_ctx_t  *ctx;
-
-    shm_zone = ngx_shared_memory_add(cf, name, size, tag);
-    if (shm_zone == NULL) {
-        return NULL;
-    }
-
-    if (size == 0) {
-        /* a reference: the zone is declared (and checked) elsewhere */
-        return shm_zone;
-    }
-
-    if (shm_zone->data) {
-        value = cf->args->elts;     /* value[0]: the directive */
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": zone \"%V\" is already declared",
-                           &value[0], name);
-        return NULL;
-    }
-
-    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_shm_ctx_t));
-    if (ctx == NULL) {
-        return NULL;
-    }
-
-    shm_zone->init = ngx_http_kpn_shm_init_zone;
-    shm_zone->data = ctx;
-
-    return shm_zone;
-}
-
-
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_kpn_shm_ctx_t  *octx = data;
-
-    size_t                   len;
+    ngx_int_t                rc;
     ngx_http_kpn_shm_sh_t   *sh;
     ngx_http_kpn_shm_ctx_t  *ctx;
 
+    rc = ngx_http_kpn_conf_shm_init(shm_zone, data, NGX_HTTP_KPN_SHM_VERSION,
+                                    sizeof(ngx_http_kpn_shm_node_t),
+                                    sizeof(ngx_http_kpn_shm_sh_t),
+                                    "kpn_token_zone");
+    if (rc != NGX_DONE) {
+        return rc;
+    }
+
     ctx = shm_zone->data;
+    sh = ctx->sh;
 
-    if (octx) {
-        /*
-         * reload with the same name and size: the zone is reused, and old
-         * workers are still serving from it, so the layout is only
-         * checked here, never rewritten.  nginx reuses a zone only for
-         * the same tag, &ngx_http_kpn_downlink_module, that is the same
-         * module image: a module loaded from another file gets a fresh
-         * zone.  Should the layout differ all the same, the reload is
-         * refused, as limit_req refuses another key: the running
-         * configuration, with its cached tokens, stays.
-         */
-
-        ctx->sh = octx->sh;
-        ctx->shpool = octx->shpool;
-
-        if (ctx->sh->version == NGX_HTTP_KPN_SHM_VERSION
-            && ctx->sh->node_size == sizeof(ngx_http_kpn_shm_node_t))
-        {
-            return NGX_OK;
-        }
-
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "kpn_token_zone \"%V\" holds the layout of another "
-                      "version of the module (%ui, %uz bytes a node): "
-                      "name another zone or restart nginx",
-                      &shm_zone->shm.name, ctx->sh->version,
-                      ctx->sh->node_size);
-
-        return NGX_ERROR;
-    }
-
-    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-        return NGX_OK;
-    }
-
-    len = sizeof(" in kpn_token_zone \"\"") + shm_zone->shm.name.len;
-
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(ctx->shpool->log_ctx, " in kpn_token_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    ctx->shpool->log_nomem = 0;
-
-    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_kpn_shm_sh_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    sh->version = NGX_HTTP_KPN_SHM_VERSION;
-    sh->node_size = sizeof(ngx_http_kpn_shm_node_t);
     ngx_queue_init(&sh->queue);
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    ctx->sh = sh;
-    ctx->shpool->data = sh;
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ctx->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
@@ -185,17 +89,20 @@ ngx_http_kpn_shm_lookup(ngx_http_kpn_shm_ctx_t *ctx, u_char *key,
 {
     time_t                    now;
     ngx_queue_t              *q;
+    ngx_http_kpn_shm_sh_t    *sh;
     ngx_http_kpn_shm_node_t  *node;
 
-    for (q = ngx_queue_head(&ctx->sh->queue);
-         q != ngx_queue_sentinel(&ctx->sh->queue);
+    sh = ctx->sh;
+
+    for (q = ngx_queue_head(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
          q = ngx_queue_next(q))
     {
         node = ngx_queue_data(q, ngx_http_kpn_shm_node_t, queue);
 
         if (ngx_memcmp(node->key, key, NGX_HTTP_KPN_SHM_KEY_LEN) == 0) {
             ngx_queue_remove(q);
-            ngx_queue_insert_head(&ctx->sh->queue, q);
+            ngx_queue_insert_head(&sh->queue, q);
             return node;
         }
     }
@@ -213,8 +120,8 @@ ngx_http_kpn_shm_lookup(ngx_http_kpn_shm_ctx_t *ctx, u_char *key,
 
         now = ngx_time();
 
-        for (q = ngx_queue_last(&ctx->sh->queue);
-             q != ngx_queue_sentinel(&ctx->sh->queue);
+        for (q = ngx_queue_last(&sh->queue);
+             q != ngx_queue_sentinel(&sh->queue);
              q = ngx_queue_prev(q))
         {
             node = ngx_queue_data(q, ngx_http_kpn_shm_node_t, queue);
@@ -232,7 +139,7 @@ ngx_http_kpn_shm_lookup(ngx_http_kpn_shm_ctx_t *ctx, u_char *key,
 found:
 
     ngx_memcpy(node->key, key, NGX_HTTP_KPN_SHM_KEY_LEN);
-    ngx_queue_insert_head(&ctx->sh->queue, &node->queue);
+    ngx_queue_insert_head(&sh->queue, &node->queue);
 
     return node;
 }
@@ -383,6 +290,7 @@ ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease, ngx_str_t *token,
     time_t expires_in, ngx_uint_t *generation)
 {
     time_t                    now;
+    ngx_http_kpn_shm_sh_t    *sh;
     ngx_http_kpn_shm_ctx_t   *ctx;
     ngx_http_kpn_shm_node_t  *node;
 
@@ -410,7 +318,8 @@ ngx_http_kpn_shm_store(ngx_http_kpn_shm_lease_t *lease, ngx_str_t *token,
     node->len = token->len;
     node->lifetime = expires_in;
     node->expires = now + expires_in;
-    node->generation = ++ctx->sh->generation;
+    sh = ctx->sh;
+    node->generation = ++sh->generation;
 
     /*
      * a window opened because KPN refused new tokens stays: a fetch that

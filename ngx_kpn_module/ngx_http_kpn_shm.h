@@ -52,13 +52,8 @@ typedef struct {
 } ngx_http_kpn_shm_result_t;
 
 
-/*
- * A token zone of owner tag: declared (size > 0; a second declaration of
- * the name is an error naming the directive) or referred to (size 0; the
- * reference is unknown when zone->data stays NULL).  NULL on error.
- */
-ngx_shm_zone_t *ngx_http_kpn_shm_add(ngx_conf_t *cf, ngx_str_t *name,
-    size_t size, void *tag);
+/* the shm_zone->init of a kpn_token_zone (ngx_http_kpn_conf_shm()) */
+ngx_int_t ngx_http_kpn_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 
 /*
  * The single-flight decision, taken under the zone mutex.  A lease held

@@ -47,51 +47,27 @@ static ngx_str_t  ngx_http_kpn_message_token =
 
 /* the uplink's $kpn_* variables: the main request's ctx */
 
+/* a variable that reads the ngx_str_t field f of the main request's ctx */
+#define ngx_http_kpn_ctx_variable(name, f)                                    \
+    { ngx_string(name), NULL, ngx_http_kpn_variable,                         \
+      offsetof(ngx_http_kpn_ctx_t, f), NGX_HTTP_VAR_NOCACHEABLE, 0 }
+
+
 static ngx_http_variable_t  ngx_http_kpn_vars[] = {
-
-    { ngx_string("kpn_uplink_status"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, status), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_device_id"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, device_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_device_urn"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, device_urn), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_id_type"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, id_type), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_device_type"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, device_type), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_device_type_hash_id"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, device_type_hash_id),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_port"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, port), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_payload_hex"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, payload_hex), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_fcnt_up"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, fcnt_up), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_rssi"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, rssi), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_snr"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, snr), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_message_id"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, message_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_uplink_body"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, body), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("kpn_time"), NULL, ngx_http_kpn_variable,
-      offsetof(ngx_http_kpn_ctx_t, time), NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
+    ngx_http_kpn_ctx_variable("kpn_uplink_status", status),
+    ngx_http_kpn_ctx_variable("kpn_device_id", device_id),
+    ngx_http_kpn_ctx_variable("kpn_device_urn", device_urn),
+    ngx_http_kpn_ctx_variable("kpn_id_type", id_type),
+    ngx_http_kpn_ctx_variable("kpn_device_type", device_type),
+    ngx_http_kpn_ctx_variable("kpn_device_type_hash_id", device_type_hash_id),
+    ngx_http_kpn_ctx_variable("kpn_port", port),
+    ngx_http_kpn_ctx_variable("kpn_payload_hex", payload_hex),
+    ngx_http_kpn_ctx_variable("kpn_fcnt_up", fcnt_up),
+    ngx_http_kpn_ctx_variable("kpn_rssi", rssi),
+    ngx_http_kpn_ctx_variable("kpn_snr", snr),
+    ngx_http_kpn_ctx_variable("kpn_message_id", message_id),
+    ngx_http_kpn_ctx_variable("kpn_uplink_body", body),
+    ngx_http_kpn_ctx_variable("kpn_time", time),
       ngx_http_null_variable
 };
 
@@ -156,10 +132,7 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
     }
 
     if (r->method != NGX_HTTP_POST) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_NOT_ALLOWED,
-                           "method_not_allowed",
-                           "method %V is not allowed, use POST",
-                           &r->method_name);
+        ngx_http_kpn_not_allowed(r, &err, "POST");
         goto reject;
     }
 
@@ -448,18 +421,28 @@ static void
 ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_http_kpn_error_t *err)
 {
+    ngx_uint_t  level;
+
     ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
     ctx->status = err->code;
     ctx->phase_rc = NGX_DONE;
 
+    level = ngx_http_kpn_reject_log_level(r);
+
+    /* a failure of ours (500) is an error whatever the level */
+
+    if (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        level = NGX_LOG_ERR;
+    }
+
     if (ctx->device_id.len) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(level, r->connection->log, 0,
                       "kpn uplink rejected: %ui %V: %V, device: %V",
                       err->status, &err->code, &err->message,
                       &ctx->device_id);
 
     } else {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(level, r->connection->log, 0,
                       "kpn uplink rejected: %ui %V: %V",
                       err->status, &err->code, &err->message);
     }

@@ -197,7 +197,7 @@ x
 --- response_headers
 Allow: GET, HEAD
 --- response_body
-{"error":"method_not_allowed","message":"method POST is not allowed, use GET"}
+{"error":"method_not_allowed","message":"method POST is not allowed, use GET, HEAD"}
 
 
 
