@@ -2,11 +2,15 @@
 #
 # Downlink input: caller authentication (several keys), every validation
 # error with its code, and nginx -t failures for each bad directive value.
-# Nothing here reaches the token or downlink stand-ins.
+# Nothing here reaches the token or downlink stand-ins; the stand-in is
+# started all the same, for its port: the usual http_config names it.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();

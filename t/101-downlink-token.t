@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
-# The downlink end to end against recording stand-ins (t/lib/KPNDownlink.pm):
+# The downlink end to end against recording stand-ins (t/lib/KPNStub.pm):
 # the token is fetched once and reused, the exact bytes and headers both
 # stand-ins receive, nothing of the caller leaks, KPN's answer is passed
 # through, 302/401 lead to exactly one refetch and one retry, expiry and the
@@ -13,6 +13,9 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();
