@@ -1,7 +1,8 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
 # The uplink end to end: the test vector, the envelope the upstream
-# receives, the variables, the senml pass-through format.
+# receives, the variables (also as a subrequest reads them), the senml
+# pass-through format.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -93,7 +94,40 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 5: kpn_uplink_format senml forwards the original bytes unchanged
+=== TEST 5: the variables in a subrequest (SSI include) read the main request's values
+--- http_config eval
+$::KPN_ECHO_SERVER . q{
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            default_type text/html;
+            return 200 '<!--# include virtual="/sub" -->';
+        }
+    }
+}
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        ssi on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/iot;
+    }
+    location = /sub {
+        return 200 "$kpn_uplink_status $kpn_device_id $kpn_port [$kpn_rssi]\n";
+    }
+--- request eval
+"POST /kpn/uplink\n$::KPN_VECTOR"
+--- more_headers eval
+::kpn_headers($::KPN_VECTOR)
+--- response_body
+ok 0059AC00001B3461 1 []
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: kpn_uplink_format senml forwards the original bytes unchanged
 --- config
     location = /kpn/uplink {
         kpn_uplink on;
@@ -113,7 +147,7 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 6: senml format with device types still requires a known type
+=== TEST 7: senml format with device types still requires a known type
 --- config
     location = /kpn/uplink {
         kpn_uplink on;
@@ -135,7 +169,7 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 7: a custom device-type header name
+=== TEST 8: a custom device-type header name
 --- config eval
 ::kpn_uplink_location('kpn_device_type_header X-Device-Model;')
 --- request eval
@@ -149,7 +183,7 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 8: directives inherited from the http and server levels
+=== TEST 9: directives inherited from the http and server levels
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
@@ -172,7 +206,7 @@ $::KPN_ECHO_SERVER . q{
 
 
 
-=== TEST 9: a location without kpn_uplink passes requests untouched
+=== TEST 10: a location without kpn_uplink passes requests untouched
 --- config
     location = /kpn/uplink {
         kpn_uplink off;

@@ -1,8 +1,11 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
 # However nginx stores the body (one memory buffer, several buffers, a
-# temp file, chunked input), the token covers the raw bytes and the
-# upstream gets the envelope; retries and error_page send it again intact.
+# temp file, chunked input, unbuffered HTTP/1.1 proxying), the token covers
+# the raw bytes and the upstream gets the envelope; retries and error_page
+# send it again intact.  A body read that fails after the uplink handler
+# returned (a bad chunk, a chunked body over client_max_body_size) is
+# answered at once, with error_page too.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -156,7 +159,32 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 8: chunked input in senml format: the original bytes, de-chunked
+=== TEST 8: proxy_http_version 1.1 with proxy_request_buffering off sends chunked input with an exact Content-Length; $content_length shows it
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked input
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_http_version 1.1;
+        proxy_request_buffering off;
+        proxy_set_header x-wtg-token "$content_length:$http_content_length";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+"POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n"
+    . sprintf("%x\r\n%s\r\n0\r\n\r\n", length $::V, $::V)
+--- response_body eval
+my $n = length $::KPN_VECTOR_ENVELOPE;
+::kpn_echoed($::KPN_VECTOR_ENVELOPE, wtg => "$n:$n")
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: chunked input in senml format: the original bytes, de-chunked
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config
     location = /kpn/uplink {
@@ -177,7 +205,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 9: a large chunked body spilled to a temp file
+=== TEST 10: a large chunked body spilled to a temp file
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config eval
 ::kpn_uplink_location('client_body_buffer_size 1k;')
@@ -192,7 +220,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 10: a failing first upstream: the retry sends the same envelope
+=== TEST 11: a failing first upstream: the retry sends the same envelope
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -228,7 +256,7 @@ qr/http next upstream, \d+/
 
 
 
-=== TEST 11: error_page after the rewrite neither validates nor rewrites again
+=== TEST 12: error_page after the rewrite neither validates nor rewrites again
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -270,7 +298,69 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 
 
-=== TEST 12: keepalive: a second request on the same connection after an uplink
+=== TEST 13: an invalid chunk that arrives late, with error_page into another uplink location: the 400 is answered at once
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: an invalid chunk, which HTTP/2 cannot carry
+--- config
+    location = /kpn/uplink {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        client_body_timeout 5s;
+        error_page 400 = @again;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+    location @again {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n";
+[$h . "10\r\n" . substr($::V, 0, 16) . "\r\n", "zz\r\n"]
+--- raw_request_middle_delay: 0.2
+--- timeout: 3
+--- error_code: 400
+--- error_log
+client sent invalid chunked body
+kpn uplink: the body read failed
+--- no_error_log
+kpn uplink: message token ok
+
+
+
+=== TEST 14: a chunked body that grows too large after the handler returned, with error_page into the same location: 413 at once
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
+--- config
+    location /kpn/ {
+        kpn_uplink on;
+        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
+        kpn_device_type dragino-lds01 wasd2;
+        client_max_body_size 64;
+        client_body_timeout 5s;
+        error_page 413 /kpn/too-large;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+    }
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n";
+[$h . "10\r\n" . substr($::V, 0, 16) . "\r\n",
+ sprintf("%x\r\n%s\r\n0\r\n\r\n", length($::V) - 16, substr($::V, 16))]
+--- raw_request_middle_delay: 0.2
+--- timeout: 3
+--- error_code: 413
+--- error_log
+client intended to send too large chunked body
+kpn uplink: the body read failed: 413
+--- no_error_log
+kpn uplink: message token ok
+
+
+
+=== TEST 15: keepalive: a second request on the same connection after an uplink
 --- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
 --- config eval
 $::KPN_UPLINK_LOCATION . q{
@@ -289,7 +379,7 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 
-=== TEST 13: keepalive: a rejected uplink with an unread body leaves the connection usable
+=== TEST 16: keepalive: a rejected uplink with an unread body leaves the connection usable
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
 --- config
     location = /kpn/uplink {
@@ -312,7 +402,7 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 
-=== TEST 14: mirror copies the rewritten body (the uplink runs before mirror)
+=== TEST 17: mirror copies the rewritten body (the uplink runs before mirror)
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     log_format copy escape=none '$request_body';
