@@ -21,7 +21,7 @@ __DATA__
 
 === TEST 1: the docs/protocol.md test vector is accepted and rewritten into the envelope
 --- config eval
-::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
+::kpn_uplink_location(device_type => ['dragino-lds01 wasd2', 'dragino-lds02 4djrvd'])
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -48,7 +48,7 @@ __DATA__
 
 === TEST 3: the second device type maps to its own hash id
 --- config eval
-::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
+::kpn_uplink_location(device_type => ['dragino-lds01 wasd2', 'dragino-lds02 4djrvd'])
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -171,7 +171,7 @@ ok 0059AC00001B3461 1 []
 
 === TEST 8: a custom device-type header name
 --- config eval
-::kpn_uplink_location('kpn_device_type_header X-Device-Model;')
+::kpn_uplink_location(extra => 'kpn_device_type_header X-Device-Model;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval

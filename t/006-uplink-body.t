@@ -81,7 +81,7 @@ qr/kpn body: 3\d\d\d bytes in [2-9] buffers, in file:0/
 
 === TEST 3: a body larger than client_body_buffer_size goes through a temp file
 --- config eval
-::kpn_uplink_location('client_body_buffer_size 1k;')
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;')
 --- request eval
 "POST /kpn/uplink\n$::BIG"
 --- more_headers eval
@@ -97,7 +97,7 @@ qr/kpn body: 3\d\d\d bytes in 1 buffers, in file:1/
 
 === TEST 4: client_body_in_file_only on: the body is read back from the file
 --- config eval
-::kpn_uplink_location('client_body_in_file_only on;')
+::kpn_uplink_location(extra => 'client_body_in_file_only on;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -113,7 +113,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 === TEST 5: client_body_in_file_only clean: the body is read back from the file too
 --- config eval
-::kpn_uplink_location('client_body_in_file_only clean;')
+::kpn_uplink_location(extra => 'client_body_in_file_only clean;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -208,7 +208,7 @@ my $n = length $::KPN_VECTOR_ENVELOPE;
 === TEST 10: a large chunked body spilled to a temp file
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config eval
-::kpn_uplink_location('client_body_buffer_size 1k;')
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;')
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
@@ -416,7 +416,7 @@ $::KPN_ECHO_SERVER . q{
     }
 }
 --- config eval
-::kpn_uplink_location('mirror /mirror;') . q{
+::kpn_uplink_location(extra => 'mirror /mirror;') . q{
     location = /mirror {
         internal;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/copy;
