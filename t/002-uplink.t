@@ -68,18 +68,15 @@ $e =~ s/dragino-lds01/dragino-lds02/;
 $::KPN_ECHO_SERVER . q{
     log_format kpn '$kpn_uplink_status|$kpn_device_id|$kpn_device_urn|$kpn_id_type|$kpn_device_type|$kpn_device_type_hash_id|$kpn_port|$kpn_payload_hex|$kpn_fcnt_up|$kpn_rssi|$kpn_snr|$kpn_time';
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        access_log $TEST_NGINX_HTML_DIR/kpn.log kpn;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id/$kpn_device_id/$kpn_port/$kpn_payload_hex/$kpn_rssi/$kpn_snr/$kpn_fcnt_up";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'access_log $TEST_NGINX_HTML_DIR/kpn.log kpn;',
+                      wtg => '$kpn_device_type_hash_id/$kpn_device_id/$kpn_port/'
+                           . '$kpn_payload_hex/$kpn_rssi/$kpn_snr/$kpn_fcnt_up')
+. <<'_EOC_'
     location = /log {
         alias $TEST_NGINX_HTML_DIR/kpn.log;
     }
+_EOC_
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"payload","vs":"763d0028"},{"n":"port","v":1.0},{"n":"FCntUp","v":0.0},{"n":"FCntDn","v":1.0},{"n":"LrrRSSI","v":-107.0},{"n":"LrrSNR","v":3.0},{"n":"LrrESP","v":-108.764351}]';
 ["POST /kpn/uplink\n$b", "GET /log"]
@@ -105,17 +102,14 @@ $::KPN_ECHO_SERVER . q{
         }
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        ssi on;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'ssi on;', wtg => undef,
+                      upstream => '127.0.0.1:$TEST_NGINX_RAND_PORT_2')
+. <<'_EOC_'
     location = /sub {
         return 200 "$kpn_uplink_status $kpn_device_id $kpn_port [$kpn_rssi]\n";
     }
+_EOC_
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -128,14 +122,8 @@ ok 0059AC00001B3461 1 []
 
 
 === TEST 6: kpn_uplink_format senml forwards the original bytes unchanged
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(format => 'senml', device_type => undef)
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -148,15 +136,8 @@ ok 0059AC00001B3461 1 []
 
 
 === TEST 7: senml format with device types still requires a known type
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(format => 'senml', wtg => '$kpn_device_type_hash_id')
 --- request eval
 ["POST /kpn/uplink\n$::KPN_VECTOR", "POST /kpn/uplink\n$::KPN_VECTOR"]
 --- more_headers eval

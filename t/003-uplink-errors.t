@@ -25,14 +25,9 @@ add_block_preprocessor(sub {
     }
 _EOC_
 
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
-_EOC_
+    # the usual location, without the x-wtg-token header
+    $block->set_value("config", kpn_uplink_location(wtg => undef))
+        unless defined $block->config;
 });
 
 run_tests();
@@ -360,14 +355,8 @@ kpn uplink rejected: 422 unknown_device_type: device type "drag?[31mino" is not 
 
 
 === TEST 25: more records than kpn_uplink_max_records is 413 too_many_records, before any parse
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        kpn_uplink_max_records 2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'kpn_uplink_max_records 2;', wtg => undef)
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1},{"n":"b","vs":"{not a record}"},{"n":"c","v":3}]';
 "POST /kpn/uplink\n$b"
@@ -402,17 +391,14 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a"
             return 599 "upstream reached\n";
         }
     }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        access_log $TEST_NGINX_SERVER_ROOT/html/kpn.log kpn;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'access_log $TEST_NGINX_SERVER_ROOT/html/kpn.log kpn;',
+                      wtg => undef)
+. <<'_EOC_'
     location = /log {
         alias $TEST_NGINX_SERVER_ROOT/html/kpn.log;
     }
+_EOC_
 --- request eval
 ["POST /kpn/uplink\n$::V", "GET /log"]
 --- more_headers eval

@@ -128,14 +128,8 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 6: a bad token is found in a temp-file body too
---- config
-    location = /kpn/uplink {
-        client_body_buffer_size 1k;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;', wtg => undef)
 --- request eval
 "POST /kpn/uplink\n$::BIG"
 --- more_headers eval
@@ -161,16 +155,9 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 === TEST 8: proxy_http_version 1.1 with proxy_request_buffering off sends chunked input with an exact Content-Length; $content_length shows it
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked input
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_http_version 1.1;
-        proxy_request_buffering off;
-        proxy_set_header x-wtg-token "$content_length:$http_content_length";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => ['proxy_http_version 1.1;', 'proxy_request_buffering off;'],
+                      wtg => '$content_length:$http_content_length')
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -186,14 +173,8 @@ my $n = length $::KPN_VECTOR_ENVELOPE;
 
 === TEST 9: chunked input in senml format: the original bytes, de-chunked
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(format => 'senml', device_type => undef)
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -234,15 +215,9 @@ $::KPN_ECHO_SERVER . q{
         server 127.0.0.1:$TEST_NGINX_RAND_PORT_1 backup;
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_next_upstream error timeout http_502 non_idempotent;
-        proxy_pass http://wtg/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'proxy_next_upstream error timeout http_502 non_idempotent;',
+                      upstream => 'wtg')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -266,22 +241,10 @@ $::KPN_ECHO_SERVER . q{
         }
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_intercept_errors on;
-        error_page 503 = @fallback;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/iot;
-    }
-    location @fallback {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    }
+--- config eval
+::kpn_uplink_location(extra => ['proxy_intercept_errors on;', 'error_page 503 = @fallback;'],
+                      wtg => undef, upstream => '127.0.0.1:$TEST_NGINX_RAND_PORT_2')
+. ::kpn_uplink_location(location => '@fallback', wtg => '$kpn_device_type_hash_id', uri => '')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -300,21 +263,10 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 === TEST 13: an invalid chunk that arrives late, with error_page into another uplink location: the 400 is answered at once
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: an invalid chunk, which HTTP/2 cannot carry
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        client_body_timeout 5s;
-        error_page 400 = @again;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
-    location @again {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    }
+--- config eval
+::kpn_uplink_location(extra => ['client_body_timeout 5s;', 'error_page 400 = @again;'],
+                      wtg => undef)
+. ::kpn_uplink_location(location => '@again', wtg => undef, uri => '')
 --- raw_request eval
 my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -333,16 +285,11 @@ kpn uplink: message token ok
 
 === TEST 14: a chunked body that grows too large after the handler returned, with error_page into the same location: 413 at once
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
---- config
-    location /kpn/ {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        client_max_body_size 64;
-        client_body_timeout 5s;
-        error_page 413 /kpn/too-large;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(location => '/kpn/',
+                      extra => ['client_max_body_size 64;', 'client_body_timeout 5s;',
+                                'error_page 413 /kpn/too-large;'],
+                      wtg => undef)
 --- raw_request eval
 my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -381,16 +328,13 @@ $::KPN_UPLINK_LOCATION . q{
 
 === TEST 16: keepalive: a rejected uplink with an unread body leaves the connection usable
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(wtg => undef)
+. <<'_EOC_'
     location = /t {
         return 200 "second\n";
     }
+_EOC_
 --- pipelined_requests eval
 ["PUT /kpn/uplink\n$::V", "GET /t"]
 --- more_headers eval
