@@ -25,9 +25,9 @@ package KPNStub;
 #   GET /_log      one summary line per request since the reset
 #   GET /_raw      the raw bytes of every request since the reset
 #
-# Token modes (GET /token/MODE): ok, fixed, slow, short, slowshort,
-# shortfail, 500, garbage, noat, numat, big, kill, badchunk; downlink modes
-# (POST /dl/MODE): ok, slow, 302, 302first, 401, 401first, 400 (see _serve).
+# The token endpoint is /token/MODE (ok, fixed, slow, short, slowshort,
+# shortfail, 500, garbage, noat, numat, big, kill, badchunk), the actuator
+# API /dl/MODE (ok, slow, 302, 302first, 401, 401first, 400): see _serve.
 #
 # kpn_stub_start() sets TEST_NGINX_STUB_PORT (the stand-in), and also
 # provides a port that accepts connections and never answers
