@@ -1,7 +1,8 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
 # The uplink end to end: the test vector, the envelope the upstream
-# receives, the variables, the senml pass-through format.
+# receives, the variables (also as a subrequest reads them), the senml
+# pass-through format.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -20,7 +21,7 @@ __DATA__
 
 === TEST 1: the docs/protocol.md test vector is accepted and rewritten into the envelope
 --- config eval
-::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
+::kpn_uplink_location(device_type => ['dragino-lds01 wasd2', 'dragino-lds02 4djrvd'])
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -47,7 +48,7 @@ __DATA__
 
 === TEST 3: the second device type maps to its own hash id
 --- config eval
-::kpn_uplink_location('kpn_device_type dragino-lds02 4djrvd;')
+::kpn_uplink_location(device_type => ['dragino-lds01 wasd2', 'dragino-lds02 4djrvd'])
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -67,18 +68,15 @@ $e =~ s/dragino-lds01/dragino-lds02/;
 $::KPN_ECHO_SERVER . q{
     log_format kpn '$kpn_uplink_status|$kpn_device_id|$kpn_device_urn|$kpn_id_type|$kpn_device_type|$kpn_device_type_hash_id|$kpn_port|$kpn_payload_hex|$kpn_fcnt_up|$kpn_rssi|$kpn_snr|$kpn_time';
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        access_log $TEST_NGINX_HTML_DIR/kpn.log kpn;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id/$kpn_device_id/$kpn_port/$kpn_payload_hex/$kpn_rssi/$kpn_snr/$kpn_fcnt_up";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'access_log $TEST_NGINX_HTML_DIR/kpn.log kpn;',
+                      wtg => '$kpn_device_type_hash_id/$kpn_device_id/$kpn_port/'
+                           . '$kpn_payload_hex/$kpn_rssi/$kpn_snr/$kpn_fcnt_up')
+. <<'_EOC_'
     location = /log {
         alias $TEST_NGINX_HTML_DIR/kpn.log;
     }
+_EOC_
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"payload","vs":"763d0028"},{"n":"port","v":1.0},{"n":"FCntUp","v":0.0},{"n":"FCntDn","v":1.0},{"n":"LrrRSSI","v":-107.0},{"n":"LrrSNR","v":3.0},{"n":"LrrESP","v":-108.764351}]';
 ["POST /kpn/uplink\n$b", "GET /log"]
@@ -93,15 +91,39 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 5: kpn_uplink_format senml forwards the original bytes unchanged
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
+=== TEST 5: the variables in a subrequest (SSI include) read the main request's values
+--- http_config eval
+$::KPN_ECHO_SERVER . q{
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            default_type text/html;
+            return 200 '<!--# include virtual="/sub" -->';
+        }
     }
+}
+--- config eval
+::kpn_uplink_location(extra => 'ssi on;', wtg => undef,
+                      upstream => '127.0.0.1:$TEST_NGINX_RAND_PORT_2')
+. <<'_EOC_'
+    location = /sub {
+        return 200 "$kpn_uplink_status $kpn_device_id $kpn_port [$kpn_rssi]\n";
+    }
+_EOC_
+--- request eval
+"POST /kpn/uplink\n$::KPN_VECTOR"
+--- more_headers eval
+::kpn_headers($::KPN_VECTOR)
+--- response_body
+ok 0059AC00001B3461 1 []
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: kpn_uplink_format senml forwards the original bytes unchanged
+--- config eval
+::kpn_uplink_location(format => 'senml', device_type => undef)
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -113,16 +135,9 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 6: senml format with device types still requires a known type
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+=== TEST 7: senml format with device types still requires a known type
+--- config eval
+::kpn_uplink_location(format => 'senml', wtg => '$kpn_device_type_hash_id')
 --- request eval
 ["POST /kpn/uplink\n$::KPN_VECTOR", "POST /kpn/uplink\n$::KPN_VECTOR"]
 --- more_headers eval
@@ -135,9 +150,9 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 7: a custom device-type header name
+=== TEST 8: a custom device-type header name
 --- config eval
-::kpn_uplink_location('kpn_device_type_header X-Device-Model;')
+::kpn_uplink_location(extra => 'kpn_device_type_header X-Device-Model;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval
@@ -149,7 +164,7 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059ac00001b3461:","bt":1.765739955219e9,"n":"pa
 
 
 
-=== TEST 8: directives inherited from the http and server levels
+=== TEST 9: directives inherited from the http and server levels
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
@@ -172,7 +187,7 @@ $::KPN_ECHO_SERVER . q{
 
 
 
-=== TEST 9: a location without kpn_uplink passes requests untouched
+=== TEST 10: a location without kpn_uplink passes requests untouched
 --- config
     location = /kpn/uplink {
         kpn_uplink off;

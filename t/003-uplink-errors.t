@@ -25,14 +25,9 @@ add_block_preprocessor(sub {
     }
 _EOC_
 
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
-_EOC_
+    # the usual location, without the x-wtg-token header
+    $block->set_value("config", kpn_uplink_location(wtg => undef))
+        unless defined $block->config;
 });
 
 run_tests();
@@ -67,7 +62,21 @@ kpn uplink rejected: 405 method_not_allowed
 
 
 
-=== TEST 3: a text/plain body is 415 unsupported_media_type
+=== TEST 3: HEAD is 405 with the JSON headers and no body
+--- request
+HEAD /kpn/uplink
+--- error_code: 405
+--- response_headers
+Allow: POST
+Content-Type: application/json
+Content-Length: 80
+--- response_body
+--- error_log
+kpn uplink rejected: 405 method_not_allowed: method HEAD is not allowed
+
+
+
+=== TEST 4: a text/plain body is 415 unsupported_media_type
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
@@ -83,7 +92,7 @@ kpn uplink rejected: 415 unsupported_media_type
 
 
 
-=== TEST 4: no Content-Type at all is 415
+=== TEST 5: no Content-Type at all is 415
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
@@ -97,7 +106,7 @@ kpn uplink rejected: 415 unsupported_media_type
 
 
 
-=== TEST 5: application/jsonx is not JSON
+=== TEST 6: application/jsonx is not JSON
 --- skip_eval: 2: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /kpn/uplink\n$::V"
@@ -109,7 +118,7 @@ kpn uplink rejected: 415 unsupported_media_type
 
 
 
-=== TEST 6: an empty body is 400 empty_body
+=== TEST 7: an empty body is 400 empty_body
 --- request
 POST /kpn/uplink
 --- more_headers eval
@@ -122,7 +131,7 @@ kpn uplink rejected: 400 empty_body: the request body is empty
 
 
 
-=== TEST 7: no token header is 401 missing_token
+=== TEST 8: no token header is 401 missing_token
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -135,7 +144,7 @@ kpn uplink rejected: 401 missing_token
 
 
 
-=== TEST 8: a token that is not 64 hex digits is 401 missing_token
+=== TEST 9: a token that is not 64 hex digits is 401 missing_token
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -148,7 +157,7 @@ kpn uplink rejected: 401 missing_token
 
 
 
-=== TEST 9: a short token is 401 missing_token
+=== TEST 10: a short token is 401 missing_token
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -159,7 +168,7 @@ kpn uplink rejected: 401 missing_token
 
 
 
-=== TEST 10: a token of another secret is 401 bad_token
+=== TEST 11: a token of another secret is 401 bad_token
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -174,7 +183,7 @@ Example-Secret
 
 
 
-=== TEST 11: one changed body byte is 401 bad_token (the token covers the raw bytes)
+=== TEST 12: one changed body byte is 401 bad_token (the token covers the raw bytes)
 --- request eval
 (my $b = $::V) =~ s/"v":1.0/"v":1.00/;
 "POST /kpn/uplink\n$b"
@@ -186,7 +195,7 @@ Example-Secret
 
 
 
-=== TEST 12: the token is checked before the JSON: bad JSON with a bad token is 401
+=== TEST 13: the token is checked before the JSON: bad JSON with a bad token is 401
 --- request
 POST /kpn/uplink
 [{"bn":
@@ -198,7 +207,7 @@ POST /kpn/uplink
 
 
 
-=== TEST 13: a JSON syntax error is 400 invalid_json with line and column
+=== TEST 14: a JSON syntax error is 400 invalid_json with line and column
 --- request eval
 "POST /kpn/uplink\n[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\",}]"
 --- more_headers eval
@@ -211,7 +220,7 @@ qr/kpn uplink rejected: 400 invalid_json: .*line 1/
 
 
 
-=== TEST 14: duplicate keys are invalid JSON
+=== TEST 15: duplicate keys are invalid JSON
 --- request eval
 my $b = '[{"n":"a","v":1,"v":2}]';
 "POST /kpn/uplink\n$b"
@@ -223,7 +232,7 @@ my $b = '[{"n":"a","v":1,"v":2}]';
 
 
 
-=== TEST 15: an object instead of a pack is 400 invalid_senml
+=== TEST 16: an object instead of a pack is 400 invalid_senml
 --- request eval
 my $b = '{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"x","v":1}';
 "POST /kpn/uplink\n$b"
@@ -237,7 +246,7 @@ kpn uplink rejected: 400 invalid_senml
 
 
 
-=== TEST 16: a wrongly typed field is 400 invalid_senml naming the record and field
+=== TEST 17: a wrongly typed field is 400 invalid_senml naming the record and field
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"n":"port","v":"1"}]';
 "POST /kpn/uplink\n$b"
@@ -251,7 +260,7 @@ qr/kpn uplink rejected: 400 invalid_senml: record 1.*"v"/
 
 
 
-=== TEST 17: an unknown base name is 422 unknown_device
+=== TEST 18: an unknown base name is 422 unknown_device
 --- request eval
 my $b = '[{"bn":"urn:dev:MAC:0024befffe804ff1:","n":"payload","vs":"00"}]';
 "POST /kpn/uplink\n$b"
@@ -265,7 +274,7 @@ kpn uplink rejected: 422 unknown_device
 
 
 
-=== TEST 18: records of several devices are 422 unknown_device
+=== TEST 19: records of several devices are 422 unknown_device
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payload","vs":"00"},{"bn":"urn:dev:DEVEUI:0059AC00001B3462:","n":"port","v":1}]';
 "POST /kpn/uplink\n$b"
@@ -279,7 +288,7 @@ kpn uplink rejected: 422 unknown_device
 
 
 
-=== TEST 19: no device-type header is 422 unknown_device_type, logged with the device id
+=== TEST 20: no device-type header is 422 unknown_device_type, logged with the device id
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -292,7 +301,7 @@ kpn uplink rejected: 422 unknown_device_type: the "device-type" header is missin
 
 
 
-=== TEST 20: a device type that is not configured is 422 unknown_device_type
+=== TEST 21: a device type that is not configured is 422 unknown_device_type
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -305,7 +314,7 @@ kpn uplink rejected: 422 unknown_device_type: device type "dragino-lds99" is not
 
 
 
-=== TEST 20a: a device type that is not UTF-8 (Latin-1) is quoted as valid UTF-8 JSON
+=== TEST 22: a device type that is not UTF-8 (Latin-1) is quoted as valid UTF-8 JSON
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -318,7 +327,7 @@ kpn uplink rejected: 422 unknown_device_type: device type "drag?ino" is not conf
 
 
 
-=== TEST 20b: control bytes of a device type (an ESC sequence) reach neither the answer nor the log
+=== TEST 23: control bytes of a device type (an ESC sequence) reach neither the answer nor the log
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -334,7 +343,7 @@ kpn uplink rejected: 422 unknown_device_type: device type "drag?[31mino" is not 
 
 
 
-=== TEST 20c: a long device type is quoted in part, cut between characters, never inside one
+=== TEST 24: a long device type is quoted in part, cut between characters, never inside one
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -345,15 +354,9 @@ kpn uplink rejected: 422 unknown_device_type: device type "drag?[31mino" is not 
 
 
 
-=== TEST 20d: more records than kpn_uplink_max_records is 413 too_many_records, before any parse
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        kpn_uplink_max_records 2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+=== TEST 25: more records than kpn_uplink_max_records is 413 too_many_records, before any parse
+--- config eval
+::kpn_uplink_location(extra => 'kpn_uplink_max_records 2;', wtg => undef)
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1},{"n":"b","vs":"{not a record}"},{"n":"c","v":3}]';
 "POST /kpn/uplink\n$b"
@@ -367,7 +370,7 @@ kpn uplink rejected: 413 too_many_records: the pack has more than 2 records
 
 
 
-=== TEST 20e: the default limit is 256 records
+=== TEST 26: the default limit is 256 records
 --- request eval
 my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a","v":1}' x 256) . ']';
 "POST /kpn/uplink\n$b"
@@ -379,7 +382,7 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a"
 
 
 
-=== TEST 21: the status variable carries the error code to the access log
+=== TEST 27: the status variable carries the error code to the access log
 --- http_config
     log_format kpn 'status=$kpn_uplink_status device=$kpn_device_id';
     server {
@@ -388,17 +391,14 @@ my $b = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"a","v":1}' . (',{"n":"a"
             return 599 "upstream reached\n";
         }
     }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        access_log $TEST_NGINX_SERVER_ROOT/html/kpn.log kpn;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'access_log $TEST_NGINX_SERVER_ROOT/html/kpn.log kpn;',
+                      wtg => undef)
+. <<'_EOC_'
     location = /log {
         alias $TEST_NGINX_SERVER_ROOT/html/kpn.log;
     }
+_EOC_
 --- request eval
 ["POST /kpn/uplink\n$::V", "GET /log"]
 --- more_headers eval

@@ -41,14 +41,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the first secret of the file matches
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret_file => '$TEST_NGINX_HTML_DIR/kpn.secrets', secret => undef)
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -61,14 +55,8 @@ __DATA__
 
 
 === TEST 2: the second secret of the file matches too (rotation)
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret_file => '$TEST_NGINX_HTML_DIR/kpn.secrets', secret => undef)
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -81,13 +69,9 @@ __DATA__
 
 
 === TEST 3: a secret that is in no file is refused
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret_file => '$TEST_NGINX_HTML_DIR/kpn.secrets', secret => undef,
+                      wtg => undef)
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -101,15 +85,10 @@ kpn uplink rejected: 401 bad_token
 
 
 === TEST 4: two secret files add up
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/plug-b.secret;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret_file => ['$TEST_NGINX_HTML_DIR/kpn.secrets',
+                                      '$TEST_NGINX_HTML_DIR/plug-b.secret'],
+                      secret => undef)
 --- user_files
 >>> kpn.secrets
 Example-Secret-0123456789-abcdefGH!
@@ -127,14 +106,8 @@ Plug-B-Secret-0123456789-abcdefGHIJ
 
 
 === TEST 5: per-plug secret with map: each plug's own secret matches
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret $kpn_plug_secret;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret => '$kpn_plug_secret')
 --- request eval
 ["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
 --- more_headers eval
@@ -148,13 +121,8 @@ Plug-B-Secret-0123456789-abcdefGHIJ
 
 
 === TEST 6: per-plug secret with map: another plug's secret is refused
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret $kpn_plug_secret;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret => '$kpn_plug_secret', wtg => undef)
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -168,13 +136,8 @@ kpn uplink rejected: 401 bad_token
 
 
 === TEST 7: per-plug secret with map: an unknown plug (empty secret) is refused
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret $kpn_plug_secret;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret => '$kpn_plug_secret', wtg => undef)
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -189,15 +152,9 @@ kpn uplink rejected: 401 bad_token
 
 
 === TEST 8: file and variable together: either matches
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret_file $TEST_NGINX_HTML_DIR/kpn.secrets;
-        kpn_uplink_secret $kpn_plug_secret;
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(secret_file => '$TEST_NGINX_HTML_DIR/kpn.secrets',
+                      secret => '$kpn_plug_secret')
 --- request eval
 ["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
 --- more_headers eval

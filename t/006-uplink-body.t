@@ -1,8 +1,11 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
 # However nginx stores the body (one memory buffer, several buffers, a
-# temp file, chunked input), the token covers the raw bytes and the
-# upstream gets the envelope; retries and error_page send it again intact.
+# temp file, chunked input, unbuffered HTTP/1.1 proxying), the token covers
+# the raw bytes and the upstream gets the envelope; retries and error_page
+# send it again intact.  A body read that fails after the uplink handler
+# returned (a bad chunk, a chunked body over client_max_body_size) is
+# answered at once, with error_page too.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -78,7 +81,7 @@ qr/kpn body: 3\d\d\d bytes in [2-9] buffers, in file:0/
 
 === TEST 3: a body larger than client_body_buffer_size goes through a temp file
 --- config eval
-::kpn_uplink_location('client_body_buffer_size 1k;')
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;')
 --- request eval
 "POST /kpn/uplink\n$::BIG"
 --- more_headers eval
@@ -94,7 +97,7 @@ qr/kpn body: 3\d\d\d bytes in 1 buffers, in file:1/
 
 === TEST 4: client_body_in_file_only on: the body is read back from the file
 --- config eval
-::kpn_uplink_location('client_body_in_file_only on;')
+::kpn_uplink_location(extra => 'client_body_in_file_only on;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -110,7 +113,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 === TEST 5: client_body_in_file_only clean: the body is read back from the file too
 --- config eval
-::kpn_uplink_location('client_body_in_file_only clean;')
+::kpn_uplink_location(extra => 'client_body_in_file_only clean;')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -125,14 +128,8 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 === TEST 6: a bad token is found in a temp-file body too
---- config
-    location = /kpn/uplink {
-        client_body_buffer_size 1k;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;', wtg => undef)
 --- request eval
 "POST /kpn/uplink\n$::BIG"
 --- more_headers eval
@@ -156,16 +153,28 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 8: chunked input in senml format: the original bytes, de-chunked
+=== TEST 8: proxy_http_version 1.1 with proxy_request_buffering off sends chunked input with an exact Content-Length; $content_length shows it
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked input
+--- config eval
+::kpn_uplink_location(extra => ['proxy_http_version 1.1;', 'proxy_request_buffering off;'],
+                      wtg => '$content_length:$http_content_length')
+--- raw_request eval
+"POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n"
+    . sprintf("%x\r\n%s\r\n0\r\n\r\n", length $::V, $::V)
+--- response_body eval
+my $n = length $::KPN_VECTOR_ENVELOPE;
+::kpn_echoed($::KPN_VECTOR_ENVELOPE, wtg => "$n:$n")
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: chunked input in senml format: the original bytes, de-chunked
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_format senml;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(format => 'senml', device_type => undef)
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
@@ -177,10 +186,10 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 9: a large chunked body spilled to a temp file
+=== TEST 10: a large chunked body spilled to a temp file
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config eval
-::kpn_uplink_location('client_body_buffer_size 1k;')
+::kpn_uplink_location(extra => 'client_body_buffer_size 1k;')
 --- raw_request eval
 "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::BIG))
@@ -192,7 +201,7 @@ kpn body: 116 bytes in 1 buffers, in file:1
 
 
 
-=== TEST 10: a failing first upstream: the retry sends the same envelope
+=== TEST 11: a failing first upstream: the retry sends the same envelope
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -206,15 +215,9 @@ $::KPN_ECHO_SERVER . q{
         server 127.0.0.1:$TEST_NGINX_RAND_PORT_1 backup;
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_next_upstream error timeout http_502 non_idempotent;
-        proxy_pass http://wtg/iot;
-    }
+--- config eval
+::kpn_uplink_location(extra => 'proxy_next_upstream error timeout http_502 non_idempotent;',
+                      upstream => 'wtg')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -228,7 +231,7 @@ qr/http next upstream, \d+/
 
 
 
-=== TEST 11: error_page after the rewrite neither validates nor rewrites again
+=== TEST 12: error_page after the rewrite neither validates nor rewrites again
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     server {
@@ -238,22 +241,10 @@ $::KPN_ECHO_SERVER . q{
         }
     }
 }
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_intercept_errors on;
-        error_page 503 = @fallback;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/iot;
-    }
-    location @fallback {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token "$kpn_device_type_hash_id";
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    }
+--- config eval
+::kpn_uplink_location(extra => ['proxy_intercept_errors on;', 'error_page 503 = @fallback;'],
+                      wtg => undef, upstream => '127.0.0.1:$TEST_NGINX_RAND_PORT_2')
+. ::kpn_uplink_location(location => '@fallback', wtg => '$kpn_device_type_hash_id', uri => '')
 --- request eval
 "POST /kpn/uplink\n$::V"
 --- more_headers eval
@@ -270,7 +261,53 @@ qr/kpn uplink: message token ok|kpn uplink: again, state:2|kpn body: replaced/
 
 
 
-=== TEST 12: keepalive: a second request on the same connection after an uplink
+=== TEST 13: an invalid chunk that arrives late, with error_page into another uplink location: the 400 is answered at once
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: an invalid chunk, which HTTP/2 cannot carry
+--- config eval
+::kpn_uplink_location(extra => ['client_body_timeout 5s;', 'error_page 400 = @again;'],
+                      wtg => undef)
+. ::kpn_uplink_location(location => '@again', wtg => undef, uri => '')
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n";
+[$h . "10\r\n" . substr($::V, 0, 16) . "\r\n", "zz\r\n"]
+--- raw_request_middle_delay: 0.2
+--- timeout: 3
+--- error_code: 400
+--- error_log
+client sent invalid chunked body
+kpn uplink: the body read failed
+--- no_error_log
+kpn uplink: message token ok
+
+
+
+=== TEST 14: a chunked body that grows too large after the handler returned, with error_page into the same location: 413 at once
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
+--- config eval
+::kpn_uplink_location(location => '/kpn/',
+                      extra => ['client_max_body_size 64;', 'client_body_timeout 5s;',
+                                'error_page 413 /kpn/too-large;'],
+                      wtg => undef)
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::V))
+    . "Transfer-Encoding: chunked\r\n\r\n";
+[$h . "10\r\n" . substr($::V, 0, 16) . "\r\n",
+ sprintf("%x\r\n%s\r\n0\r\n\r\n", length($::V) - 16, substr($::V, 16))]
+--- raw_request_middle_delay: 0.2
+--- timeout: 3
+--- error_code: 413
+--- error_log
+client intended to send too large chunked body
+kpn uplink: the body read failed: 413
+--- no_error_log
+kpn uplink: message token ok
+
+
+
+=== TEST 15: keepalive: a second request on the same connection after an uplink
 --- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
 --- config eval
 $::KPN_UPLINK_LOCATION . q{
@@ -289,18 +326,15 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 
-=== TEST 13: keepalive: a rejected uplink with an unread body leaves the connection usable
+=== TEST 16: keepalive: a rejected uplink with an unread body leaves the connection usable
 --- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: pipelined_requests: HTTP/1.1 keepalive
---- config
-    location = /kpn/uplink {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+--- config eval
+::kpn_uplink_location(wtg => undef)
+. <<'_EOC_'
     location = /t {
         return 200 "second\n";
     }
+_EOC_
 --- pipelined_requests eval
 ["PUT /kpn/uplink\n$::V", "GET /t"]
 --- more_headers eval
@@ -312,7 +346,7 @@ $::KPN_UPLINK_LOCATION . q{
 
 
 
-=== TEST 14: mirror copies the rewritten body (the uplink runs before mirror)
+=== TEST 17: mirror copies the rewritten body (the uplink runs before mirror)
 --- http_config eval
 $::KPN_ECHO_SERVER . q{
     log_format copy escape=none '$request_body';
@@ -326,7 +360,7 @@ $::KPN_ECHO_SERVER . q{
     }
 }
 --- config eval
-::kpn_uplink_location('mirror /mirror;') . q{
+::kpn_uplink_location(extra => 'mirror /mirror;') . q{
     location = /mirror {
         internal;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/copy;

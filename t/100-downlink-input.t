@@ -2,11 +2,15 @@
 #
 # Downlink input: caller authentication (several keys), every validation
 # error with its code, and nginx -t failures for each bad directive value.
-# Nothing here reaches the token or downlink stand-ins.
+# Nothing here reaches the token or downlink stand-ins; the stand-in is
+# started all the same, for its port: the usual http_config names it.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();
@@ -49,6 +53,8 @@ qq({"error":"missing_key","message":"an \\\"Authorization: Bearer <key>\\\" head
 --- error_log
 kpn downlink: missing_key:
 
+
+
 === TEST 2: a Basic Authorization header is 401 missing_key
 --- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
@@ -62,6 +68,8 @@ X-Downlink-Status: missing_key
 --- response_body_like: ^\{"error":"missing_key","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: missing_key:
+
+
 
 === TEST 3: a wrong key is 401 bad_key
 --- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
@@ -78,6 +86,8 @@ qq({"error":"bad_key","message":"the bearer key is not valid"}\n)
 --- error_log
 kpn downlink: bad_key:
 
+
+
 === TEST 4: GET is 405 method_not_allowed
 --- request eval
 "GET /downlink"
@@ -91,6 +101,8 @@ X-Downlink-Status: method_not_allowed
 qq({"error":"method_not_allowed","message":"method GET is not allowed, use POST"}\n)
 --- error_log
 kpn downlink: method_not_allowed:
+
+
 
 === TEST 5: an empty body is 400 invalid_json
 --- request eval
@@ -106,6 +118,8 @@ qq({"error":"invalid_json","message":"the body is empty"}\n)
 --- error_log
 kpn downlink: invalid_json:
 
+
+
 === TEST 6: a JSON syntax error is 400 invalid_json with line and column
 --- request eval
 "POST /downlink\n" . '{"devEUI":'
@@ -118,6 +132,8 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"line 1 column \d+: [^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json: line 1 column
+
+
 
 === TEST 7: a JSON array is 400 invalid_json
 --- request eval
@@ -133,6 +149,8 @@ qq({"error":"invalid_json","message":"the body must be a JSON object"}\n)
 --- error_log
 kpn downlink: invalid_json:
 
+
+
 === TEST 8: duplicate keys are 400 invalid_json
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","devEUI":"0059ac00001b3462","port":2,"payload":"0a"}'
@@ -145,6 +163,8 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json:
+
+
 
 === TEST 9: a missing devEUI is 400 invalid_dev_eui
 --- request eval
@@ -160,6 +180,8 @@ qq({"error":"invalid_dev_eui","message":"\\\"devEUI\\\" must be a string of 16 h
 --- error_log
 kpn downlink: invalid_dev_eui:
 
+
+
 === TEST 10: a 15-digit devEUI is 400 invalid_dev_eui
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b346","port":2,"payload":"0a0b"}'
@@ -172,6 +194,8 @@ X-Downlink-Status: invalid_dev_eui
 --- response_body_like: ^\{"error":"invalid_dev_eui","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_dev_eui:
+
+
 
 === TEST 11: a non-hex devEUI is 400 invalid_dev_eui
 --- request eval
@@ -186,6 +210,8 @@ X-Downlink-Status: invalid_dev_eui
 --- error_log
 kpn downlink: invalid_dev_eui:
 
+
+
 === TEST 12: a numeric devEUI is 400 invalid_dev_eui
 --- request eval
 "POST /downlink\n" . '{"devEUI":1234567890123456,"port":2,"payload":"0a0b"}'
@@ -198,6 +224,8 @@ X-Downlink-Status: invalid_dev_eui
 --- response_body_like: ^\{"error":"invalid_dev_eui","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_dev_eui:
+
+
 
 === TEST 13: port 0 is 400 invalid_port
 --- request eval
@@ -213,6 +241,8 @@ qq({"error":"invalid_port","message":"\\\"port\\\" must be an integer from 1 to 
 --- error_log
 kpn downlink: invalid_port:
 
+
+
 === TEST 14: port 224 is 400 invalid_port
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":224,"payload":"0a0b"}'
@@ -225,6 +255,8 @@ X-Downlink-Status: invalid_port
 --- response_body_like: ^\{"error":"invalid_port","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_port:
+
+
 
 === TEST 15: port 2.5 is 400 invalid_port
 --- request eval
@@ -239,6 +271,8 @@ X-Downlink-Status: invalid_port
 --- error_log
 kpn downlink: invalid_port:
 
+
+
 === TEST 16: a string port is 400 invalid_port
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":"2","payload":"0a0b"}'
@@ -251,6 +285,8 @@ X-Downlink-Status: invalid_port
 --- response_body_like: ^\{"error":"invalid_port","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_port:
+
+
 
 === TEST 17: a missing payload is 400 invalid_payload
 --- request eval
@@ -266,6 +302,8 @@ qq({"error":"invalid_payload","message":"\\\"payload\\\" must be a hex string"}\
 --- error_log
 kpn downlink: invalid_payload:
 
+
+
 === TEST 18: an odd-length payload is 400 invalid_payload
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0"}'
@@ -280,6 +318,8 @@ qq({"error":"invalid_payload","message":"\\\"payload\\\" must be a non-empty hex
 --- error_log
 kpn downlink: invalid_payload:
 
+
+
 === TEST 19: an empty payload is 400 invalid_payload
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":""}'
@@ -293,6 +333,8 @@ X-Downlink-Status: invalid_payload
 --- error_log
 kpn downlink: invalid_payload:
 
+
+
 === TEST 20: a non-hex payload is 400 invalid_payload
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"zz"}'
@@ -305,6 +347,8 @@ X-Downlink-Status: invalid_payload
 --- response_body_like: ^\{"error":"invalid_payload","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_payload:
+
+
 
 === TEST 21: a payload above kpn_downlink_max_payload is 400 invalid_payload
 --- request eval
@@ -320,6 +364,8 @@ qq({"error":"invalid_payload","message":"\\\"payload\\\" is 5 bytes, at most 4 a
 --- error_log
 kpn downlink: invalid_payload:
 
+
+
 === TEST 22: a non-string externalReference is 400 invalid_json
 --- request eval
 "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a","externalReference":7}'
@@ -332,6 +378,8 @@ X-Downlink-Status: invalid_json
 --- response_body_like: ^\{"error":"invalid_json","message":"[^"]+.*"\}\n$
 --- error_log
 kpn downlink: invalid_json:
+
+
 
 === TEST 23: both keys of the keys file are accepted (rotation)
 --- user_files
@@ -349,6 +397,8 @@ key-new
 --- no_error_log
 [error]
 
+
+
 === TEST 24: nginx -t fails: kpn_downlink without kpn_downlink_keys
 --- config
     location = /downlink {
@@ -357,6 +407,8 @@ key-new
 --- must_die
 --- error_log
 "kpn_downlink" requires "kpn_downlink_keys"
+
+
 
 === TEST 25: nginx -t fails: kpn_downlink without kpn_client_id
 --- config
@@ -367,6 +419,8 @@ key-new
 --- error_log
 "kpn_downlink" requires "kpn_client_id"
 
+
+
 === TEST 26: nginx -t fails: kpn_downlink without a client secret
 --- config
     location = /downlink {
@@ -375,6 +429,8 @@ key-new
 --- must_die
 --- error_log
 "kpn_downlink" requires "kpn_client_secret" or "kpn_client_secret_file"
+
+
 
 === TEST 27: nginx -t fails: kpn_downlink without kpn_token_uri
 --- config
@@ -385,6 +441,8 @@ key-new
 --- error_log
 "kpn_downlink" requires "kpn_token_uri"
 
+
+
 === TEST 28: nginx -t fails: kpn_downlink without kpn_downlink_uri
 --- config
     location = /downlink {
@@ -393,6 +451,8 @@ key-new
 --- must_die
 --- error_log
 "kpn_downlink" requires "kpn_downlink_uri"
+
+
 
 === TEST 29: nginx -t fails: an unknown zone
 --- config
@@ -403,6 +463,8 @@ key-new
 --- error_log
 unknown kpn_token_zone "other"
 
+
+
 === TEST 30: nginx -t fails: a bad kpn_downlink parameter
 --- config
     location = /downlink {
@@ -411,6 +473,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 "kpn_downlink": invalid parameter "kpn"
+
+
 
 === TEST 31: nginx -t fails: a missing keys file
 --- config
@@ -421,6 +485,8 @@ unknown kpn_token_zone "other"
 --- error_log
 "kpn_downlink_keys": cannot open "/nonexistent/keys"
 
+
+
 === TEST 32: nginx -t fails: an empty client secret
 --- config
     location = /downlink {
@@ -429,6 +495,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 "kpn_client_secret" directive must not be empty
+
+
 
 === TEST 33: nginx -t fails: an empty client id
 --- config
@@ -439,6 +507,8 @@ unknown kpn_token_zone "other"
 --- error_log
 "kpn_client_id" directive must not be empty
 
+
+
 === TEST 34: nginx -t fails: an empty audience
 --- config
     location = /downlink {
@@ -447,6 +517,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 "kpn_audience" directive must not be empty
+
+
 
 === TEST 35: nginx -t fails: both kpn_client_secret and kpn_client_secret_file
 --- config
@@ -457,6 +529,8 @@ unknown kpn_token_zone "other"
 --- error_log
 "kpn_client_secret_file" directive is duplicate
 
+
+
 === TEST 36: nginx -t fails: a missing client secret file
 --- config
     location = /downlink {
@@ -465,6 +539,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 "kpn_client_secret_file": cannot open "/nonexistent/secret"
+
+
 
 === TEST 37: nginx -t fails: a bad kpn_token_refresh
 --- config
@@ -475,6 +551,8 @@ unknown kpn_token_zone "other"
 --- error_log
 "kpn_token_refresh" directive invalid value
 
+
+
 === TEST 38: nginx -t fails: a bad kpn_token_backoff
 --- config
     location = /downlink {
@@ -483,6 +561,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 "kpn_token_backoff" directive invalid value
+
+
 
 === TEST 39: nginx -t fails: a bad kpn_token_lock_timeout
 --- config
@@ -493,6 +573,8 @@ unknown kpn_token_zone "other"
 --- error_log
 "kpn_token_lock_timeout" directive invalid value
 
+
+
 === TEST 40: nginx -t fails: a token URI that is not local
 --- config
     location = /downlink {
@@ -501,6 +583,8 @@ unknown kpn_token_zone "other"
 --- must_die
 --- error_log
 is not a local URI
+
+
 
 === TEST 41: nginx -t fails: a downlink URI that is not local
 --- config
@@ -511,6 +595,8 @@ is not a local URI
 --- error_log
 is not a local URI
 
+
+
 === TEST 42: nginx -t fails: kpn_downlink_max_payload 0
 --- config
     location = /downlink {
@@ -519,6 +605,8 @@ is not a local URI
 --- must_die
 --- error_log
 "kpn_downlink_max_payload" must be between 1 and 242
+
+
 
 === TEST 43: nginx -t fails: kpn_downlink_max_payload 243
 --- config
@@ -529,6 +617,8 @@ is not a local URI
 --- error_log
 "kpn_downlink_max_payload" must be between 1 and 242
 
+
+
 === TEST 44: nginx -t fails: a kpn_token_zone without zone=
 --- http_config
     kpn_token_zone kpn:1m;
@@ -536,6 +626,8 @@ is not a local URI
 --- must_die
 --- error_log
 "kpn_token_zone": invalid parameter "kpn:1m"
+
+
 
 === TEST 45: nginx -t fails: a kpn_token_zone without a size
 --- http_config
@@ -545,6 +637,8 @@ is not a local URI
 --- error_log
 "kpn_token_zone": invalid zone size "zone=kpn"
 
+
+
 === TEST 46: nginx -t fails: a kpn_token_zone with a bad size
 --- http_config
     kpn_token_zone zone=kpn:lots;
@@ -553,6 +647,8 @@ is not a local URI
 --- error_log
 "kpn_token_zone": invalid zone "zone=kpn:lots"
 
+
+
 === TEST 47: nginx -t fails: a kpn_token_zone that is too small
 --- http_config
     kpn_token_zone zone=kpn:4k;
@@ -560,6 +656,8 @@ is not a local URI
 --- must_die
 --- error_log
 "kpn_token_zone": zone "zone=kpn:4k" is too small
+
+
 
 === TEST 48: nginx -t fails: a kpn_token_zone declared twice
 --- http_config

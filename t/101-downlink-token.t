@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
-# The downlink end to end against recording stand-ins (t/lib/KPNDownlink.pm):
+# The downlink end to end against recording stand-ins (t/lib/KPNStub.pm):
 # the token is fetched once and reused, the exact bytes and headers both
 # stand-ins receive, nothing of the caller leaks, KPN's answer is passed
 # through, 302/401 lead to exactly one refetch and one retry, expiry and the
@@ -13,6 +13,9 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();
@@ -62,6 +65,8 @@ __DATA__
 --- no_error_log
 [error]
 
+
+
 === TEST 2: the exact bytes the stand-ins receive; the caller's headers never reach them
 --- config eval
 ::kpn_downlink_config(keys => '$TEST_NGINX_HTML_DIR/keys', headers => [], token => 'fixed')
@@ -86,6 +91,8 @@ key-two
 --- no_error_log
 [error]
 
+
+
 === TEST 3: a 302 from KPN drops the token, fetches a new one and retries once
 --- config eval
 ::kpn_downlink_config(dl_timeout => '1s', dl => '302first')
@@ -100,6 +107,8 @@ key-two
 --- no_error_log
 [error]
 
+
+
 === TEST 4: a 302 again after the retry is 502 kpn_auth_failed (one refetch, one retry), then no fetch and no post for kpn_token_backoff
 --- config eval
 ::kpn_downlink_config(dl_timeout => '1s', dl => '302', extra => 'kpn_token_backoff 2s;')
@@ -112,6 +121,8 @@ key-two
 --- response_body_like eval
 ["reset", ::auth_failed(302), qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token recently, retry later"}\E\n\z/, ::retry_log('302', 302, 302)]
 --- timeout: 5
+
+
 
 === TEST 5: a 401 from KPN drops the token, fetches a new one and retries once
 --- config eval
@@ -127,6 +138,8 @@ key-two
 --- no_error_log
 [error]
 
+
+
 === TEST 6: a 401 again after the retry is 502 kpn_auth_failed (one refetch, one retry), then no fetch and no post for kpn_token_backoff
 --- config eval
 ::kpn_downlink_config(dl_timeout => '1s', dl => '401', extra => 'kpn_token_backoff 2s;')
@@ -139,6 +152,8 @@ key-two
 --- response_body_like eval
 ["reset", ::auth_failed(401), qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token recently, retry later"}\E\n\z/, ::retry_log('401', 401, 401)]
 --- timeout: 5
+
+
 
 === TEST 7: any other KPN status and body are passed through
 --- config eval
@@ -155,6 +170,8 @@ key-two
 --- no_error_log
 kpn downlink: token
 
+
+
 === TEST 8: a downlink that times out is 504 upstream_timeout
 --- config eval
 ::kpn_downlink_config(dl_timeout => '1s', dl => 'slow')
@@ -168,6 +185,8 @@ kpn downlink: token
 --- response_body eval
 ["reset\n", qq({"error":"upstream_timeout","message":"the downlink request timed out"}\n)]
 --- timeout: 5
+
+
 
 === TEST 9: expiry and the refresh margin: expires_in 4 gives a margin of 2 s
 --- config eval

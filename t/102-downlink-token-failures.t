@@ -9,6 +9,9 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();
@@ -60,6 +63,8 @@ __DATA__
 ::failure_bodies("the token endpoint answered 500", 1)
 --- timeout: 6
 
+
+
 === TEST 2: a 200 with a body that is not JSON is 502 token_unavailable, then fast 503s
 --- config eval
 ::kpn_downlink_config(@::CONFIG, token => 'garbage')
@@ -72,6 +77,8 @@ __DATA__
 --- response_body eval
 ::failure_bodies("the token answer is not JSON", 1)
 --- timeout: 6
+
+
 
 === TEST 3: a 200 without access_token is 502 token_unavailable, then fast 503s
 --- config eval
@@ -86,6 +93,8 @@ __DATA__
 ::failure_bodies("the token answer has no access_token", 1)
 --- timeout: 6
 
+
+
 === TEST 4: a 200 with a non-string access_token is 502 token_unavailable, then fast 503s
 --- config eval
 ::kpn_downlink_config(@::CONFIG, token => 'numat')
@@ -98,6 +107,8 @@ __DATA__
 --- response_body eval
 ::failure_bodies("the token answer has no access_token", 1)
 --- timeout: 6
+
+
 
 === TEST 5: an answer larger than subrequest_output_buffer_size is 502 token_unavailable, then fast 503s
 --- config eval
@@ -112,6 +123,8 @@ __DATA__
 ::failure_bodies("the token answer was too big or broken", 1)
 --- timeout: 6
 
+
+
 === TEST 6: connection refused is 502 token_unavailable, then fast 503s
 --- config eval
 ::kpn_downlink_config(@::CONFIG, token => 'http://127.0.0.1:$TEST_NGINX_CLOSED_PORT/token')
@@ -124,6 +137,8 @@ __DATA__
 --- response_body eval
 ::failure_bodies("the token request failed (502)", 0)
 --- timeout: 6
+
+
 
 === TEST 7: a token endpoint that never answers (proxy_read_timeout 1s) is 502 token_unavailable, then fast 503s
 --- config eval
@@ -138,6 +153,8 @@ __DATA__
 ::failure_bodies("the token request timed out", 0)
 --- timeout: 6
 
+
+
 === TEST 8: one log line per failure, naming the code, without the secret or any token
 --- request eval
 "POST /downlink\n$::DL"
@@ -150,6 +167,8 @@ my-secret
 tok-
 [crit]
 --- timeout: 6
+
+
 
 === TEST 9: a fast 503 does not log the secret
 --- request eval

@@ -13,6 +13,9 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNDownlink;
+use KPNStub;
+
+kpn_stub_start();
 
 repeat_each(2);
 no_shuffle();

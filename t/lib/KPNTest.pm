@@ -1,8 +1,10 @@
 package KPNTest;
 
 # Shared helpers of the ngx_kpn_module suites: message tokens, the
-# docs/protocol.md test vector and a Withthegrid stand-in that echoes what it
-# received.  Works with the real Test::Nginx and the in-tree runner.
+# docs/protocol.md test vector, a Withthegrid stand-in that echoes what it
+# received (an nginx server of the block's config, nothing forked) and the
+# uplink location that proxies to it (kpn_uplink_location).  Works with the
+# real Test::Nginx and the in-tree runner.
 
 use strict;
 use warnings;
@@ -62,20 +64,49 @@ our $KPN_ECHO_SERVER = <<'_EOC_';
     }
 _EOC_
 
-# the usual uplink location, proxying to the stand-in; extra directives
-# (e.g. "client_body_buffer_size 1k;") go in after "kpn_uplink on;"
-sub kpn_uplink_location {
-    my $extra = join "", map { "        $_\n" } @_;
+# The usual uplink location, proxying to the stand-in.  Options, default
+# first; an option given as undef (or []) leaves its line(s) out:
+#   location     "= /kpn/uplink"
+#   format       kpn_uplink_format: none
+#   secret_file  kpn_uplink_secret_file path(s): none
+#   secret       kpn_uplink_secret: $KPN_SECRET
+#   device_type  kpn_device_type "NAME HASH_ID" pair(s): "dragino-lds01 wasd2"
+#   extra        more directive(s): none
+#   wtg          the x-wtg-token header the stand-in echoes: "wtg-secret"
+#   upstream     the proxy_pass host: 127.0.0.1:$TEST_NGINX_RAND_PORT_1
+#   uri          the proxy_pass URI: "/iot"
+# The lines come in that order, after "kpn_uplink on;"; the secret and the
+# wtg value are written in double quotes unless they are a plain word.
+our %KPN_UPLINK_DEFAULT = (
+    location => '= /kpn/uplink', format => undef, secret_file => undef,
+    secret => $KPN_SECRET, device_type => 'dragino-lds01 wasd2',
+    extra => undef, wtg => 'wtg-secret',
+    upstream => '127.0.0.1:$TEST_NGINX_RAND_PORT_1', uri => '/iot',
+);
 
-    return <<_EOC_;
-    location = /kpn/uplink {
-        kpn_uplink on;
-${extra}        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_set_header x-wtg-token wtg-secret;
-        proxy_pass http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/iot;
+sub kpn_uplink_location {
+    my (%o) = @_;
+    for (sort keys %o) {
+        die "kpn_uplink_location: unknown option \"$_\"\n"
+            unless exists $KPN_UPLINK_DEFAULT{$_};
     }
-_EOC_
+    my %v = (%KPN_UPLINK_DEFAULT, %o);
+    my $all = sub { my $x = $v{$_[0]}; grep { defined } ref $x ? @$x : ($x) };
+    my $arg = sub { $_[0] =~ /\A[\w.-]+\z/ ? $_[0] : qq{"$_[0]"} };
+
+    my @lines = (
+        'kpn_uplink on;',
+        (map { "kpn_uplink_format $_;" } $all->('format')),
+        (map { "kpn_uplink_secret_file $_;" } $all->('secret_file')),
+        (map { 'kpn_uplink_secret ' . $arg->($_) . ';' } $all->('secret')),
+        (map { "kpn_device_type $_;" } $all->('device_type')),
+        $all->('extra'),
+        (map { 'proxy_set_header x-wtg-token ' . $arg->($_) . ';' } $all->('wtg')),
+        "proxy_pass http://$v{upstream}$v{uri};",
+    );
+
+    return "    location $v{location} {\n"
+        . join('', map { "        $_\n" } @lines) . "    }\n";
 }
 
 our $KPN_UPLINK_LOCATION = kpn_uplink_location();
