@@ -44,20 +44,15 @@ _EOC_
         unless defined $block->http_config;
 });
 
-# an uplink location at $uri proxying to $upstream, with more directives
+# an uplink location at $uri proxying to $upstream (host[:port], then the
+# URI), with more directives and the headers that show the recipe's values
 sub uplink_to {
     my ($uri, $upstream, @extra) = @_;
-    my $extra = join '', map { "        $_\n" } @extra;
-    return <<_EOC_;
-    location = $uri {
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-${extra}        add_header X-Id \$kpn_message_id always;
-        add_header X-Spool "spool=\$kpn_spool_it upstream=[\$upstream_status]" always;
-        proxy_pass $upstream;
-    }
-_EOC_
+    my ($host, $path) = $upstream =~ m{\Ahttp://([^/]+)(.*)\z} or die $upstream;
+    return kpn_uplink_location(
+        location => "= $uri", upstream => $host, uri => $path,
+        extra => [@extra, 'add_header X-Id $kpn_message_id always;',
+                  'add_header X-Spool "spool=$kpn_spool_it upstream=[$upstream_status]" always;']);
 }
 
 our $OTHER = $KPN_VECTOR =~ s/763d0028/763d0029/r;

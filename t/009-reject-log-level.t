@@ -8,9 +8,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNTest;
 use KPNDownlink;
+use KPNStub;
 
 repeat_each(2);
 no_shuffle();
+
+kpn_stub_start();
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -100,7 +103,7 @@ qr/\[info\] .*kpn downlink: method_not_allowed: /
 
 === TEST 6: a location's own level wins
 --- config eval
-::kpn_uplink_location('kpn_reject_log_level warn;')
+::kpn_uplink_location(extra => 'kpn_reject_log_level warn;')
 --- request eval
 "POST /kpn/uplink\n$::KPN_VECTOR"
 --- more_headers eval

@@ -14,28 +14,26 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNTest;
 use KPNDownlink;
+use KPNStub;
 
 repeat_each(2);
 no_shuffle();
 master_on();
 workers(2);
 
+kpn_stub_start();
+
 our $HTTP_CONFIG = $KPN_ECHO_SERVER . $KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_';
     kpn_metrics_zone zone=m:1m;
     kpn_metrics_count zone=m;
 _EOC_
 
-# an uplink location: the usual one, or one proxying to $upstream
-sub uplink_at {
-    my ($uri, $upstream) = @_;
-    (my $l = kpn_uplink_location()) =~ s{= /kpn/uplink}{= $uri};
-    $l =~ s{proxy_pass \S+;}{proxy_pass $upstream;} if $upstream;
-    return $l;
-}
-
 our $CONFIG = kpn_uplink_location()
-    . uplink_at('/kpn/dead', 'http://127.0.0.1:$TEST_NGINX_CLOSED_PORT/iot')
-    . uplink_at('/kpn/busy', 'http://127.0.0.1:$TEST_NGINX_SERVER_PORT/busy')
+    . kpn_uplink_location(location => '= /kpn/dead',
+                          upstream => '127.0.0.1:$TEST_NGINX_CLOSED_PORT')
+    . kpn_uplink_location(location => '= /kpn/busy',
+                          upstream => '127.0.0.1:$TEST_NGINX_SERVER_PORT',
+                          uri => '/busy')
     . kpn_downlink_config(headers => [])
     . <<'_EOC_';
     location = /downlink-refused {
@@ -268,14 +266,9 @@ $::KPN_ECHO_SERVER . <<'_EOC_';
     kpn_metrics_count zone=a;
 _EOC_
 --- config eval
-::kpn_uplink_location() . <<'_EOC_';
-    location = /kpn/quiet {
-        kpn_metrics_count off;
-        kpn_uplink on;
-        kpn_uplink_secret "Example-Secret-0123456789-abcdefGH!";
-        kpn_device_type dragino-lds01 wasd2;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot;
-    }
+::kpn_uplink_location()
+. ::kpn_uplink_location(location => '= /kpn/quiet', extra => 'kpn_metrics_count off;')
+. <<'_EOC_';
     location = /metrics-a {
         kpn_metrics;
     }
