@@ -9,6 +9,16 @@
 #include "ngx_http_kpn_command.h"
 
 
+static ngx_int_t ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
+    ngx_http_kpn_error_t *err);
+
+
+/* the fields of the input, in the order of the messages */
+static char  *ngx_http_kpn_command_known[] = {
+    "devEUI", "port", "payload", "externalReference", NULL
+};
+
+
 ngx_int_t
 ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
@@ -32,6 +42,11 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
         return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_json",
                                   "the body must be a JSON object");
+    }
+
+    rc = ngx_http_kpn_command_fields(pool, json, err);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /* devEUI: 16 hex digits */
@@ -122,6 +137,51 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
 
         cmd->reference.data = (u_char *) json_string_value(v);
         cmd->reference.len = json_string_length(v);
+    }
+
+    return NGX_OK;
+}
+
+
+/* every field must be known: a typo is refused, not ignored */
+
+static ngx_int_t
+ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
+    ngx_http_kpn_error_t *err)
+{
+    char        **known;
+    void         *iter;
+    const char   *key;
+    ngx_str_t     name, echo;
+    ngx_uint_t    cut;
+
+    for (iter = json_object_iter(json);
+         iter;
+         iter = json_object_iter_next(json, iter))
+    {
+        key = json_object_iter_key(iter);
+
+        for (known = ngx_http_kpn_command_known; *known; known++) {
+            if (ngx_strcmp(key, *known) == 0) {
+                break;
+            }
+        }
+
+        if (*known) {
+            continue;
+        }
+
+        name.data = (u_char *) key;
+        name.len = ngx_strlen(key);
+
+        ngx_http_kpn_echo(&name, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
+
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json",
+                                  "unknown field \"%V%s\" (the fields are "
+                                  "devEUI, port, payload and "
+                                  "externalReference)",
+                                  &echo, cut ? "..." : "");
     }
 
     return NGX_OK;

@@ -32,8 +32,8 @@ typedef struct {
 
 /*
  * Parses and validates the caller's JSON object {"devEUI", "port",
- * "payload"[, "externalReference"]} of body; payloads of more than
- * max_payload bytes are refused.  NGX_OK: cmd filled.  NGX_DECLINED: err
+ * "payload"[, "externalReference"]} of body (any other field is refused);
+ * payloads of more than max_payload bytes are refused.  NGX_OK: cmd filled.  NGX_DECLINED: err
  * filled (400 invalid_json, invalid_dev_eui, invalid_port,
  * invalid_payload).  NGX_ERROR: out of memory.
  */

@@ -6,7 +6,9 @@
  * the caller's JSON is untrusted input.  Besides crashes, leaks and
  * undefined behaviour it checks:
  *   - NGX_OK: devEUI 16 upper-case hex digits, port 1..223, payload
- *     non-empty even-length hex of at most 242 bytes; the SenML body
+ *     non-empty even-length hex of at most 242 bytes, no field but the
+ *     four known ones (jansson reads the input a second time to tell);
+ *     the SenML body
  *     built from it is JSON that jansson reads back to the same values;
  *     the query string holds only URI-safe bytes;
  *   - NGX_DECLINED: status 400 with a printable message.
@@ -18,6 +20,54 @@
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static const char  *known[] = {
+    "devEUI", "port", "payload", "externalReference", NULL
+};
+
+
+/* the input is an object with a field the command does not know */
+
+static int
+has_unknown_field(const uint8_t *data, size_t size)
+{
+    int          unknown;
+    void        *iter;
+    json_t      *json;
+    const char  *key, **k;
+
+    json = json_loadb((const char *) data, size, JSON_REJECT_DUPLICATES,
+                      NULL);
+    if (json == NULL) {
+        return 0;
+    }
+
+    unknown = 0;
+
+    if (json_is_object(json)) {
+        for (iter = json_object_iter(json);
+             iter;
+             iter = json_object_iter_next(json, iter))
+        {
+            key = json_object_iter_key(iter);
+
+            for (k = known; *k; k++) {
+                if (strcmp(key, *k) == 0) {
+                    break;
+                }
+            }
+
+            if (*k == NULL) {
+                unknown = 1;
+            }
+        }
+    }
+
+    json_decref(json);
+
+    return unknown;
+}
 
 
 static void
@@ -100,6 +150,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (rc) {
 
     case NGX_OK:
+        if (has_unknown_field(data, size)) {
+            abort();
+        }
+
         if (cmd.dev_eui.len != 16 || cmd.port < 1
             || cmd.port > NGX_HTTP_KPN_MAX_PORT
             || cmd.payload.len == 0 || cmd.payload.len % 2
