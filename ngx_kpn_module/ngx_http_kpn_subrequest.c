@@ -26,16 +26,16 @@ static ngx_http_kpn_subrequest_get_pt  ngx_http_kpn_subrequest_get;
 static ngx_str_t  ngx_http_kpn_subrequest_method = ngx_string("POST");
 
 static ngx_str_t  ngx_http_kpn_subrequest_h_auth = ngx_string("Authorization");
-static ngx_str_t  ngx_http_kpn_subrequest_h_accept = ngx_string("Accept");
 
 
 ngx_int_t
 ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
-    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *body, ngx_keyval_t *headers, ngx_uint_t nheaders,
     ngx_str_t *token, ngx_uint_t background)
 {
-    ngx_uint_t                  flags;
+    ngx_uint_t                  flags, i;
+    ngx_table_elt_t           **hp;
     u_char                     *p;
     ngx_str_t                   value;
     ngx_http_request_t         *sr;
@@ -138,21 +138,26 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
         }
     }
 
-    if (accept) {
-        if (ngx_http_kpn_body_set_header(sr, NULL,
-                                         &ngx_http_kpn_subrequest_h_accept,
-                                         accept)
+    for (i = 0; i < nheaders; i++) {
+        hp = (headers[i].key.len == sizeof("Content-Type") - 1
+              && ngx_strncasecmp(headers[i].key.data, (u_char *) "Content-Type",
+                                 sizeof("Content-Type") - 1)
+                 == 0)
+             ? &sr->headers_in.content_type : NULL;
+
+        if (ngx_http_kpn_body_set_header(sr, hp, &headers[i].key,
+                                         &headers[i].value)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
-    /* the body, with its Content-Length and Content-Type */
+    /* the body, with its Content-Length */
 
     sr->request_body = NULL;
 
-    if (ngx_http_kpn_body_replace(sr, body, content_type) != NGX_OK) {
+    if (ngx_http_kpn_body_replace(sr, body, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
