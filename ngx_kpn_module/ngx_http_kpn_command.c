@@ -2,11 +2,34 @@
 /*
  * Copyright (C) ngx_kpn_module developers
  *
- * A downlink command: parse and validate, then build what KPN receives.
+ * A downlink command: parse and validate, then the texts of the variables
+ * that the request templates use, and the query strings.
  */
 
 
 #include "ngx_http_kpn_command.h"
+
+
+static ngx_int_t ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
+    ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_command_texts(ngx_pool_t *pool,
+    ngx_http_kpn_command_t *cmd);
+static size_t ngx_http_kpn_command_json(u_char *dst, u_char *src,
+    size_t len);
+static uint32_t ngx_http_kpn_command_utf8(u_char **pp, u_char *last);
+static u_char *ngx_http_kpn_command_u(u_char *dst, uint32_t u);
+static ngx_uint_t ngx_http_kpn_command_query_char(u_char c);
+static ngx_int_t ngx_http_kpn_command_payload(ngx_pool_t *pool,
+    json_t *json, ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
+    ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_command_optional(ngx_pool_t *pool,
+    json_t *json, ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err);
+
+
+/* the fields of the input, in the order of the messages */
+static char  *ngx_http_kpn_command_known[] = {
+    "devEUI", "port", "payload", "externalReference", "deviceId", NULL
+};
 
 
 ngx_int_t
@@ -26,6 +49,11 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT, "invalid_json",
                                    "the body must be a JSON object",
                                    &json, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_kpn_command_fields(pool, json, err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -69,7 +97,28 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     cmd->port = (ngx_int_t) port;
 
-    /* payload: even-length hex, 1 .. max_payload bytes */
+    rc = ngx_http_kpn_command_payload(pool, json, max_payload, cmd, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_kpn_command_optional(pool, json, cmd, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_kpn_command_texts(pool, cmd);
+}
+
+
+/* payload: even-length hex, 1 .. max_payload bytes */
+
+static ngx_int_t
+ngx_http_kpn_command_payload(ngx_pool_t *pool, json_t *json,
+    ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
+    ngx_http_kpn_error_t *err)
+{
+    json_t  *v;
 
     v = json_object_get(json, "payload");
 
@@ -99,6 +148,20 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
                                   cmd->payload.len / 2, max_payload);
     }
 
+    return NGX_OK;
+}
+
+
+/* externalReference and deviceId: both optional, null is absent */
+
+static ngx_int_t
+ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
+    ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err)
+{
+    json_t     *v;
+    ngx_int_t   rc;
+    ngx_str_t   s;
+
     /* externalReference: an optional string */
 
     ngx_str_null(&cmd->reference);
@@ -120,76 +183,427 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
         cmd->reference.len = json_string_length(v);
     }
 
+    /* deviceId: an optional KPN device UUID */
+
+    ngx_str_null(&cmd->device_id);
+
+    v = json_object_get(json, "deviceId");
+
+    if (v && !json_is_null(v)) {
+        rc = NGX_DECLINED;
+
+        if (json_is_string(v)) {
+            s.data = (u_char *) json_string_value(v);
+            s.len = json_string_length(v);
+
+            rc = ngx_http_kpn_command_uuid(pool, &s, &cmd->device_id);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_device_id",
+                                      "\"deviceId\" must be a UUID "
+                                      "(8-4-4-4-12 hex digits)");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* every field must be known: a typo is refused, not ignored */
+
+static ngx_int_t
+ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
+    ngx_http_kpn_error_t *err)
+{
+    char        **known;
+    void         *iter;
+    const char   *key;
+    ngx_str_t     name, echo;
+    ngx_uint_t    cut;
+
+    for (iter = json_object_iter(json);
+         iter;
+         iter = json_object_iter_next(json, iter))
+    {
+        key = json_object_iter_key(iter);
+
+        for (known = ngx_http_kpn_command_known; *known; known++) {
+            if (ngx_strcmp(key, *known) == 0) {
+                break;
+            }
+        }
+
+        if (*known) {
+            continue;
+        }
+
+        name.data = (u_char *) key;
+        name.len = ngx_strlen(key);
+
+        ngx_http_kpn_echo(&name, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
+
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_json",
+                                  "unknown field \"%V%s\" (the fields are "
+                                  "devEUI, port, payload, externalReference "
+                                  "and deviceId)",
+                                  &echo, cut ? "..." : "");
+    }
+
     return NGX_OK;
 }
 
 
 ngx_int_t
-ngx_http_kpn_command_body(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
-    ngx_str_t *body)
+ngx_http_kpn_command_uuid(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
 {
-    size_t  len;
+    if (!ngx_http_kpn_is_uuid(in->data, in->len)) {
+        return NGX_DECLINED;
+    }
 
-    /* the EUI and the payload are plain hex: nothing to escape */
-
-    len = sizeof("[{\"bn\":\"urn:dev:DEVEUI::\",\"n\":\"payloadHex\","
-                 "\"vs\":\"\"}]") - 1
-          + cmd->dev_eui.len + cmd->payload.len;
-
-    body->data = ngx_pnalloc(pool, len);
-    if (body->data == NULL) {
+    out->data = ngx_pnalloc(pool, NGX_HTTP_KPN_UUID_LEN);
+    if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    body->len = ngx_sprintf(body->data,
-                            "[{\"bn\":\"urn:dev:DEVEUI:%V:\","
-                            "\"n\":\"payloadHex\",\"vs\":\"%V\"}]",
-                            &cmd->dev_eui, &cmd->payload)
-                - body->data;
+    out->len = NGX_HTTP_KPN_UUID_LEN;
+    ngx_strlow(out->data, in->data, NGX_HTTP_KPN_UUID_LEN);
 
     return NGX_OK;
+}
+
+
+/* the values of the variables, computed once for every template */
+
+static ngx_int_t
+ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
+{
+    size_t      n;
+    ngx_str_t   bytes;
+    ngx_str_t  *ref;
+
+    cmd->dev_eui_lower.len = cmd->dev_eui.len;
+    cmd->dev_eui_lower.data = ngx_pnalloc(pool, cmd->dev_eui.len);
+    if (cmd->dev_eui_lower.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(cmd->dev_eui_lower.data, cmd->dev_eui.data, cmd->dev_eui.len);
+
+    cmd->port_text.data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+    if (cmd->port_text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmd->port_text.len = ngx_sprintf(cmd->port_text.data, "%i", cmd->port)
+                         - cmd->port_text.data;
+
+    /* the payload in base64: the bytes the hex stands for */
+
+    bytes.len = cmd->payload.len / 2;
+    bytes.data = ngx_pnalloc(pool, bytes.len);
+    if (bytes.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_kpn_hex_decode(bytes.data, cmd->payload.data,
+                                cmd->payload.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;   /* validated above */
+    }
+
+    cmd->payload_base64.data = ngx_pnalloc(pool,
+                                          ngx_base64_encoded_length(bytes.len));
+    if (cmd->payload_base64.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_encode_base64(&cmd->payload_base64, &bytes);
+
+    /* externalReference, for a JSON string and for a query string */
+
+    ref = &cmd->reference;
+
+    ngx_str_null(&cmd->reference_json);
+    ngx_str_null(&cmd->reference_arg);
+
+    if (ref->len == 0) {
+        return NGX_OK;
+    }
+
+    cmd->reference_json.len = ngx_http_kpn_command_json(NULL, ref->data,
+                                                        ref->len);
+    cmd->reference_json.data = ngx_pnalloc(pool, cmd->reference_json.len);
+    if (cmd->reference_json.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_kpn_command_json(cmd->reference_json.data, ref->data,
+                                     ref->len);
+
+    n = ngx_escape_uri(NULL, ref->data, ref->len, NGX_ESCAPE_URI_COMPONENT);
+
+    cmd->reference_arg.len = ref->len + 2 * n;
+    cmd->reference_arg.data = ngx_pnalloc(pool, cmd->reference_arg.len);
+    if (cmd->reference_arg.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_escape_uri(cmd->reference_arg.data, ref->data, ref->len,
+                          NGX_ESCAPE_URI_COMPONENT);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Text for the inside of a JSON string, in ASCII alone, so that it is the
+ * same in any charset and may go into a header too: '"' and '\' escaped,
+ * \b \f \n \r \t, other control characters and DEL as \u00XX, every
+ * character beyond ASCII as \uXXXX (a surrogate pair beyond U+FFFF; U+2028
+ * and U+2029 included).  The input is UTF-8 from jansson; a byte that is
+ * not part of a character (never, from jansson) becomes \ufffd.  With dst
+ * NULL, only the length.
+ */
+
+static size_t
+ngx_http_kpn_command_json(u_char *dst, u_char *src, size_t len)
+{
+    u_char    *p, *last, c, esc;
+    size_t     n;
+    uint32_t   u;
+
+    n = 0;
+    p = src;
+    last = src + len;
+
+    while (p < last) {
+        c = *p;
+
+        if (c >= 0x20 && c < 0x7f) {
+            p++;
+
+            if (c == '"' || c == '\\') {
+                n += 2;
+
+                if (dst) {
+                    *dst++ = '\\';
+                    *dst++ = c;
+                }
+
+            } else {
+                n++;
+
+                if (dst) {
+                    *dst++ = c;
+                }
+            }
+
+            continue;
+        }
+
+        if (c < 0x80) {
+            p++;
+
+            switch (c) {
+            case '\b': esc = 'b'; break;
+            case '\f': esc = 'f'; break;
+            case '\n': esc = 'n'; break;
+            case '\r': esc = 'r'; break;
+            case '\t': esc = 't'; break;
+            default:   esc = 0;
+            }
+
+            if (esc) {
+                n += 2;
+
+                if (dst) {
+                    *dst++ = '\\';
+                    *dst++ = esc;
+                }
+
+                continue;
+            }
+
+            u = c;
+
+        } else {
+            u = ngx_http_kpn_command_utf8(&p, last);
+        }
+
+        if (u < 0x10000) {
+            n += 6;
+
+            if (dst) {
+                dst = ngx_http_kpn_command_u(dst, u);
+            }
+
+            continue;
+        }
+
+        n += 12;
+
+        if (dst) {
+            u -= 0x10000;
+            dst = ngx_http_kpn_command_u(dst, 0xd800 + (u >> 10));
+            dst = ngx_http_kpn_command_u(dst, 0xdc00 + (u & 0x3ff));
+        }
+    }
+
+    return n;
+}
+
+
+/* the character of UTF-8 at *pp (*pp >= 0x80), *pp moved past it */
+
+static uint32_t
+ngx_http_kpn_command_utf8(u_char **pp, u_char *last)
+{
+    u_char    *p;
+    size_t     len, i;
+    uint32_t   c, min;
+
+    p = *pp;
+    *pp = p + 1;
+
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4; c = p[0] & 0x07; min = 0x10000;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3; c = p[0] & 0x0f; min = 0x800;
+
+    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        len = 2; c = p[0] & 0x1f; min = 0x80;
+
+    } else {
+        return 0xfffd;
+    }
+
+    if ((size_t) (last - p) < len) {
+        return 0xfffd;
+    }
+
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0xfffd;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+        return 0xfffd;
+    }
+
+    *pp = p + len;
+
+    return c;
+}
+
+
+static u_char *
+ngx_http_kpn_command_u(u_char *dst, uint32_t u)
+{
+    static u_char  hex[] = "0123456789abcdef";
+
+    *dst++ = '\\';
+    *dst++ = 'u';
+    *dst++ = hex[(u >> 12) & 0xf];
+    *dst++ = hex[(u >> 8) & 0xf];
+    *dst++ = hex[(u >> 4) & 0xf];
+    *dst++ = hex[u & 0xf];
+
+    return dst;
 }
 
 
 ngx_int_t
 ngx_http_kpn_command_args(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
-    ngx_str_t *fixed, ngx_str_t *args)
+    ngx_str_t *args)
 {
-    u_char     *p;
-    size_t      len;
-    uintptr_t   n;
-    ngx_str_t  *ref;
+    u_char  *p;
+    size_t   len;
 
-    ref = &cmd->reference;
-
-    n = ref->len ? ngx_escape_uri(NULL, ref->data, ref->len,
-                                  NGX_ESCAPE_URI_COMPONENT)
-                 : 0;
-
-    len = fixed->len + sizeof("&port=") - 1 + NGX_INT_T_LEN
-          + sizeof("&externalReference=") - 1 + ref->len + 2 * n;
+    len = sizeof("port=") - 1 + NGX_INT_T_LEN
+          + sizeof("&externalReference=") - 1 + cmd->reference_arg.len;
 
     args->data = ngx_pnalloc(pool, len);
     if (args->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = args->data;
+    p = ngx_sprintf(args->data, "port=%i", cmd->port);
 
-    if (fixed->len) {
-        p = ngx_sprintf(p, "%V&", fixed);
-    }
-
-    p = ngx_sprintf(p, "port=%i", cmd->port);
-
-    if (ref->len) {
-        p = ngx_cpymem(p, "&externalReference=",
-                       sizeof("&externalReference=") - 1);
-        p = (u_char *) ngx_escape_uri(p, ref->data, ref->len,
-                                      NGX_ESCAPE_URI_COMPONENT);
+    if (cmd->reference_arg.len) {
+        p = ngx_sprintf(p, "&externalReference=%V", &cmd->reference_arg);
     }
 
     args->len = p - args->data;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_command_query(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
+{
+    u_char         *p;
+    size_t          i, n;
+    static u_char   hex[] = "0123456789ABCDEF";
+
+    n = 0;
+
+    for (i = 0; i < in->len; i++) {
+        if (!ngx_http_kpn_command_query_char(in->data[i])) {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        *out = *in;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, in->len + 2 * n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (i = 0; i < in->len; i++) {
+        if (ngx_http_kpn_command_query_char(in->data[i])) {
+            *p++ = in->data[i];
+            continue;
+        }
+
+        *p++ = '%';
+        *p++ = hex[in->data[i] >> 4];
+        *p++ = hex[in->data[i] & 0xf];
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/* RFC 3986: unreserved, sub-delims, ":", "@", "/", "?"; and "%" */
+
+static ngx_uint_t
+ngx_http_kpn_command_query_char(u_char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9'))
+    {
+        return 1;
+    }
+
+    return c != '\0' && ngx_strchr("-._~!$&'()*+,;=:@/?%", c) != NULL;
 }

@@ -3,9 +3,12 @@
  * Copyright (C) ngx_kpn_module developers
  *
  * The request path of the downlink half (its directives and conf are in
- * ngx_http_kpn_downlink_module.c).  The content handler
- * reads and validates {"devEUI","port","payload"}, then runs a small state
- * machine in the parent request:
+ * ngx_http_kpn_downlink_module.c).  The content handler reads and
+ * validates {"devEUI","port","payload",...}, builds the downlink request
+ * from the templates of the location (kpn_downlink_body,
+ * kpn_downlink_header, the arguments of kpn_downlink_uri) and the
+ * $kpn_downlink_* variables of the input, then runs a small state machine
+ * in the parent request:
  *
  *     DECIDE -> (token cached) ----------------------------> DOWNLINK
  *            -> (lease taken)  TOKEN subrequest ----------> DOWNLINK
@@ -31,7 +34,10 @@
 
 static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err);
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level);
+static ngx_int_t ngx_http_kpn_downlink_build(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_run(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
@@ -43,7 +49,34 @@ static void ngx_http_kpn_downlink_cleanup(void *data);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_downlink_device_id_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t status, ngx_uint_t level,
+    char *code, const char *fmt, ngx_str_t *arg);
+
+
+#define ngx_http_kpn_downlink_input(name, field)                             \
+    { ngx_string(name), NULL, ngx_http_kpn_downlink_input_variable,          \
+      offsetof(ngx_http_kpn_downlink_ctx_t, cmd.field),                     \
+      NGX_HTTP_VAR_NOCACHEABLE, 0 }
+
 static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
+
+    ngx_http_kpn_downlink_input("kpn_downlink_dev_eui", dev_eui),
+    ngx_http_kpn_downlink_input("kpn_downlink_dev_eui_lower", dev_eui_lower),
+    ngx_http_kpn_downlink_input("kpn_downlink_port", port_text),
+    ngx_http_kpn_downlink_input("kpn_downlink_payload", payload),
+    ngx_http_kpn_downlink_input("kpn_downlink_payload_base64",
+                                payload_base64),
+    ngx_http_kpn_downlink_input("kpn_downlink_reference", reference_json),
+    ngx_http_kpn_downlink_input("kpn_downlink_reference_arg", reference_arg),
+
+    { ngx_string("kpn_downlink_device_id"), NULL,
+      ngx_http_kpn_downlink_device_id_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("kpn_downlink_status"), NULL,
       ngx_http_kpn_downlink_status_variable,
@@ -57,12 +90,6 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
 
       ngx_http_null_variable
 };
-
-
-static ngx_str_t  ngx_http_kpn_downlink_json_type =
-    ngx_string("application/json");
-static ngx_str_t  ngx_http_kpn_downlink_accept =
-    ngx_string("application/vnd.kpnthings.actuator.v1.response+json");
 
 
 ngx_int_t
@@ -158,6 +185,7 @@ static void
 ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
 {
     ngx_int_t                     rc;
+    ngx_uint_t                    level;
     ngx_http_kpn_error_t          err;
     ngx_http_kpn_downlink_ctx_t  *ctx;
 
@@ -166,7 +194,11 @@ ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink body read");
 
-    rc = ngx_http_kpn_downlink_validate(r, ctx, &err);
+    /* the caller's mistakes; validate() raises it for a config mistake */
+
+    level = ngx_http_kpn_reject_log_level(r);
+
+    rc = ngx_http_kpn_downlink_validate(r, ctx, &err, &level);
 
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -174,8 +206,7 @@ ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
     }
 
     if (rc == NGX_DECLINED) {
-        rc = ngx_http_kpn_downlink_fail(r, ctx, &err,
-                                        ngx_http_kpn_reject_log_level(r), 0);
+        rc = ngx_http_kpn_downlink_fail(r, ctx, &err, level, 0);
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -196,9 +227,16 @@ ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The input validated, every field of it, then the downlink request built
+ * from the templates: NGX_DECLINED with err and its log level for a
+ * refused input or a template that asks for what the input does not have.
+ */
+
 static ngx_int_t
 ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err)
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level)
 {
     ngx_int_t                          rc;
     ngx_str_t                          body;
@@ -216,20 +254,101 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
         return rc;
     }
 
-    if (ngx_http_kpn_command_body(r->pool, &ctx->cmd, &ctx->body) != NGX_OK
-        || ngx_http_kpn_command_args(r->pool, &ctx->cmd, &dlcf->downlink_args,
-                                     &ctx->args)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink valid: devEUI %V port %i, %uz bytes",
                    &ctx->cmd.dev_eui, ctx->cmd.port,
                    ctx->cmd.payload.len / 2);
 
+    ctx->valid = 1;
+
+    ctx->evaluating = 1;
+    rc = ngx_http_kpn_downlink_build(r, ctx);
+    ctx->evaluating = 0;
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ctx->var_rc != NGX_OK) {
+        *err = ctx->var_err;
+        *level = ctx->var_level;
+        return ctx->var_rc;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn downlink request: \"%V?%V\", %uz bytes",
+                   &dlcf->downlink_uri, &ctx->args, ctx->body.len);
+
     return NGX_OK;
+}
+
+
+/*
+ * The arguments, the body and the headers from their templates; an input
+ * variable that is asked for and absent sets ctx->var_rc (see
+ * ngx_http_kpn_downlink_missing()).  NGX_ERROR: no memory.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_build(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx)
+{
+    ngx_str_t                          args, value;
+    ngx_uint_t                         i;
+    ngx_keyval_t                      *kv;
+    ngx_http_kpn_downlink_header_t    *h;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (dlcf->downlink_args == NULL) {
+        if (ngx_http_kpn_command_args(r->pool, &ctx->cmd, &ctx->args)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        if (ngx_http_complex_value(r, dlcf->downlink_args, &args) != NGX_OK
+            || ngx_http_kpn_command_query(r->pool, &args, &ctx->args)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_complex_value(r, dlcf->body, &ctx->body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->headers = ngx_palloc(r->pool,
+                              dlcf->headers->nelts * sizeof(ngx_keyval_t));
+    if (ctx->headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = dlcf->headers->elts;
+    kv = ctx->headers;
+
+    for (i = 0; i < dlcf->headers->nelts; i++) {
+        if (ngx_http_complex_value(r, &h[i].value, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* as proxy_set_header: an empty value is not sent */
+
+        if (value.len == 0) {
+            continue;
+        }
+
+        kv->key = h[i].name;
+        kv->value = value;
+        kv++;
+    }
+
+    ctx->nheaders = kv - ctx->headers;
+
+    return ctx->var_rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -281,8 +400,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
                                               &dlcf->downlink_uri,
                                               &ctx->args, &ctx->body,
-                                              &ngx_http_kpn_downlink_json_type,
-                                              &ngx_http_kpn_downlink_accept,
+                                              ctx->headers, ctx->nheaders,
                                               &ctx->token, 0);
             if (rc != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -595,6 +713,155 @@ ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     return ngx_http_kpn_variable_field(v,
                ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module),
                data);
+}
+
+
+/*
+ * $kpn_downlink_dev_eui and the others of the input: known once the input
+ * is valid.  An absent externalReference is not found; asked for by a
+ * template of the downlink request, it refuses the request instead.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                    *s;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || !ctx->valid) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    if (s->len == 0) {
+        ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      NGX_LOG_INFO, "missing_field",
+                                      "\"externalReference\" is required: "
+                                      "the downlink request of this location "
+                                      "uses it", NULL);
+    }
+
+    return ngx_http_kpn_variable_field(v, ctx, data);
+}
+
+
+/*
+ * $kpn_downlink_device_id: deviceId of the input, else the UUID that
+ * kpn_downlink_device_id gives (a map on $kpn_downlink_dev_eui), worked
+ * out once.  Absent, or not a UUID, asked for by a template: the request
+ * is refused.
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_int_t                          rc;
+    ngx_str_t                          value;
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || !ctx->valid) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r->main, ngx_http_kpn_downlink_module);
+
+    if (!ctx->device_id_done) {
+
+        /* set first: a kpn_downlink_device_id that names us ends here */
+        ctx->device_id_done = 1;
+
+        if (ctx->cmd.device_id.len) {
+            ctx->device_id = ctx->cmd.device_id;
+
+        } else if (dlcf->device_id) {
+            if (ngx_http_complex_value(r->main, dlcf->device_id, &value)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (value.len) {
+                rc = ngx_http_kpn_command_uuid(r->pool, &value,
+                                               &ctx->device_id);
+                if (rc == NGX_ERROR) {
+                    return NGX_ERROR;
+                }
+
+                if (rc != NGX_OK) {
+                    ctx->bad_device_id = value;
+                }
+            }
+        }
+    }
+
+    if (ctx->device_id.len == 0) {
+        if (ctx->bad_device_id.len) {
+            ngx_http_kpn_downlink_missing(r, ctx,
+                                  NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ERR,
+                                  "invalid_device_id",
+                                  "kpn_downlink_device_id gives \"%V\", "
+                                  "not a UUID", &ctx->bad_device_id);
+
+        } else if (dlcf->device_id) {
+            ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  NGX_LOG_INFO, "missing_field",
+                                  "\"deviceId\" is required: the downlink "
+                                  "request of this location uses it and "
+                                  "kpn_downlink_device_id has none for "
+                                  "devEUI %V", &ctx->cmd.dev_eui);
+
+        } else {
+            ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  NGX_LOG_INFO, "missing_field",
+                                  "\"deviceId\" is required: the downlink "
+                                  "request of this location uses it", NULL);
+        }
+    }
+
+    return ngx_http_kpn_variable_field(v, ctx,
+               offsetof(ngx_http_kpn_downlink_ctx_t, device_id));
+}
+
+
+/*
+ * A variable of the input that cannot give a value: while the templates
+ * of the downlink request are evaluated, the first such one refuses the
+ * request (with fmt, quoting arg at most NGX_HTTP_KPN_ECHO_MAX bytes);
+ * elsewhere (a log, the internal location) it is not found, as others.
+ */
+
+static void
+ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t status, ngx_uint_t level,
+    char *code, const char *fmt, ngx_str_t *arg)
+{
+    ngx_str_t   echo;
+    ngx_uint_t  cut;
+
+    if (!ctx->evaluating || ctx->var_rc != NGX_OK) {
+        return;
+    }
+
+    if (arg) {
+        ngx_http_kpn_echo(arg, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
+
+    } else {
+        ngx_str_null(&echo);
+    }
+
+    ctx->var_level = level;
+    ctx->var_rc = ngx_http_kpn_error(r->pool, &ctx->var_err, status, code,
+                                     fmt, &echo);
 }
 
 

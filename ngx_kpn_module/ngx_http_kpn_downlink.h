@@ -28,6 +28,22 @@
 
 #define NGX_HTTP_KPN_DEFAULT_AUDIENCE  "4dc82561-f65f-523g-dek9-6c79ec314f02"
 
+/* the request of KPN's Beta API (docs/kpn-api.md): the defaults */
+#define NGX_HTTP_KPN_DEFAULT_BODY                                            \
+    "[{\"bn\":\"urn:dev:DEVEUI:$kpn_downlink_dev_eui:\","                    \
+    "\"n\":\"payloadHex\",\"vs\":\"$kpn_downlink_payload\"}]"
+#define NGX_HTTP_KPN_DEFAULT_ACCEPT                                          \
+    "application/vnd.kpnthings.actuator.v1.response+json"
+#define NGX_HTTP_KPN_DEFAULT_CONTENT_TYPE  "application/json"
+
+
+/* a header of the downlink request: kpn_downlink_header, or a default */
+typedef struct {
+    ngx_str_t                  name;
+    ngx_http_complex_value_t   value;       /* empty at run time: not sent */
+    unsigned                   configured:1;    /* by kpn_downlink_header */
+} ngx_http_kpn_downlink_header_t;
+
 
 typedef struct {
     ngx_shm_zone_t            *zone;        /* kpn_downlink zone=NAME */
@@ -40,8 +56,13 @@ typedef struct {
     ngx_msec_t                 lock_timeout;
     ngx_str_t                  token_uri;
     ngx_str_t                  token_args;
-    ngx_str_t                  downlink_uri;
-    ngx_str_t                  downlink_args;
+    ngx_str_t                  downlink_uri;    /* the path */
+    ngx_http_complex_value_t  *downlink_args;   /* after "?"; NULL: the
+                                                   default arguments */
+    ngx_http_complex_value_t  *body;            /* kpn_downlink_body */
+    ngx_array_t               *headers;         /* the headers sent, of
+                                         ngx_http_kpn_downlink_header_t */
+    ngx_http_complex_value_t  *device_id;       /* kpn_downlink_device_id */
     ngx_uint_t                 max_payload;
 
     ngx_str_t                  token_body;  /* client-credentials JSON */
@@ -80,8 +101,21 @@ typedef struct {
     ngx_str_t                  cache;       /* $kpn_token_cache */
 
     ngx_http_kpn_command_t     cmd;         /* the validated input */
-    ngx_str_t                  body;        /* the SenML downlink */
-    ngx_str_t                  args;        /* port=N[&externalReference=] */
+    ngx_str_t                  device_id;   /* $kpn_downlink_device_id */
+    ngx_str_t                  bad_device_id;   /* kpn_downlink_device_id
+                                                   gave no UUID */
+
+    /* the downlink request, from the templates */
+    ngx_str_t                  body;
+    ngx_str_t                  args;
+    ngx_keyval_t              *headers;
+    ngx_uint_t                 nheaders;
+
+    /* an input variable that a template asked for and did not get */
+    ngx_http_kpn_error_t       var_err;
+    ngx_int_t                  var_rc;      /* NGX_OK, NGX_DECLINED, or
+                                               NGX_ERROR: no memory */
+    ngx_uint_t                 var_level;
 
     ngx_str_t                  token;
     ngx_uint_t                 generation;
@@ -107,6 +141,9 @@ typedef struct {
 
     unsigned                   retried:1;
     unsigned                   sent:1;      /* a downlink went to KPN */
+    unsigned                   valid:1;     /* cmd holds the input */
+    unsigned                   evaluating:1;    /* the templates */
+    unsigned                   device_id_done:1;
 } ngx_http_kpn_downlink_ctx_t;
 
 
@@ -115,7 +152,10 @@ typedef struct {
 /* the content handler of a kpn_downlink location */
 ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
 
-/* registers $kpn_downlink_status and $kpn_token_cache (preconfiguration) */
+/*
+ * registers $kpn_downlink_status, $kpn_token_cache and the variables of
+ * the input, $kpn_downlink_* (preconfiguration)
+ */
 ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
 
 /* the state of the running subrequest of main request r, or NULL */

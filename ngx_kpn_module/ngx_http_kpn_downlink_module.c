@@ -31,6 +31,11 @@ static char *ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_array_t *ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf);
 static char *ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post,
@@ -129,9 +134,30 @@ static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
 
     { ngx_string("kpn_downlink_uri"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_kpn_downlink_uri,
+      ngx_http_kpn_downlink_request_uri,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_kpn_downlink_loc_conf_t, downlink_uri),
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, body),
+      NULL },
+
+    { ngx_string("kpn_downlink_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_kpn_downlink_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_downlink_device_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_downlink_loc_conf_t, device_id),
       NULL },
 
     { ngx_string("kpn_downlink_max_payload"),
@@ -203,7 +229,10 @@ ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
      *     conf->token_uri = { 0, NULL };
      *     conf->token_args = { 0, NULL };
      *     conf->downlink_uri = { 0, NULL };
-     *     conf->downlink_args = { 0, NULL };
+     *     conf->downlink_args = NULL;
+     *     conf->body = NULL;
+     *     conf->headers = NULL;
+     *     conf->device_id = NULL;
      *     conf->token_body = { 0, NULL };
      *     conf->key = { 0 };
      */
@@ -218,12 +247,22 @@ ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
 }
 
 
+/*
+ * Every default, then the checks of a kpn_downlink location.  Long, as
+ * nginx's merge functions are: one line a directive, one check a
+ * companion directive, each with the message nginx -t prints.
+ */
+
 static char *
 ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child)
 {
     ngx_http_kpn_downlink_loc_conf_t *prev = parent;
     ngx_http_kpn_downlink_loc_conf_t *conf = child;
+
+    ngx_http_compile_complex_value_t   ccv;
+
+    static ngx_str_t  default_body = ngx_string(NGX_HTTP_KPN_DEFAULT_BODY);
 
     /* keys: NULL is "off"; unset stays unset, required below */
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NGX_CONF_UNSET_PTR);
@@ -245,6 +284,44 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->downlink_uri.data == NULL) {
         conf->downlink_uri = prev->downlink_uri;
         conf->downlink_args = prev->downlink_args;
+    }
+
+    /* the request of the Beta API unless configured (docs/kpn-api.md) */
+
+    if (conf->body == NULL) {
+        conf->body = prev->body;
+    }
+
+    if (conf->body == NULL) {
+        conf->body = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (conf->body == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &default_body;
+        ccv.complex_value = conf->body;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->headers == NULL) {
+        conf->headers = prev->headers;
+    }
+
+    if (conf->headers == NULL) {
+        conf->headers = ngx_http_kpn_downlink_default_headers(cf);
+        if (conf->headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->device_id == NULL) {
+        conf->device_id = prev->device_id;
     }
 
     if (conf->zone == NULL) {
@@ -528,7 +605,7 @@ ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t  *field, *args, *value;
 
     field = (ngx_str_t *) (p + cmd->offset);
-    args = field + 1;   /* token_args follows token_uri, and so on */
+    args = field + 1;   /* token_args follows token_uri */
 
     if (field->data) {
         return "is duplicate";
@@ -556,6 +633,232 @@ ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * kpn_downlink_uri /path[?arguments]: the path is a constant; the
+ * arguments, when given (even none: "/path?"), are a template that
+ * replaces the default ones (port=N[&externalReference=...]), as a
+ * rewrite's arguments replace the request's.
+ */
+
+static char *
+ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    u_char                            *q;
+    ngx_str_t                         *value, path, args;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (dlcf->downlink_uri.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is not a local URI "
+                           "(it must start with \"/\")",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    path = value[1];
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        path.len = q - value[1].data;
+    }
+
+    if (ngx_strlchr(path.data, path.data + path.len, '$')) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": variables are allowed in the arguments "
+                           "only, not in the path \"%V\"",
+                           &cmd->name, &path);
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->downlink_uri = path;
+
+    if (q == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    args.data = q + 1;
+    args.len = value[1].data + value[1].len - args.data;
+
+    dlcf->downlink_args = ngx_palloc(cf->pool,
+                                     sizeof(ngx_http_complex_value_t));
+    if (dlcf->downlink_args == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &args;
+    ccv.complex_value = dlcf->downlink_args;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kpn_downlink_header NAME VALUE: the list of a level starts from the
+ * default headers; a name of the list gets the new value (an empty one
+ * removes it), another name is added.  A level without the directive
+ * inherits the whole list, as proxy_set_header's.
+ */
+
+static char *
+ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    u_char                            *p;
+    ngx_str_t                         *value, *name;
+    ngx_uint_t                         i;
+    ngx_http_kpn_downlink_header_t    *h;
+    ngx_http_compile_complex_value_t   ccv;
+
+    static char  *reserved[] = {
+        "Authorization", "Content-Length", "Transfer-Encoding", "Host",
+        "Connection", NULL
+    };
+
+    value = cf->args->elts;
+    name = &value[1];
+
+    if (name->len == 0) {
+        return "has an empty header name";
+    }
+
+    for (p = name->data; p < name->data + name->len; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+            || (*p >= '0' && *p <= '9')
+            || (*p != '\0' && ngx_strchr("!#$%&'*+-.^_`|~", *p)))
+        {
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid header name \"%V\"",
+                           &cmd->name, name);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; reserved[i]; i++) {
+        if (name->len == ngx_strlen(reserved[i])
+            && ngx_strncasecmp(name->data, (u_char *) reserved[i], name->len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": \"%V\" cannot be set here: %s",
+                               &cmd->name, name,
+                               i == 0 ? "the module sends the access token"
+                               : i < 3 ? "the module sends the body"
+                               : "nginx's proxy sets it (proxy_set_header "
+                                 "in the kpn_downlink_uri location)");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_strlchr(value[2].data, value[2].data + value[2].len, CR)
+        || ngx_strlchr(value[2].data, value[2].data + value[2].len, LF))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the value of \"%V\" has a line break",
+                           &cmd->name, name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (dlcf->headers == NULL) {
+        dlcf->headers = ngx_http_kpn_downlink_default_headers(cf);
+        if (dlcf->headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    h = dlcf->headers->elts;
+
+    for (i = 0; i < dlcf->headers->nelts; i++) {
+        if (h[i].name.len == name->len
+            && ngx_strncasecmp(h[i].name.data, name->data, name->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i < dlcf->headers->nelts) {
+        if (h[i].configured) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": \"%V\" is given twice",
+                               &cmd->name, name);
+            return NGX_CONF_ERROR;
+        }
+
+        h = &h[i];
+
+    } else {
+        h = ngx_array_push(dlcf->headers);
+        if (h == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    h->name = *name;
+    h->configured = 1;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &h->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* Accept and Content-Type of the Beta API, constants */
+
+static ngx_array_t *
+ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf)
+{
+    ngx_array_t                     *a;
+    ngx_http_kpn_downlink_header_t  *h;
+
+    a = ngx_array_create(cf->pool, 4, sizeof(ngx_http_kpn_downlink_header_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    h = ngx_array_push_n(a, 2);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(h, 2 * sizeof(ngx_http_kpn_downlink_header_t));
+
+    ngx_str_set(&h[0].name, "Accept");
+    ngx_str_set(&h[0].value.value, NGX_HTTP_KPN_DEFAULT_ACCEPT);
+
+    ngx_str_set(&h[1].name, "Content-Type");
+    ngx_str_set(&h[1].value.value, NGX_HTTP_KPN_DEFAULT_CONTENT_TYPE);
+
+    return a;
 }
 
 

@@ -33,8 +33,9 @@ static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data);
 
 
-static ngx_str_t  ngx_http_kpn_downlink_token_type =
-    ngx_string("application/json; charset=utf-8");
+static ngx_keyval_t  ngx_http_kpn_downlink_token_type = {
+    ngx_string("Content-Type"), ngx_string("application/json; charset=utf-8")
+};
 
 
 ngx_int_t
@@ -133,8 +134,8 @@ ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
     if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                      &dlcf->token_args,
                                      &dlcf->token_body,
-                                     &ngx_http_kpn_downlink_token_type,
-                                     NULL, NULL, 1)
+                                     &ngx_http_kpn_downlink_token_type, 1,
+                                     NULL, 1)
         != NGX_OK)
     {
         ngx_http_kpn_shm_release(&ctx->lease, 0);

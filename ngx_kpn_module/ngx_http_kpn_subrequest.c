@@ -13,6 +13,8 @@
 #include "ngx_http_kpn_body.h"
 
 
+static ngx_int_t ngx_http_kpn_subrequest_headers(ngx_http_request_t *sr,
+    ngx_keyval_t *headers, ngx_uint_t nheaders, ngx_str_t *token);
 static ngx_int_t ngx_http_kpn_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_kpn_subrequest_body_filter(ngx_http_request_t *r,
@@ -26,18 +28,15 @@ static ngx_http_kpn_subrequest_get_pt  ngx_http_kpn_subrequest_get;
 static ngx_str_t  ngx_http_kpn_subrequest_method = ngx_string("POST");
 
 static ngx_str_t  ngx_http_kpn_subrequest_h_auth = ngx_string("Authorization");
-static ngx_str_t  ngx_http_kpn_subrequest_h_accept = ngx_string("Accept");
 
 
 ngx_int_t
 ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
-    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *body, ngx_keyval_t *headers, ngx_uint_t nheaders,
     ngx_str_t *token, ngx_uint_t background)
 {
     ngx_uint_t                  flags;
-    u_char                     *p;
-    ngx_str_t                   value;
     ngx_http_request_t         *sr;
     ngx_http_core_main_conf_t  *cmcf;
     ngx_http_post_subrequest_t *ps;
@@ -85,11 +84,42 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /*
-     * the headers: a new list with exactly our headers; the struct copy
-     * made by ngx_http_subrequest() shares the caller's list parts and
-     * points to the caller's Authorization, Cookie, ... elements
-     */
+    if (ngx_http_kpn_subrequest_headers(sr, headers, nheaders, token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the body, with its Content-Length */
+
+    sr->request_body = NULL;
+
+    if (ngx_http_kpn_body_replace(sr, body, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn subrequest \"%V?%V\", %uz bytes",
+                   uri, args, body->len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The headers: a new list with exactly ours; the struct copy made by
+ * ngx_http_subrequest() shares the caller's list parts and points to the
+ * caller's Authorization, Cookie, ... elements.
+ */
+
+static ngx_int_t
+ngx_http_kpn_subrequest_headers(ngx_http_request_t *sr, ngx_keyval_t *headers,
+    ngx_uint_t nheaders, ngx_str_t *token)
+{
+    u_char            *p;
+    ngx_str_t          value;
+    ngx_uint_t         i;
+    ngx_table_elt_t  **hp;
 
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
@@ -138,27 +168,20 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
         }
     }
 
-    if (accept) {
-        if (ngx_http_kpn_body_set_header(sr, NULL,
-                                         &ngx_http_kpn_subrequest_h_accept,
-                                         accept)
+    for (i = 0; i < nheaders; i++) {
+        hp = (headers[i].key.len == sizeof("Content-Type") - 1
+              && ngx_strncasecmp(headers[i].key.data, (u_char *) "Content-Type",
+                                 sizeof("Content-Type") - 1)
+                 == 0)
+             ? &sr->headers_in.content_type : NULL;
+
+        if (ngx_http_kpn_body_set_header(sr, hp, &headers[i].key,
+                                         &headers[i].value)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
-
-    /* the body, with its Content-Length and Content-Type */
-
-    sr->request_body = NULL;
-
-    if (ngx_http_kpn_body_replace(sr, body, content_type) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "kpn subrequest \"%V?%V\", %uz bytes",
-                   uri, args, body->len);
 
     return NGX_OK;
 }

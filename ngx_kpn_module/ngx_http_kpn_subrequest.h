@@ -51,8 +51,9 @@ typedef ngx_http_kpn_subrequest_t *(*ngx_http_kpn_subrequest_get_pt)
 
 /*
  * Starts an in-memory, waited POST subrequest of r to uri (args: may be
- * empty) with body, Content-Type content_type, and, if not NULL, Accept
- * accept and "Authorization: Bearer token".  Resets sub and sets sub->sr.
+ * empty) with body and, in this order, "Authorization: Bearer token" (if
+ * token is not NULL) and the nheaders headers (Content-Type among them,
+ * if any; the values must live as long as r).  Resets sub and sets sub->sr.
  * Once the subrequest is over, sub->done is set and the parent's write
  * event handler runs; sub->error then means an oversized answer or an
  * internal failure of the subrequest, sub->rc the first special response
@@ -63,7 +64,7 @@ typedef ngx_http_kpn_subrequest_t *(*ngx_http_kpn_subrequest_get_pt)
  */
 ngx_int_t ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ngx_http_kpn_subrequest_t *sub, ngx_str_t *uri, ngx_str_t *args,
-    ngx_str_t *body, ngx_str_t *content_type, ngx_str_t *accept,
+    ngx_str_t *body, ngx_keyval_t *headers, ngx_uint_t nheaders,
     ngx_str_t *token, ngx_uint_t background);
 
 /* the in-memory answer of a finished subrequest (empty if none) */
