@@ -1084,9 +1084,16 @@ END
     my @left = grep { !/^$/ } split /\n/, slurp($live);
     is(scalar @left, 0, 'module: the live spool after the rotation is empty');
 
-    # kpn-replay's order: by the first line of each message
-    my (%first, @order);
-    for my $l (@$ol) { push @order, $l->{id} unless $first{$l->{id}}++ }
+    # kpn-replay's order (docs/spool.md): oldest first, by the msec of each
+    # message's first line, then by position
+    my %first;
+    for my $k (0 .. $#$ol) {
+        my ($id, $msec) = @{$ol->[$k]}{qw(id msec)};
+        $first{$id} //= [ $msec, $k ];
+        $first{$id}[0] = $msec if $msec < $first{$id}[0];
+    }
+    my @order = sort { $first{$a}[0] <=> $first{$b}[0] || $first{$a}[1] <=> $first{$b}[1] } keys %first;
+    is_deeply(\@order, [ map { $_->{id} } @up ], 'module, outage: that is the order KPN first sent them');
     my $dry = replay('--dry-run', '--state', "$TMP/s10-none.state", $healthy, $outage);
     like($dry->{stdout}, qr/accepted live by a later retry $N\b.*delivered now\s+0 of 0/s,
         "module: with the healthy run's file too, nothing is sent (it shows all $N accepted)")
