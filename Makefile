@@ -17,8 +17,9 @@
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make test-prometheus promtool on the exposition and the example rules, and a
 #                        real Prometheus server scraping a test nginx
-#   make test-replay     util/kpn-replay end to end (util/test-replay.pl: loopback
-#                        stand-ins, stock nginx for the spool recipe; no module needed)
+#   make test-replay     build, then util/kpn-replay end to end (util/test-replay.pl:
+#                        loopback stand-ins, stock nginx and nginx with the module
+#                        writing the spool of examples/spool.conf)
 #   make bench           benchmarks (util/bench.sh)
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
@@ -136,9 +137,10 @@ bench: build deps-bench
 fuzz: build deps-fuzz
 	util/fuzz.sh $(BUILD_ABS)
 
-# the outage spool's replay tool (docs/spool.md); KPN_REPLAY=path tests another copy
-test-replay: deps-replay
-	prove -v util/test-replay.pl
+# the outage spool's replay tool (docs/spool.md); KPN_REPLAY=path tests another copy;
+# scenario 10 has nginx with the module just built write the spool
+test-replay: build deps-replay
+	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so prove -v util/test-replay.pl
 
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
 deb:
