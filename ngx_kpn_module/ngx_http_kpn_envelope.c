@@ -49,7 +49,8 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
           + 5 * NGX_HTTP_KPN_SENML_NUMBER_LEN
           + ngx_http_kpn_senml_escape_len(hash_id)
           + pack->device_id.len + pack->urn.len + pack->id_type.len
-          + ngx_http_kpn_senml_escape_len(device_type);
+          + ngx_http_kpn_senml_escape_len(device_type)
+          + sizeof(",\"messageId\":\"\"") + pack->message_id.len;
 
     if (pack->payload_hex) {
         len += ngx_http_kpn_senml_escape_len(pack->payload_hex);
@@ -138,6 +139,14 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     if (pack->snr) {
         p = ngx_cpymem(p, ",\"snr\":", sizeof(",\"snr\":") - 1);
         p = ngx_http_kpn_senml_write_number(p, pack->snr, &cache);
+    }
+
+    /* the message id is hex digits: nothing to escape */
+
+    if (pack->message_id.len) {
+        p = ngx_cpymem(p, ",\"messageId\":\"", sizeof(",\"messageId\":\"") - 1);
+        p = ngx_cpymem(p, pack->message_id.data, pack->message_id.len);
+        *p++ = '"';
     }
 
     p = ngx_cpymem(p, "},\"records\":[", sizeof("},\"records\":[") - 1);

@@ -89,6 +89,12 @@ typedef struct {
     ngx_str_t                      fcnt_up_text;
     ngx_str_t                      rssi_text;
     ngx_str_t                      snr_text;
+
+    /*
+     * set by the caller, not the parser: the envelope's kpn.messageId
+     * (64 hex digits), left out when empty
+     */
+    ngx_str_t                      message_id;
 } ngx_http_kpn_senml_t;
 
 

@@ -290,6 +290,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
         return NGX_OK;
     }
 
+    pack.message_id = ctx->message_id;
+
     if (ngx_http_kpn_senml_envelope(r->pool, &pack, &ctx->device_type,
                                     &ctx->device_type_hash_id, &out)
         != NGX_OK)

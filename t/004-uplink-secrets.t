@@ -62,7 +62,7 @@ __DATA__
 --- more_headers eval
 ::kpn_headers($::V, secret => $::OLD)
 --- response_body eval
-::kpn_echoed($::KPN_VECTOR_ENVELOPE)
+::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::OLD)))
 --- no_error_log
 [error]
 
@@ -99,7 +99,8 @@ Plug-B-Secret-0123456789-abcdefGHIJ
 --- more_headers eval
 [::kpn_headers($::V, secret => $::PLUG_B), ::kpn_headers($::V)]
 --- response_body eval
-[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+[::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::PLUG_B))),
+ ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
 --- no_error_log
 [error]
 
@@ -114,7 +115,8 @@ Plug-B-Secret-0123456789-abcdefGHIJ
 [::kpn_headers($::V, extra => ["Things-Plug-UUID: 6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01"]),
  ::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: 0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02"])]
 --- response_body eval
-[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE),
+ ::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::PLUG_B)))]
 --- no_error_log
 [error]
 
@@ -161,6 +163,7 @@ kpn uplink rejected: 401 bad_token
 [::kpn_headers($::V, secret => $::OLD),
  ::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: 0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02"])]
 --- response_body eval
-[::kpn_echoed($::KPN_VECTOR_ENVELOPE), ::kpn_echoed($::KPN_VECTOR_ENVELOPE)]
+[::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::OLD))),
+ ::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::PLUG_B)))]
 --- no_error_log
 [error]

@@ -21,6 +21,18 @@ add_block_preprocessor(sub {
         (my $body = $req) =~ s/^POST \S+\n//;
         $block->set_value("more_headers", kpn_headers($body));
     }
+
+    # every envelope carries kpn.messageId: the token the uplink was sent
+    # with, in lower case
+    my ($token) = ($block->more_headers // '') =~ /^Things-Message-Token: (\S+)$/m;
+    my $rb = $block->response_body;
+    if (defined $token && defined $rb && !ref $rb
+        && $rb =~ /\A(POST len=)\d+( [^\n]*\n)(\{.*"kpn":\{.*\})\n\z/s)
+    {
+        my ($head, $rest, $envelope) = ($1, $2, kpn_with_id($3, $token));
+        $block->set_value("response_body",
+                          $head . length($envelope) . $rest . "$envelope\n");
+    }
 });
 
 run_tests();

@@ -1047,6 +1047,8 @@ END
     }
     is(scalar(grep { $_->{env} =~ /"deviceIdentifier":"$_->{dev}"/ } @up), $N,
         'module, healthy: each envelope is of its uplink');
+    is(scalar(grep { $_->{env} =~ /"messageId":"\Q$_->{id}\E"\},"records":/ } @up), $N,
+        'module, healthy: each envelope carries its message id (kpn.messageId)');
     is(scalar(grep { ($_->{headers}{'x-wtg-token'} // '') eq $TOKEN && $_->{path} eq '/iot' } @$h), $N,
         'module, healthy: POST /iot with $wtg_token in x-wtg-token');
     my %env_id = map { $_->{env} => $_->{id} } @up;

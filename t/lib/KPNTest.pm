@@ -12,7 +12,7 @@ use warnings;
 use Digest::SHA qw(sha256_hex);
 use Exporter 'import';
 
-our @EXPORT = qw(kpn_token kpn_headers kpn_echoed $KPN_SECRET $KPN_VECTOR
+our @EXPORT = qw(kpn_token kpn_headers kpn_echoed kpn_with_id $KPN_SECRET $KPN_VECTOR
                  $KPN_VECTOR_TOKEN $KPN_VECTOR_ENVELOPE $KPN_ECHO_SERVER
                  $KPN_UPLINK_LOCATION kpn_uplink_location
                  kpn_uplink_defaults);
@@ -31,11 +31,23 @@ our $KPN_VECTOR_ENVELOPE = '{"deviceTypeHashId":"wasd2",'
     . '"deviceIdentifier":"0059AC00001B3461",'
     . '"kpn":{"urn":"urn:dev:DEVEUI:0059AC00001B3461:","idType":"DEVEUI",'
     . '"deviceType":"dragino-lds01","time":1765739955.219,"port":1,'
-    . '"payloadHex":"763d0028"},'
+    . '"payloadHex":"763d0028",'
+    . '"messageId":"' . $KPN_VECTOR_TOKEN . '"},'
     . '"records":[{"n":"urn:dev:DEVEUI:0059AC00001B3461:payload",'
     . '"t":1765739955.219,"vs":"763d0028"},'
     . '{"n":"urn:dev:DEVEUI:0059AC00001B3461:port","t":1765739955.219,'
     . '"v":1}]}';
+
+# $envelope with kpn.messageId set to $token in lower case (the message id
+# is the Things-Message-Token of the uplink: another secret, another id)
+sub kpn_with_id {
+    my ($envelope, $token) = @_;
+    my $id = lc $token;
+    $envelope =~ s/,"messageId":"[0-9a-f]*"\}/,"messageId":"$id"}/
+        or $envelope =~ s/\},"records":/,"messageId":"$id"},"records":/
+        or die "kpn_with_id: no kpn object in $envelope\n";
+    return $envelope;
+}
 
 # The Withthegrid stand-in: /iot answers with what it received (method,
 # Content-Length, Content-Type, x-wtg-token and the body).  The proxying
