@@ -49,6 +49,8 @@ static void ngx_http_kpn_downlink_cleanup(void *data);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_http_kpn_downlink_ctx_t *ngx_http_kpn_downlink_valid_ctx(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v);
 static ngx_int_t ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_downlink_device_id_variable(
@@ -716,6 +718,25 @@ ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
 }
 
 
+/* the ctx of a request whose input is valid, else NULL (not found) */
+
+static ngx_http_kpn_downlink_ctx_t *
+ngx_http_kpn_downlink_valid_ctx(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v)
+{
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || !ctx->valid) {
+        v->not_found = 1;
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
 /*
  * $kpn_downlink_dev_eui and the others of the input: known once the input
  * is valid.  An absent externalReference is not found; asked for by a
@@ -729,10 +750,8 @@ ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
     ngx_str_t                    *s;
     ngx_http_kpn_downlink_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
-
-    if (ctx == NULL || !ctx->valid) {
-        v->not_found = 1;
+    ctx = ngx_http_kpn_downlink_valid_ctx(r, v);
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
@@ -740,7 +759,8 @@ ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
 
     if (s->len == 0) {
         ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                      NGX_LOG_INFO, "missing_field",
+                                      ngx_http_kpn_reject_log_level(r),
+                                      "missing_field",
                                       "\"externalReference\" is required: "
                                       "the downlink request of this location "
                                       "uses it", NULL);
@@ -766,10 +786,8 @@ ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t       *ctx;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
-
-    if (ctx == NULL || !ctx->valid) {
-        v->not_found = 1;
+    ctx = ngx_http_kpn_downlink_valid_ctx(r, v);
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
@@ -814,7 +832,8 @@ ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
 
         } else if (dlcf->device_id) {
             ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                  NGX_LOG_INFO, "missing_field",
+                                  ngx_http_kpn_reject_log_level(r),
+                                  "missing_field",
                                   "\"deviceId\" is required: the downlink "
                                   "request of this location uses it and "
                                   "kpn_downlink_device_id has none for "
@@ -822,7 +841,8 @@ ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
 
         } else {
             ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                  NGX_LOG_INFO, "missing_field",
+                                  ngx_http_kpn_reject_log_level(r),
+                                  "missing_field",
                                   "\"deviceId\" is required: the downlink "
                                   "request of this location uses it", NULL);
         }

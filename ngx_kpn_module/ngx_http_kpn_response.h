@@ -21,7 +21,8 @@
  * Sends {"error":"<code>","message":"<message>"} as application/json
  * with err->status; discards an unread request body first.  Extra
  * response headers: "Allow: <err->allow>" for 405 (POST when NULL),
- * "Retry-After: <retry_after>" when retry_after > 0.  Returns an rc for ngx_http_finalize_request().
+ * "Retry-After: <retry_after>" when retry_after > 0.  Returns an rc for
+ * ngx_http_finalize_request().
  */
 ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, time_t retry_after);

@@ -121,7 +121,7 @@ __DATA__
 
 
 === TEST 2: examples/kpn-lora-downlinks.conf with kpn-device-ids.conf: deviceId from the map or the input, no arguments; an unknown DevEUI is 400 missing_field
---- http_config eval: $::KPN_DOWNLINK_HTTP_CONFIG . ::example('kpn-device-ids.conf')
+--- http_config eval: "    kpn_reject_log_level info;\n" . $::KPN_DOWNLINK_HTTP_CONFIG . ::example('kpn-device-ids.conf')
 --- config eval: ::example('kpn-lora-downlinks.conf') . $::STUB_CONTROL
 --- request eval
 ["GET /stub/_reset",
