@@ -4,7 +4,8 @@
  *
  * Checks ngx_http_kpn_senml_parse() and _envelope() outside nginx:
  * docs/protocol.md's published bodies, the token test vector and the error
- * cases, each with the exact expected output.  Build and run it with
+ * cases, each with the exact expected output; and the module's jansson
+ * allocator next to other jansson users.  Build and run it with
  * util/fuzz.sh --check (AddressSanitizer) or under valgrind.
  * "-v" prints every envelope and error.
  */
@@ -650,6 +651,124 @@ static senml_case_t  cases[] = {
 static int  verbose;
 
 
+/*
+ * The module's jansson allocator next to other jansson users: values
+ * allocated before it is installed, outside a parse, and under another
+ * allocator installed after it must all be freed by the right function
+ * (AddressSanitizer reports a wrong free and a leak).
+ */
+
+static size_t  other_allocs, other_frees;
+
+static void *
+other_malloc(size_t size)
+{
+    other_allocs++;
+    return malloc(size);
+}
+
+
+static void
+other_free(void *p)
+{
+    other_frees++;
+    free(p);
+}
+
+
+static int
+check_allocator(void)
+{
+    json_t                *before, *outside, *root;
+    ngx_str_t              body;
+    ngx_pool_t            *pool;
+    json_malloc_t          m;
+    json_free_t            f;
+    ngx_http_kpn_error_t   err;
+
+    ngx_str_set(&body, "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\","
+                       "\"n\":\"a\",\"v\":1.5,\"vs\":\"x\"}]");
+
+    /* before the module's first parse: plain malloc */
+
+    before = json_loads("{\"a\":[1,2,\"three\"]}", 0, NULL);
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL || before == NULL) {
+        return 1;
+    }
+
+    /* a parse: the document in the pool, no decref (a leak otherwise) */
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK) {
+        printf("allocator: the parse failed\n");
+        return 1;
+    }
+
+    /* outside the span: the replaced functions */
+
+    outside = json_pack("{s:s, s:[i, f]}", "k", "value", "l", 1, 2.5);
+    json_decref(before);
+    json_decref(outside);
+
+    /* an invalid document: jansson frees what it built, in the span */
+
+    ngx_str_set(&body, "[{\"a\":[1,2,{\"b\":\"c\"}]}, nul");
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_DECLINED) {
+        printf("allocator: the invalid document was accepted\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    /* another user replaces the functions: its own, with a decref cleanup */
+
+    json_get_alloc_funcs(&m, &f);
+    json_set_alloc_funcs(other_malloc, other_free);
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL) {
+        return 1;
+    }
+
+    ngx_str_set(&body, "[{\"n\":\"a\",\"v\":1}]");
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK) {
+        printf("allocator: the parse under another allocator failed\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    json_set_alloc_funcs(m, f);
+
+    if (other_allocs == 0 || other_allocs != other_frees) {
+        printf("allocator: %d allocations and %d frees by another allocator\n",
+               (int) other_allocs, (int) other_frees);
+        return 1;
+    }
+
+    /* and the module's functions again */
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL) {
+        return 1;
+    }
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK
+        || other_allocs != other_frees)
+    {
+        printf("allocator: the parse after another allocator failed\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    return 0;
+}
+
+
 static int
 run(ngx_pool_t *pool, senml_case_t *c, ngx_uint_t n)
 {
@@ -734,7 +853,11 @@ main(int argc, char **argv)
     memset(depth_bomb + 3000, ']', 3000);
 
     verbose = (argc > 1 && strcmp(argv[1], "-v") == 0);
-    failed = 0;
+
+    /* first: the allocator is installed by the first parse */
+
+    failed = check_allocator();
+    printf("allocator: %s\n", failed ? "failed" : "ok");
 
     for (n = 0; cases[n].body; n++) {
         pool = ngx_create_pool(4096, NULL);
