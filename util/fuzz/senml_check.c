@@ -4,8 +4,10 @@
  *
  * Checks ngx_http_kpn_senml_parse() and _envelope() outside nginx:
  * docs/protocol.md's published bodies, the token test vector and the error
- * cases, each with the exact expected output; and the module's jansson
- * allocator next to other jansson users.  Build and run it with
+ * cases, each with the exact expected output; the module's jansson
+ * allocator next to other jansson users; and the envelope's numbers, a
+ * million doubles written byte for byte as the reference writer
+ * (senml_reference.h) writes them.  Build and run it with
  * util/fuzz.sh --check (AddressSanitizer) or under valgrind.
  * "-v" prints every envelope and error.
  */
@@ -13,6 +15,9 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "senml_reference.h"
+
+#include <math.h>
 
 
 typedef struct {
@@ -769,6 +774,126 @@ check_allocator(void)
 }
 
 
+static uint64_t  rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+next_random(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+
+/* as the pack resolves it: integral and exact is an integer */
+
+static int
+check_number(double d)
+{
+    u_char                       a[64], b[64], *ea, *eb;
+    ngx_http_kpn_senml_number_t  num;
+
+    if (!isfinite(d)) {
+        return 0;
+    }
+
+    ngx_memzero(&num, sizeof(num));
+
+    if (d > -9007199254740992.0 && d < 9007199254740992.0
+        && d == (double) (int64_t) d)
+    {
+        num.is_integer = 1;
+        num.integer = (int64_t) d;
+
+    } else {
+        num.real = d;
+    }
+
+    ea = ngx_http_kpn_envelope_number(a, &num);
+    eb = ngx_http_kpn_reference_number(b, &num);
+
+    if (ea - a != eb - b || memcmp(a, b, ea - a) != 0) {
+        printf("number %.17g: \"%.*s\", expected \"%.*s\"\n", d,
+               (int) (ea - a), a, (int) (eb - b), b);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+check_numbers(ngx_uint_t n)
+{
+    int         failed;
+    double      d, scale;
+    int64_t     m;
+    uint64_t    bits;
+    ngx_uint_t  i, k;
+
+    static double  edges[] = {
+        1e-4, 1.0000000000000001e-4, 9.9999999999999991e-5, 0.00012345,
+        1e15, 999999999999999.9, 999999999999999.5, 99999999999999.99,
+        0.1, 0.2, 0.30000000000000004, 1.5, 2.5, -108.764351,
+        1765739955.219, 1.58565075e9, 20.5, 3.6, 1.7976931348623157e308,
+        2.2250738585072014e-308, 4.9406564584124654e-324, 9007199254740993.0,
+        4503599627370495.5, 0.1234567890123456, 123456.7890123456,
+        1e-5, 1.5e-5, 5e-324, -0.0001, 123456789012345.6, 12345678901234.56
+    };
+
+    failed = 0;
+
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        failed += check_number(edges[i]);
+        failed += check_number(-edges[i]);
+        failed += check_number(nextafter(edges[i], 0.0));
+        failed += check_number(nextafter(edges[i], 1e308));
+    }
+
+    for (i = 0; i < n && failed < 10; i++) {
+        bits = next_random();
+
+        switch (i % 4) {
+
+        case 0:
+            /* any double */
+            ngx_memcpy(&d, &bits, sizeof(double));
+            break;
+
+        case 1:
+            /* a short decimal, as packs carry them: m / 10^k */
+            m = (int64_t) (bits >> 4) % 1000000000000000LL;
+            k = (bits & 0xf) + 1;
+            for (scale = 1.0; k; k--) {
+                scale *= 10.0;
+            }
+            d = (double) m / scale;
+            if (bits & 0x10) {
+                d = -d;
+            }
+            break;
+
+        case 2:
+            /* a sum of two such (bt + t): often 16 or 17 digits */
+            d = (double) ((int64_t) (bits >> 20) % 10000000000LL) / 1000.0
+                + (double) ((bits >> 4) & 0xffff) / 100.0;
+            break;
+
+        default:
+            /* the doubles next to a short decimal */
+            d = (double) ((int64_t) (bits >> 8) % 100000000LL) / 10000.0;
+            d = (bits & 1) ? nextafter(d, 0.0) : nextafter(d, 1e300);
+            break;
+        }
+
+        failed += check_number(d);
+    }
+
+    return failed;
+}
+
+
 static int
 run(ngx_pool_t *pool, senml_case_t *c, ngx_uint_t n)
 {
@@ -846,7 +971,7 @@ int
 main(int argc, char **argv)
 {
     int          failed;
-    ngx_uint_t   n;
+    ngx_uint_t   n, k;
     ngx_pool_t  *pool;
 
     memset(depth_bomb, '[', 3000);
@@ -871,6 +996,10 @@ main(int argc, char **argv)
     }
 
     printf("%d of %d cases failed\n", failed, (int) n);
+
+    k = check_numbers(1000000);
+    printf("numbers: %d differ from the reference writer\n", (int) k);
+    failed += k;
 
     return failed ? 1 : 0;
 }
