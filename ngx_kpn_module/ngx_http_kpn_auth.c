@@ -18,12 +18,27 @@
 #define NGX_HTTP_KPN_SHA256_HEX_LEN  64
 
 
-static ngx_int_t ngx_http_kpn_auth_check_secret(EVP_MD_CTX *body_ctx,
-    EVP_MD_CTX *ctx, ngx_str_t *secret, u_char *token);
+static ngx_int_t ngx_http_kpn_auth_init(void);
+static void ngx_http_kpn_auth_cleanup(void *data);
+static ngx_int_t ngx_http_kpn_auth_check_secret(EVP_MD_CTX *ctx,
+    ngx_str_t *secret, u_char *token);
 
 
 static ngx_str_t  ngx_http_kpn_token_header =
     ngx_string("things-message-token");
+
+
+/*
+ * The digest and two contexts, made once per process (the first uplink of
+ * a worker) and reused by every message until the cycle's pool goes: the
+ * body is hashed once into the first context, which is copied into the
+ * second for every secret but the last, which finishes the first context
+ * itself (one secret: no copy).
+ */
+
+static const EVP_MD  *ngx_http_kpn_auth_sha256;
+static EVP_MD_CTX    *ngx_http_kpn_auth_body_ctx;
+static EVP_MD_CTX    *ngx_http_kpn_auth_ctx;
 
 
 ngx_int_t
@@ -33,9 +48,9 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
 {
     u_char            token[NGX_HTTP_KPN_SHA256_LEN];
     ngx_int_t         rc;
-    ngx_str_t         secret, *list;
-    ngx_uint_t        i, match;
-    EVP_MD_CTX       *body_ctx, *ctx;
+    ngx_str_t         secret, *list, *last;
+    ngx_uint_t        i, n, match;
+    EVP_MD_CTX       *ctx;
     ngx_table_elt_t  *h;
 
     h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
@@ -56,88 +71,164 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
                                   "64 hexadecimal digits");
     }
 
-    body_ctx = EVP_MD_CTX_new();
-    ctx = EVP_MD_CTX_new();
+    /* the secrets to try: the list, then the variable's value if not empty */
 
-    if (body_ctx == NULL || ctx == NULL
-        || EVP_DigestInit_ex(body_ctx, EVP_sha256(), NULL) != 1
-        || EVP_DigestUpdate(body_ctx, body->data, body->len) != 1)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kpn uplink: SHA-256 initialisation failed");
-        rc = NGX_ERROR;
-        goto done;
+    list = secrets ? secrets->elts : NULL;
+    n = secrets ? secrets->nelts : 0;
+
+    ngx_str_null(&secret);
+
+    if (secret_cv) {
+        if (ngx_http_complex_value(r, secret_cv, &secret) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (secret.len == 0) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "kpn uplink: kpn_uplink_secret is empty");
+        }
+    }
+
+    if (secret.len) {
+        last = &secret;
+
+    } else if (n) {
+        last = &list[--n];
+
+    } else {
+        last = NULL;
     }
 
     match = 0;
 
-    if (secrets) {
-        list = secrets->elts;
+    if (last) {
+
+        if (ngx_http_kpn_auth_init() != NGX_OK
+            || EVP_DigestInit_ex(ngx_http_kpn_auth_body_ctx,
+                                 ngx_http_kpn_auth_sha256, NULL)
+               != 1
+            || EVP_DigestUpdate(ngx_http_kpn_auth_body_ctx, body->data,
+                                body->len)
+               != 1)
+        {
+            goto failed;
+        }
 
         /* no early exit: the time taken does not tell which secret */
 
-        for (i = 0; i < secrets->nelts; i++) {
-            rc = ngx_http_kpn_auth_check_secret(body_ctx, ctx, &list[i],
-                                                token);
+        for (i = 0; i < n; i++) {
+            ctx = ngx_http_kpn_auth_ctx;
+
+            if (EVP_MD_CTX_copy_ex(ctx, ngx_http_kpn_auth_body_ctx) != 1) {
+                goto failed;
+            }
+
+            rc = ngx_http_kpn_auth_check_secret(ctx, &list[i], token);
             if (rc == NGX_ERROR) {
-                goto done;
+                goto failed;
             }
 
             match |= (rc == NGX_OK);
         }
-    }
 
-    if (secret_cv) {
-        if (ngx_http_complex_value(r, secret_cv, &secret) != NGX_OK) {
-            rc = NGX_ERROR;
-            goto done;
+        rc = ngx_http_kpn_auth_check_secret(ngx_http_kpn_auth_body_ctx, last,
+                                            token);
+        if (rc == NGX_ERROR) {
+            goto failed;
         }
 
-        if (secret.len) {
-            rc = ngx_http_kpn_auth_check_secret(body_ctx, ctx, &secret, token);
-            if (rc == NGX_ERROR) {
-                goto done;
-            }
-
-            match |= (rc == NGX_OK);
-
-        } else {
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "kpn uplink: kpn_uplink_secret is empty");
-        }
+        match |= (rc == NGX_OK);
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn uplink: message token match:%ui", match);
 
     if (match) {
-        rc = NGX_OK;
-
-    } else {
-        rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                "bad_token",
-                                "the Things-Message-Token does not match "
-                                "the message and any configured secret");
+        return NGX_OK;
     }
 
-done:
+    return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                              "bad_token",
+                              "the Things-Message-Token does not match "
+                              "the message and any configured secret");
 
-    EVP_MD_CTX_free(body_ctx);
-    EVP_MD_CTX_free(ctx);
+failed:
 
-    return rc;
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "kpn uplink: SHA-256 failed");
+
+    return NGX_ERROR;
 }
 
 
 static ngx_int_t
-ngx_http_kpn_auth_check_secret(EVP_MD_CTX *body_ctx, EVP_MD_CTX *ctx,
-    ngx_str_t *secret, u_char *token)
+ngx_http_kpn_auth_init(void)
+{
+    EVP_MD              *md;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_http_kpn_auth_ctx) {
+        return NGX_OK;
+    }
+
+    /* freed with the cycle: at exit, or after a reload once it is unused */
+
+    cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_kpn_auth_cleanup;
+    cln->data = NULL;
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    /* fetched once: EVP_sha256() is looked up again on every init */
+    md = EVP_MD_fetch(NULL, "SHA256", NULL);
+#else
+    md = (EVP_MD *) EVP_sha256();
+#endif
+
+    ngx_http_kpn_auth_sha256 = md;
+    ngx_http_kpn_auth_body_ctx = EVP_MD_CTX_new();
+    ngx_http_kpn_auth_ctx = EVP_MD_CTX_new();
+
+    if (md == NULL || ngx_http_kpn_auth_body_ctx == NULL
+        || ngx_http_kpn_auth_ctx == NULL)
+    {
+        ngx_http_kpn_auth_cleanup(NULL);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kpn_auth_cleanup(void *data)
+{
+    EVP_MD_CTX_free(ngx_http_kpn_auth_body_ctx);
+    EVP_MD_CTX_free(ngx_http_kpn_auth_ctx);
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    EVP_MD_free((EVP_MD *) ngx_http_kpn_auth_sha256);
+#endif
+
+    ngx_http_kpn_auth_body_ctx = NULL;
+    ngx_http_kpn_auth_ctx = NULL;
+    ngx_http_kpn_auth_sha256 = NULL;
+}
+
+
+/* finishes ctx (the body's digest state) with secret, compares with token */
+
+static ngx_int_t
+ngx_http_kpn_auth_check_secret(EVP_MD_CTX *ctx, ngx_str_t *secret,
+    u_char *token)
 {
     u_char        md[EVP_MAX_MD_SIZE];
     unsigned int  len;
 
-    if (EVP_MD_CTX_copy_ex(ctx, body_ctx) != 1
-        || EVP_DigestUpdate(ctx, secret->data, secret->len) != 1
+    if (EVP_DigestUpdate(ctx, secret->data, secret->len) != 1
         || EVP_DigestFinal_ex(ctx, md, &len) != 1
         || len != NGX_HTTP_KPN_SHA256_LEN)
     {

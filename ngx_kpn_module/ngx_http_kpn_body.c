@@ -229,14 +229,21 @@ ngx_http_kpn_body_chain(ngx_pool_t *pool, ngx_str_t *data)
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    /* start and end must be valid: an upstream retry rewinds to start */
+    /*
+     * the data itself, not a copy: it lives as long as the request.
+     * start and end must be valid: an upstream retry rewinds to start
+     */
 
-    b = ngx_create_temp_buf(pool, data->len);
+    b = ngx_calloc_buf(pool);
     if (b == NULL) {
         return NULL;
     }
 
-    b->last = ngx_cpymem(b->pos, data->data, data->len);
+    b->start = data->data;
+    b->pos = data->data;
+    b->last = data->data + data->len;
+    b->end = b->last;
+    b->memory = 1;
     b->last_buf = 1;
     b->last_in_chain = 1;
     b->tag = (ngx_buf_tag_t) &ngx_http_kpn_body_tag;

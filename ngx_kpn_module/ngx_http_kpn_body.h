@@ -21,10 +21,11 @@
 ngx_int_t ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body);
 
 /*
- * Replaces the request body with a copy of data, with an exact
- * Content-Length and the given Content-Type, so that proxy_pass, mirror
- * and upstream retries send it.  Also builds the body of a subrequest
- * whose request_body and header list were reset first.
+ * Replaces the request body with data (not copied: it must live as long
+ * as the request, and is not written to), with an exact Content-Length
+ * and the given Content-Type, so that proxy_pass, mirror and upstream
+ * retries send it.  Also builds the body of a subrequest whose
+ * request_body and header list were reset first.
  */
 ngx_int_t ngx_http_kpn_body_replace(ngx_http_request_t *r, ngx_str_t *data,
     ngx_str_t *content_type);

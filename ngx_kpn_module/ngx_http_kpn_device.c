@@ -23,10 +23,15 @@ typedef struct {
 
 static ngx_uint_t ngx_http_kpn_device_is_eui(u_char *p, size_t len);
 static ngx_uint_t ngx_http_kpn_device_is_imei(u_char *p, size_t len);
+
+/* a measurement (ngx_str_t *) is the literal name */
+#define ngx_http_kpn_device_is(m, name)                                      \
+    ((m)->len == sizeof(name) - 1                                            \
+     && ngx_memcmp((m)->data, name, sizeof(name) - 1) == 0)
+
+
 static ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
     ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
-static ngx_uint_t ngx_http_kpn_device_is(ngx_str_t *measurement,
-    char *name);
 
 
 /* the device URN types KPN sends, and what their ids must be */
@@ -231,18 +236,6 @@ ngx_http_kpn_device_measurement(ngx_http_kpn_senml_t *pack,
             pack->snr = v;
         }
     }
-}
-
-
-static ngx_uint_t
-ngx_http_kpn_device_is(ngx_str_t *measurement, char *name)
-{
-    size_t  len;
-
-    len = ngx_strlen(name);
-
-    return measurement->len == len
-           && ngx_strncmp(measurement->data, name, len) == 0;
 }
 
 

@@ -24,6 +24,8 @@ static size_t ngx_http_kpn_senml_escape_len(ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_number(u_char *p,
     ngx_http_kpn_senml_number_t *num, ngx_http_kpn_senml_cache_t *cache);
+static u_char *ngx_http_kpn_senml_write_integer(u_char *p, int64_t n);
+static u_char *ngx_http_kpn_senml_write_short(u_char *p, double real);
 
 
 ngx_int_t
@@ -285,7 +287,7 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
     u_char  *s, *e, *last, *start;
 
     if (num->is_integer) {
-        return ngx_sprintf(p, "%L", num->integer);
+        return ngx_http_kpn_senml_write_integer(p, num->integer);
     }
 
     /* a real is never 0 (nor -0) nor NaN: integral reals are integers */
@@ -295,6 +297,14 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
     }
 
     start = p;
+
+    p = ngx_http_kpn_senml_write_short(start, num->real);
+
+    if (p) {
+        goto done;
+    }
+
+    p = start;
 
     for (prec = 15; ; prec++) {
         n = snprintf(buf, sizeof(buf), "%.*g", prec, num->real);
@@ -344,6 +354,8 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
         p = ngx_cpymem(p, s, last - s);
     }
 
+done:
+
     if (cache) {
         cache->real = num->real;
         cache->data = start;
@@ -351,4 +363,135 @@ ngx_http_kpn_senml_write_number(u_char *p, ngx_http_kpn_senml_number_t *num,
     }
 
     return p;
+}
+
+
+/* "%lld" */
+
+static u_char *
+ngx_http_kpn_senml_write_integer(u_char *p, int64_t n)
+{
+    u_char    buf[NGX_INT64_LEN], *d, *last;
+    uint64_t  u;
+
+    if (n < 0) {
+        *p++ = '-';
+        u = 0 - (uint64_t) n;
+
+    } else {
+        u = (uint64_t) n;
+    }
+
+    last = buf + sizeof(buf);
+    d = last;
+
+    do {
+        *--d = (u_char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    return ngx_cpymem(p, d, last - d);
+}
+
+
+/*
+ * The common real without snprintf() and strtod(): when a decimal of at
+ * most 15 significant digits reads back as real, "%.15g" prints exactly
+ * that decimal (real is within half a unit in the last place of it, far
+ * less than half a step of 15 digits), and it is what the loop below
+ * keeps.  The decimal is m / 10^k with the smallest k, found by scaling:
+ * m and 10^k (k <= 18) are exact doubles, so m / 10^k is the double
+ * nearest to the decimal, which is what strtod() reads; an inexact
+ * product only makes a miss, never a wrong text.  Written as "%.15g"
+ * writes it without an exponent (from 1e-4 to below 1e15), trailing zeros
+ * dropped.  NULL: not such a number (more digits, or written with an
+ * exponent): the caller's loop decides.
+ */
+
+static u_char *
+ngx_http_kpn_senml_write_short(u_char *p, double real)
+{
+    u_char      buf[NGX_INT64_LEN], *d, *last;
+    double      a, scale, x;
+    int64_t     m;
+    ngx_int_t   k, n, exp, i;
+
+    a = (real < 0) ? -real : real;
+
+    if (!(a >= 1e-4 && a < 1e15)) {
+        return NULL;
+    }
+
+    scale = 1.0;
+
+    for (k = 1; /* void */ ; k++) {
+
+        if (k > 18) {
+            return NULL;
+        }
+
+        scale *= 10.0;
+        x = a * scale;
+
+        if (x >= 1e15) {
+            /* 16 or more significant digits */
+            return NULL;
+        }
+
+        m = (int64_t) (x + 0.5);
+
+        if ((double) m / scale == a) {
+            break;
+        }
+    }
+
+    last = buf + sizeof(buf);
+    d = last;
+
+    do {
+        *--d = (u_char) ('0' + m % 10);
+        m /= 10;
+    } while (m);
+
+    n = last - d;
+    exp = n - 1 - k;
+
+    if (exp < -4) {
+        return NULL;
+    }
+
+    /* the fraction's trailing zeros (not at the smallest k, but safe) */
+
+    while (k && last[-1] == '0') {
+        last--;
+        n--;
+        k--;
+    }
+
+    if (real < 0) {
+        *p++ = '-';
+    }
+
+    if (exp >= 0) {
+        p = ngx_cpymem(p, d, exp + 1);
+        *p++ = '.';
+
+        if (k == 0) {
+            *p++ = '0';
+
+        } else {
+            p = ngx_cpymem(p, d + exp + 1, k);
+        }
+
+        return p;
+    }
+
+    *p++ = '0';
+    *p++ = '.';
+
+    for (i = exp + 1; i < 0; i++) {
+        *p++ = '0';
+    }
+
+    return ngx_cpymem(p, d, n);
 }

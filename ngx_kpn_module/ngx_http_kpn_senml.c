@@ -21,6 +21,12 @@
 /* 2^53: larger integral numbers are not exact in a double */
 #define NGX_HTTP_KPN_SENML_MAX_EXACT  9007199254740992LL
 
+/*
+ * bodies up to this size are parsed before their records are counted:
+ * jansson takes about a hundred microseconds at most on such a body
+ */
+#define NGX_HTTP_KPN_SENML_PARSE_FIRST  4096
+
 /* the SenML version of RFC 8428 */
 #define NGX_HTTP_KPN_SENML_VERSION    10
 
@@ -50,6 +56,14 @@ typedef struct {
 } ngx_http_kpn_senml_field_t;
 
 
+#define ngx_http_kpn_senml_number_null(num)                                  \
+    do {                                                                     \
+        (num)->integer = 0;                                                  \
+        (num)->real = 0.0;                                                   \
+        (num)->is_integer = 0;                                               \
+    } while (0)
+
+
 /* the running base values, borrowed from the parsed document */
 typedef struct {
     json_t                    *bn;
@@ -57,19 +71,35 @@ typedef struct {
     json_t                    *bu;
     json_t                    *bv;
     json_t                    *bs;
+
+    /* a base name whose characters are checked already */
+    json_t                    *bn_valid;
+
+    /*
+     * a base name that holds the whole device part (dev_prefix bytes) of
+     * its records' names, the pack's device: the names of its records
+     * start with dev_text, that part checked and normalised
+     */
+    json_t                    *dev_bn;
+    u_char                    *dev_text;
+    size_t                     dev_prefix;
 } ngx_http_kpn_senml_base_t;
 
 
 static ngx_int_t ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec,
-    ngx_uint_t i, json_t **fields, ngx_http_kpn_error_t *err);
+    ngx_uint_t i, json_t **fields, ngx_uint_t *present,
+    ngx_http_kpn_error_t *err);
 static ngx_uint_t ngx_http_kpn_senml_field(const char *key);
 static ngx_int_t ngx_http_kpn_senml_resolve(ngx_pool_t *pool,
     json_t **fields, ngx_uint_t i, ngx_http_kpn_senml_base_t *base,
     ngx_http_kpn_senml_record_t *res, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_senml_add(json_t *base, json_t *value,
     ngx_http_kpn_senml_number_t *out);
-static ngx_int_t ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn,
-    json_t *n, ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_senml_name(ngx_pool_t *pool,
+    ngx_http_kpn_senml_base_t *base, json_t *n, ngx_uint_t i, ngx_str_t *name,
+    ngx_http_kpn_error_t *err);
+static ngx_uint_t ngx_http_kpn_senml_name_chars(u_char *p, u_char *last);
+static ngx_uint_t ngx_http_kpn_senml_type_ok(ngx_uint_t type, json_t *value);
 static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
 static void ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s);
 
@@ -105,7 +135,17 @@ static ngx_uint_t
 ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
 {
     u_char      *p, *last;
-    ngx_uint_t   n, depth, in_string;
+    ngx_uint_t   n, depth;
+
+    /* the bytes that matter, outside strings and in them */
+
+    static u_char  outside[256] = {
+        ['"'] = 1, [','] = 2, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4
+    };
+
+    static u_char  inside[256] = {
+        ['"'] = 1, ['\\'] = 2
+    };
 
     last = body->data + body->len;
 
@@ -121,43 +161,57 @@ ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
 
     n = 1;
     depth = 0;
-    in_string = 0;
 
-    for ( /* void */ ; p < last; p++) {
+    for ( ;; ) {
 
-        if (in_string) {
-            if (*p == '\\') {
-                if (++p == last) {
+        while (p < last && outside[*p] == 0) {
+            p++;
+        }
+
+        if (p == last) {
+            return n;
+        }
+
+        switch (outside[*p++]) {
+
+        case 1:
+
+            /* a string: to its closing quote, escaped bytes skipped */
+
+            for ( ;; ) {
+
+                while (p < last && inside[*p] == 0) {
+                    p++;
+                }
+
+                if (p == last) {
+                    return n;
+                }
+
+                if (*p++ == '"') {
                     break;
                 }
 
-            } else if (*p == '"') {
-                in_string = 0;
+                if (p++ == last) {
+                    /* a trailing backslash */
+                    return n;
+                }
             }
 
-            continue;
-        }
-
-        switch (*p) {
-
-        case '"':
-            in_string = 1;
             break;
 
-        case ',':
+        case 2:
             if (depth == 1 && ++n > max) {
                 return n;
             }
 
             break;
 
-        case '{':
-        case '[':
+        case 3:
             depth++;
             break;
 
-        case '}':
-        case ']':
+        default: /* 4 */
             if (depth) {
                 depth--;
             }
@@ -165,8 +219,6 @@ ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
             break;
         }
     }
-
-    return n;
 }
 
 
@@ -187,9 +239,10 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     size_t                         n;
     ngx_int_t                      rc;
     ngx_str_t                      measurement;
-    ngx_uint_t                     i, first, found, device_failed;
+    ngx_uint_t                     i, first, found, device_failed,
+                                   present, scan;
     ngx_http_kpn_senml_base_t      base;
-    ngx_http_kpn_device_t    dev, dev0;
+    ngx_http_kpn_device_t          dev, dev0;
     ngx_http_kpn_senml_record_t   *res;
     ngx_http_kpn_senml_number_t   *first_time, *payload_time;
 
@@ -198,22 +251,36 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     /*
      * the envelope grows with the records, not with the body (a 1 MB body
      * of tiny records would make an envelope eight times its size, and
-     * jansson spends far more than that on the parse): count first
+     * jansson spends far more than that on the parse): count first.  A
+     * small body costs jansson little: it is parsed first and jansson
+     * counts its records; the scan is needed only when jansson refuses
+     * the text (413 then outranks the 400, as for a large body).  For
+     * JSON, the scan's count is the array's size: the answers are the same.
      */
 
-    if (max_records
-        && ngx_http_kpn_senml_count(body, max_records) > max_records)
-    {
-        return ngx_http_kpn_error(pool, err,
-                                  NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                  "too_many_records",
-                                  "the pack has more than %ui records",
-                                  max_records);
+    scan = (max_records && body->len > NGX_HTTP_KPN_SENML_PARSE_FIRST);
+
+    if (scan && ngx_http_kpn_senml_count(body, max_records) > max_records) {
+        goto too_many;
     }
 
     rc = ngx_http_kpn_json_load_as(pool, body, JSON_ARRAY, "invalid_senml",
                                    "the pack must be an array of records",
                                    &root, err);
+
+    if (max_records && !scan) {
+        if (rc == NGX_DECLINED) {
+            if (ngx_http_kpn_senml_count(body, max_records) > max_records) {
+                goto too_many;
+            }
+
+        } else if (rc == NGX_OK && json_is_array(root)
+                   && json_array_size(root) > max_records)
+        {
+            goto too_many;
+        }
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -232,6 +299,8 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     ngx_memzero(&base, sizeof(ngx_http_kpn_senml_base_t));
     ngx_memzero(&dev0, sizeof(ngx_http_kpn_device_t));
+    ngx_memzero(fields, sizeof(fields));
+    present = 0;
 
     first = 0;
     found = 0;
@@ -242,7 +311,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     for (i = 0; i < n; i++) {
         rec = json_array_get(root, i);
 
-        rc = ngx_http_kpn_senml_check(pool, rec, i, fields, err);
+        rc = ngx_http_kpn_senml_check(pool, rec, i, fields, &present, err);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -264,6 +333,21 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
         if (device_failed) {
             /* the SenML checks go on: an invalid pack is the worse error */
+            continue;
+        }
+
+        if (base.bn && base.bn == base.dev_bn) {
+
+            /*
+             * the device part is in the base name, checked, the pack's
+             * device, and normalised in the name already
+             */
+
+            measurement.data = res->name.data + base.dev_prefix;
+            measurement.len = res->name.len - base.dev_prefix;
+
+            ngx_http_kpn_device_measurement(pack, &measurement, res,
+                                            &payload_time);
             continue;
         }
 
@@ -307,6 +391,15 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
         /* the name carries the device part as the envelope does */
         ngx_http_kpn_device_normalise(&dev);
 
+        if (base.bn && dev.prefix <= json_string_length(base.bn)) {
+
+            /* the next records of this base name: the same device part */
+
+            base.dev_bn = base.bn;
+            base.dev_text = res->name.data;
+            base.dev_prefix = dev.prefix;
+        }
+
         measurement.data = res->name.data + dev.prefix;
         measurement.len = res->name.len - dev.prefix;
 
@@ -334,6 +427,13 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     }
 
     return NGX_OK;
+
+too_many:
+
+    return ngx_http_kpn_error(pool, err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                              "too_many_records",
+                              "the pack has more than %ui records",
+                              max_records);
 }
 
 
@@ -348,7 +448,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
 static ngx_int_t
 ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
-    json_t **fields, ngx_http_kpn_error_t *err)
+    json_t **fields, ngx_uint_t *present, ngx_http_kpn_error_t *err)
 {
     char                        *what;
     void                        *iter;
@@ -357,7 +457,7 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     json_t                      *value;
     ngx_str_t                    echo, name;
     const char                  *key, *mu;
-    ngx_uint_t                   k, cut;
+    ngx_uint_t                   k, bad, cut;
     ngx_http_kpn_senml_field_t  *f;
 
     if (!json_is_object(rec)) {
@@ -366,10 +466,22 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
                                   "record %ui: not an object", i);
     }
 
-    ngx_memzero(fields, NGX_HTTP_KPN_SENML_NFIELDS * sizeof(json_t *));
+    /*
+     * fields[] is NULL but for the fields of the previous record (bit k of
+     * *present): a memset of the whole array for each record is slower
+     */
+
+    for (k = 0; *present; k++, *present >>= 1) {
+        if (*present & 1) {
+            fields[k] = NULL;
+        }
+    }
 
     mu = NULL;
     mu_len = 0;
+
+    /* the first field, in the order of the table, of the wrong type */
+    bad = NGX_HTTP_KPN_SENML_NFIELDS;
 
     for (iter = json_object_iter(rec);
          iter;
@@ -380,7 +492,16 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
         k = ngx_http_kpn_senml_field(key);
 
         if (k < NGX_HTTP_KPN_SENML_NFIELDS) {
-            fields[k] = json_object_iter_value(iter);
+            value = json_object_iter_value(iter);
+            fields[k] = value;
+            *present |= (ngx_uint_t) 1 << k;
+
+            f = &ngx_http_kpn_senml_fields[k];
+
+            if (k < bad && !ngx_http_kpn_senml_type_ok(f->type, value)) {
+                bad = k;
+            }
+
             continue;
         }
 
@@ -396,51 +517,32 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
         }
     }
 
-    for (k = 0, f = ngx_http_kpn_senml_fields; f->name; k++, f++) {
-
-        value = fields[k];
-        if (value == NULL) {
-            continue;
-        }
-
-        what = NULL;
+    if (bad < NGX_HTTP_KPN_SENML_NFIELDS) {
+        f = &ngx_http_kpn_senml_fields[bad];
 
         switch (f->type) {
 
         case NGX_HTTP_KPN_SENML_STRING:
-            if (!json_is_string(value)) {
-                what = "a string";
-            }
+            what = "a string";
             break;
 
         case NGX_HTTP_KPN_SENML_NUMBER:
-            if (!json_is_number(value)) {
-                what = "a number";
-            }
+            what = "a number";
             break;
 
         case NGX_HTTP_KPN_SENML_BOOLEAN:
-            if (!json_is_boolean(value)) {
-                what = "true or false";
-            }
+            what = "true or false";
             break;
 
         default: /* NGX_HTTP_KPN_SENML_DATA */
-            if (!json_is_string(value)
-                || !ngx_http_kpn_senml_is_base64(json_string_value(value),
-                                                 json_string_length(value)))
-            {
-                what = "a base64 string";
-            }
+            what = "a base64 string";
             break;
         }
 
-        if (what) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
-                                      "record %ui: \"%s\" must be %s",
-                                      i, f->name, what);
-        }
+        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml",
+                                  "record %ui: \"%s\" must be %s",
+                                  i, f->name, what);
     }
 
     value = fields[NGX_HTTP_KPN_SENML_BVER];
@@ -497,6 +599,30 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
     }
 
     return NGX_OK;
+}
+
+
+/* a value of a field's type (NGX_HTTP_KPN_SENML_*) */
+
+static ngx_uint_t
+ngx_http_kpn_senml_type_ok(ngx_uint_t type, json_t *value)
+{
+    switch (type) {
+
+    case NGX_HTTP_KPN_SENML_STRING:
+        return json_is_string(value);
+
+    case NGX_HTTP_KPN_SENML_NUMBER:
+        return json_is_number(value);
+
+    case NGX_HTTP_KPN_SENML_BOOLEAN:
+        return json_is_boolean(value);
+
+    default: /* NGX_HTTP_KPN_SENML_DATA */
+        return json_is_string(value)
+               && ngx_http_kpn_senml_is_base64(json_string_value(value),
+                                               json_string_length(value));
+    }
 }
 
 
@@ -669,9 +795,22 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
                                   "(\"v\", \"vs\", \"vb\" or \"vd\")", i);
     }
 
-    ngx_memzero(res, sizeof(ngx_http_kpn_senml_record_t));
+    /* zeroed field by field: a memset of the struct is a slow "rep stos" */
 
-    rc = ngx_http_kpn_senml_name(pool, base->bn, n, i, &res->name, err);
+    ngx_str_null(&res->unit);
+    ngx_str_null(&res->string);
+    ngx_http_kpn_senml_number_null(&res->time);
+    ngx_http_kpn_senml_number_null(&res->value);
+    ngx_http_kpn_senml_number_null(&res->sum);
+    ngx_http_kpn_senml_number_null(&res->update_time);
+    res->value_type = 0;
+    res->boolean = 0;
+    res->has_unit = 0;
+    res->has_time = 0;
+    res->has_sum = 0;
+    res->has_update_time = 0;
+
+    rc = ngx_http_kpn_senml_name(pool, base, n, i, &res->name, err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -796,14 +935,21 @@ ngx_http_kpn_senml_add(json_t *base, json_t *value,
 }
 
 
-/* name = bn + n, checked against RFC 8428, 4.5.1 */
+/*
+ * name = bn + n, checked against RFC 8428, 4.5.1.  The characters of a
+ * base name are checked once for all its records; the records of a base
+ * name that holds the device part copy it normalised (base->dev_text).
+ */
 
 static ngx_int_t
-ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
-    ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err)
+ngx_http_kpn_senml_name(ngx_pool_t *pool, ngx_http_kpn_senml_base_t *base,
+    json_t *n, ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err)
 {
-    u_char  *p, *last, c;
+    u_char   c, *p, *src;
     size_t   bn_len, n_len;
+    json_t  *bn;
+
+    bn = base->bn;
 
     bn_len = bn ? json_string_length(bn) : 0;
     n_len = n ? json_string_length(n) : 0;
@@ -825,7 +971,9 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
     p = name->data;
 
     if (bn_len) {
-        p = ngx_cpymem(p, json_string_value(bn), bn_len);
+        src = (bn == base->dev_bn) ? base->dev_text
+                                   : (u_char *) json_string_value(bn);
+        p = ngx_cpymem(p, src, bn_len);
     }
 
     if (n_len) {
@@ -843,25 +991,52 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, json_t *bn, json_t *n,
                                   "must start with a letter or digit", i);
     }
 
-    last = name->data + name->len;
-
-    for (p = name->data; p < last; p++) {
-        c = *p;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9')
-            || c == '-' || c == ':' || c == '.' || c == '/' || c == '_')
-        {
-            continue;
+    if (bn_len && bn != base->bn_valid) {
+        if (!ngx_http_kpn_senml_name_chars(name->data, name->data + bn_len)) {
+            goto invalid;
         }
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
-                                  "record %ui: the name (\"bn\" + \"n\") "
-                                  "may hold only a-z A-Z 0-9 - : . / _", i);
+        base->bn_valid = bn;
     }
 
-    return NGX_OK;
+    if (ngx_http_kpn_senml_name_chars(name->data + bn_len,
+                                      name->data + name->len))
+    {
+        return NGX_OK;
+    }
+
+invalid:
+
+    return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+                              "invalid_senml",
+                              "record %ui: the name (\"bn\" + \"n\") "
+                              "may hold only a-z A-Z 0-9 - : . / _", i);
+}
+
+
+/* only a-z A-Z 0-9 - : . / _ */
+
+static ngx_uint_t
+ngx_http_kpn_senml_name_chars(u_char *p, u_char *last)
+{
+    /* bit c % 32 of word c / 32 */
+    static uint32_t  allowed[] = {
+        0x00000000,  /* control characters */
+        0x07ffe000,  /* - . / 0-9 : */
+        0x87fffffe,  /* A-Z _ */
+        0x07fffffe,  /* a-z */
+        0, 0, 0, 0
+    };
+
+    while (p < last) {
+        if (!(allowed[*p >> 5] & (1U << (*p & 0x1f)))) {
+            return 0;
+        }
+
+        p++;
+    }
+
+    return 1;
 }
 
 

@@ -4,7 +4,10 @@
  *
  * Checks ngx_http_kpn_senml_parse() and _envelope() outside nginx:
  * docs/protocol.md's published bodies, the token test vector and the error
- * cases, each with the exact expected output.  Build and run it with
+ * cases, each with the exact expected output; the module's jansson
+ * allocator next to other jansson users; and the envelope's numbers, a
+ * million doubles written byte for byte as the reference writer
+ * (senml_reference.h) writes them.  Build and run it with
  * util/fuzz.sh --check (AddressSanitizer) or under valgrind.
  * "-v" prints every envelope and error.
  */
@@ -12,6 +15,9 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "senml_reference.h"
+
+#include <math.h>
 
 
 typedef struct {
@@ -650,6 +656,244 @@ static senml_case_t  cases[] = {
 static int  verbose;
 
 
+/*
+ * The module's jansson allocator next to other jansson users: values
+ * allocated before it is installed, outside a parse, and under another
+ * allocator installed after it must all be freed by the right function
+ * (AddressSanitizer reports a wrong free and a leak).
+ */
+
+static size_t  other_allocs, other_frees;
+
+static void *
+other_malloc(size_t size)
+{
+    other_allocs++;
+    return malloc(size);
+}
+
+
+static void
+other_free(void *p)
+{
+    other_frees++;
+    free(p);
+}
+
+
+static int
+check_allocator(void)
+{
+    json_t                *before, *outside, *root;
+    ngx_str_t              body;
+    ngx_pool_t            *pool;
+    json_malloc_t          m;
+    json_free_t            f;
+    ngx_http_kpn_error_t   err;
+
+    ngx_str_set(&body, "[{\"bn\":\"urn:dev:DEVEUI:0059AC00001B3461:\","
+                       "\"n\":\"a\",\"v\":1.5,\"vs\":\"x\"}]");
+
+    /* before the module's first parse: plain malloc */
+
+    before = json_loads("{\"a\":[1,2,\"three\"]}", 0, NULL);
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL || before == NULL) {
+        return 1;
+    }
+
+    /* a parse: the document in the pool, no decref (a leak otherwise) */
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK) {
+        printf("allocator: the parse failed\n");
+        return 1;
+    }
+
+    /* outside the span: the replaced functions */
+
+    outside = json_pack("{s:s, s:[i, f]}", "k", "value", "l", 1, 2.5);
+    json_decref(before);
+    json_decref(outside);
+
+    /* an invalid document: jansson frees what it built, in the span */
+
+    ngx_str_set(&body, "[{\"a\":[1,2,{\"b\":\"c\"}]}, nul");
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_DECLINED) {
+        printf("allocator: the invalid document was accepted\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    /* another user replaces the functions: its own, with a decref cleanup */
+
+    json_get_alloc_funcs(&m, &f);
+    json_set_alloc_funcs(other_malloc, other_free);
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL) {
+        return 1;
+    }
+
+    ngx_str_set(&body, "[{\"n\":\"a\",\"v\":1}]");
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK) {
+        printf("allocator: the parse under another allocator failed\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    json_set_alloc_funcs(m, f);
+
+    if (other_allocs == 0 || other_allocs != other_frees) {
+        printf("allocator: %d allocations and %d frees by another allocator\n",
+               (int) other_allocs, (int) other_frees);
+        return 1;
+    }
+
+    /* and the module's functions again */
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL) {
+        return 1;
+    }
+
+    if (ngx_http_kpn_json_load(pool, &body, &root, &err) != NGX_OK
+        || other_allocs != other_frees)
+    {
+        printf("allocator: the parse after another allocator failed\n");
+        return 1;
+    }
+
+    ngx_destroy_pool(pool);
+
+    return 0;
+}
+
+
+static uint64_t  rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+next_random(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+
+/* as the pack resolves it: integral and exact is an integer */
+
+static int
+check_number(double d)
+{
+    u_char                       a[64], b[64], *ea, *eb;
+    ngx_http_kpn_senml_number_t  num;
+
+    if (!isfinite(d)) {
+        return 0;
+    }
+
+    ngx_memzero(&num, sizeof(num));
+
+    if (d > -9007199254740992.0 && d < 9007199254740992.0
+        && d == (double) (int64_t) d)
+    {
+        num.is_integer = 1;
+        num.integer = (int64_t) d;
+
+    } else {
+        num.real = d;
+    }
+
+    ea = ngx_http_kpn_envelope_number(a, &num);
+    eb = ngx_http_kpn_reference_number(b, &num);
+
+    if (ea - a != eb - b || memcmp(a, b, ea - a) != 0) {
+        printf("number %.17g: \"%.*s\", expected \"%.*s\"\n", d,
+               (int) (ea - a), a, (int) (eb - b), b);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+check_numbers(ngx_uint_t n)
+{
+    int         failed;
+    double      d, scale;
+    int64_t     m;
+    uint64_t    bits;
+    ngx_uint_t  i, k;
+
+    static double  edges[] = {
+        1e-4, 1.0000000000000001e-4, 9.9999999999999991e-5, 0.00012345,
+        1e15, 999999999999999.9, 999999999999999.5, 99999999999999.99,
+        0.1, 0.2, 0.30000000000000004, 1.5, 2.5, -108.764351,
+        1765739955.219, 1.58565075e9, 20.5, 3.6, 1.7976931348623157e308,
+        2.2250738585072014e-308, 4.9406564584124654e-324, 9007199254740993.0,
+        4503599627370495.5, 0.1234567890123456, 123456.7890123456,
+        1e-5, 1.5e-5, 5e-324, -0.0001, 123456789012345.6, 12345678901234.56
+    };
+
+    failed = 0;
+
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        failed += check_number(edges[i]);
+        failed += check_number(-edges[i]);
+        failed += check_number(nextafter(edges[i], 0.0));
+        failed += check_number(nextafter(edges[i], 1e308));
+    }
+
+    for (i = 0; i < n && failed < 10; i++) {
+        bits = next_random();
+
+        switch (i % 4) {
+
+        case 0:
+            /* any double */
+            ngx_memcpy(&d, &bits, sizeof(double));
+            break;
+
+        case 1:
+            /* a short decimal, as packs carry them: m / 10^k */
+            m = (int64_t) (bits >> 4) % 1000000000000000LL;
+            k = (bits & 0xf) + 1;
+            for (scale = 1.0; k; k--) {
+                scale *= 10.0;
+            }
+            d = (double) m / scale;
+            if (bits & 0x10) {
+                d = -d;
+            }
+            break;
+
+        case 2:
+            /* a sum of two such (bt + t): often 16 or 17 digits */
+            d = (double) ((int64_t) (bits >> 20) % 10000000000LL) / 1000.0
+                + (double) ((bits >> 4) & 0xffff) / 100.0;
+            break;
+
+        default:
+            /* the doubles next to a short decimal */
+            d = (double) ((int64_t) (bits >> 8) % 100000000LL) / 10000.0;
+            d = (bits & 1) ? nextafter(d, 0.0) : nextafter(d, 1e300);
+            break;
+        }
+
+        failed += check_number(d);
+    }
+
+    return failed;
+}
+
+
 static int
 run(ngx_pool_t *pool, senml_case_t *c, ngx_uint_t n)
 {
@@ -727,14 +971,18 @@ int
 main(int argc, char **argv)
 {
     int          failed;
-    ngx_uint_t   n;
+    ngx_uint_t   n, k;
     ngx_pool_t  *pool;
 
     memset(depth_bomb, '[', 3000);
     memset(depth_bomb + 3000, ']', 3000);
 
     verbose = (argc > 1 && strcmp(argv[1], "-v") == 0);
-    failed = 0;
+
+    /* first: the allocator is installed by the first parse */
+
+    failed = check_allocator();
+    printf("allocator: %s\n", failed ? "failed" : "ok");
 
     for (n = 0; cases[n].body; n++) {
         pool = ngx_create_pool(4096, NULL);
@@ -748,6 +996,10 @@ main(int argc, char **argv)
     }
 
     printf("%d of %d cases failed\n", failed, (int) n);
+
+    k = check_numbers(1000000);
+    printf("numbers: %d differ from the reference writer\n", (int) k);
+    failed += k;
 
     return failed ? 1 : 0;
 }

@@ -11,7 +11,8 @@
  *   - with a limit of 4 records, 413 comes for an array of more values and
  *     for nothing else;
  *   - an envelope is strict JSON, and every number in it reads back as
- *     the value that was accepted (integers as integers, reals exactly);
+ *     the value that was accepted (integers as integers, reals exactly),
+ *     written as the reference writer (senml_reference.h) writes it;
  *   - the resolved records, parsed as a pack again, are valid and name
  *     the same device; one more round changes nothing (the first round
  *     may: a real such as 1e15 is read back as an integer).
@@ -21,6 +22,7 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "senml_reference.h"
 
 
 /* the harness's own dumps: 17 digits, so every double reads back the same */
@@ -321,6 +323,8 @@ static void
 ngx_http_kpn_fuzz_number(json_t *rec, const char *key, ngx_uint_t present,
     ngx_http_kpn_senml_number_t *num)
 {
+    u_char   text[NGX_HTTP_KPN_SENML_NUMBER_LEN], *end,
+             ref[NGX_HTTP_KPN_SENML_NUMBER_LEN], *ref_end;
     json_t  *v;
 
     v = json_object_get(rec, key);
@@ -334,6 +338,16 @@ ngx_http_kpn_fuzz_number(json_t *rec, const char *key, ngx_uint_t present,
     }
 
     if (v == NULL) {
+        abort();
+    }
+
+    /* the text, byte for byte as the writer before the short-real path */
+
+    end = ngx_http_kpn_envelope_number(text, num);
+    ref_end = ngx_http_kpn_reference_number(ref, num);
+
+    if (end - text != ref_end - ref || ngx_memcmp(text, ref, end - text) != 0)
+    {
         abort();
     }
 
