@@ -13,6 +13,8 @@
 #      worker) and the steal time of its CPU;
 #   2. worker memory (RSS) before and after BENCH_RSS_UPLINKS uplinks and
 #      BENCH_RSS_DOWNLINKS downlinks: a per-request leak shows as growth;
+#      The uplink is measured once more in a location that counts into a
+#      kpn_metrics_zone (/kpn/uplink-metrics): the counters' cost;
 #   3. instructions per request under callgrind (repeatable, independent of
 #      machine load; OpenSSL's SHA-256 runs without the SHA extensions
 #      there): the whole worker per request for the four paths, and the
@@ -77,12 +79,22 @@ http {
     client_body_temp_path $dir/body;
     proxy_temp_path $dir/proxy;
     kpn_token_zone zone=kpn:1m;
+    kpn_metrics_zone zone=m:1m;
     upstream wtg { server 127.0.0.1:$((port + 1)); keepalive 64; }
     upstream kpn { server 127.0.0.1:$((port + 1)); keepalive 64; }
     server {
         listen 127.0.0.1:$port;
         location = /kpn/uplink {
             kpn_uplink on;
+            kpn_uplink_secret "$secret";
+            kpn_device_type dragino-lds01 wasd2;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://wtg/iot;
+        }
+        location = /kpn/uplink-metrics {
+            kpn_uplink on;
+            kpn_metrics_count zone=m;
             kpn_uplink_secret "$secret";
             kpn_device_type dragino-lds01 wasd2;
             proxy_http_version 1.1;
@@ -189,6 +201,7 @@ dl_args=(-H 'Content-Type: application/json' -H "Authorization: Bearer $dl_key"
 
 check /kpn/uplink 204 "${up_args[@]}"
 check /plain 204 "${up_args[@]}"
+check /kpn/uplink-metrics 204 "${up_args[@]}"
 check /kpn/downlink 201 "${dl_args[@]}"     # fetches and caches the token
 check /plain-downlink 201 "${dl_args[@]}"
 
@@ -273,6 +286,10 @@ if [ "$only" != downlink ]; then
     echo "   uplink / plain proxy:   $(ratio "${rate[up]}" "${rate[plain]}")x" \
          "(p50 ${p50[up]} vs ${p50[plain]} ms, p99 ${p99[up]} vs ${p99[plain]} ms;" \
          "worker time $(ratio "${cpu[plain]}" "${cpu[up]}")x)"
+    echo "== uplink counted by kpn_metrics_count (the same location, counters on)"
+    measure upm uplink /kpn/uplink-metrics
+    echo "   counted / not counted:  $(ratio "${rate[upm]}" "${rate[up]}")x" \
+         "(worker time $(ratio "${cpu[upm]}" "${cpu[up]}")x per request)"
 fi
 
 if [ "$only" != uplink ]; then
@@ -347,17 +364,20 @@ cg_per() {   # name, function: inclusive instructions of function / N
 
 callgrind plain /plain "${up_args[@]}"
 callgrind up /kpn/uplink "${up_args[@]}"
+callgrind upm /kpn/uplink-metrics "${up_args[@]}"
 callgrind plain_dl /plain-downlink "${dl_args[@]}"
 callgrind dl /kpn/downlink "${dl_args[@]}"
 
 loop=ngx_process_events_and_timers
 declare -A ins
-for p in plain up plain_dl dl; do
+for p in plain up upm plain_dl dl; do
     ins[$p]=$(cg_per $p $loop)
 done
 printf '   %-16s %9s instructions per request\n' \
     /plain "${ins[plain]}" /kpn/uplink "${ins[up]}" \
     /plain-downlink "${ins[plain_dl]}" /kpn/downlink "${ins[dl]}"
+echo "   counted by kpn_metrics_count: $((ins[upm] - ins[up])) more per uplink" \
+     "($(ratio "$((ins[upm] - ins[up]))" "${ins[up]}") of the uplink's)"
 echo "   the uplink costs $((ins[up] - ins[plain])) more than the plain proxy," \
      "the downlink $((ins[dl] - ins[plain_dl])) more; of the uplink (inclusive):"
 for f in ngx_http_kpn_auth_message_token ngx_http_kpn_senml_parse json_loadb \
