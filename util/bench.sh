@@ -375,9 +375,10 @@ for p in plain up upm plain_dl dl; do
 done
 printf '   %-16s %9s instructions per request\n' \
     /plain "${ins[plain]}" /kpn/uplink "${ins[up]}" \
+    /kpn/uplink-metrics "${ins[upm]}" \
     /plain-downlink "${ins[plain_dl]}" /kpn/downlink "${ins[dl]}"
 echo "   counted by kpn_metrics_count: $((ins[upm] - ins[up])) more per uplink" \
-     "($(ratio "$((ins[upm] - ins[up]))" "${ins[up]}") of the uplink's)"
+     "($(awk -v a="$((ins[upm] - ins[up]))" -v b="${ins[up]}" 'BEGIN { printf "%.2f%%", a / b * 100 }') of the uplink's)"
 echo "   the uplink costs $((ins[up] - ins[plain])) more than the plain proxy," \
      "the downlink $((ins[dl] - ins[plain_dl])) more; of the uplink (inclusive):"
 for f in ngx_http_kpn_auth_message_token ngx_http_kpn_senml_parse json_loadb \
