@@ -49,12 +49,8 @@ ngx_http_kpn_subrequest_post(ngx_http_request_t *r,
     ps->handler = ngx_http_kpn_subrequest_done;
     ps->data = sub;
 
-    sub->done = 0;
-    sub->error = 0;
-    sub->posted = 0;
-    sub->answered = 0;
-    sub->rc = 0;
-    sub->bytes = 0;
+    ngx_memzero(&sub->sr, sizeof(ngx_http_kpn_subrequest_t)
+                          - offsetof(ngx_http_kpn_subrequest_t, sr));
 
     flags = NGX_HTTP_SUBREQUEST_IN_MEMORY|NGX_HTTP_SUBREQUEST_WAITED;
 

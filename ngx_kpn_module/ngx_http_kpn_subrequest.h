@@ -30,12 +30,14 @@ typedef void (*ngx_http_kpn_subrequest_answer_pt)(ngx_http_request_t *sr,
 /* the state of one subrequest at a time, kept in the parent's ctx */
 
 struct ngx_http_kpn_subrequest_s {
+    ngx_http_kpn_subrequest_answer_pt  answer;  /* or NULL; kept across */
+    void                      *answer_data;     /* subrequests */
+
+    /* from here on: the state of one subrequest, zeroed when it is posted */
+
     ngx_http_request_t        *sr;          /* the running subrequest */
     ngx_int_t                  rc;          /* first special rc seen */
     off_t                      bytes;       /* answer bytes so far */
-
-    ngx_http_kpn_subrequest_answer_pt  answer;  /* or NULL; kept across */
-    void                      *answer_data;     /* subrequests */
 
     unsigned                   done:1;      /* post-subrequest handler ran */
     unsigned                   error:1;     /* too big, or failed inside */
