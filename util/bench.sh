@@ -6,11 +6,13 @@
 #      kpn_uplink, next to the same proxy_pass without the module (/plain),
 #      and of downlinks with a cached token through kpn_downlink, next to a
 #      plain proxy_pass POST of the same body to the same stand-in
-#      (/plain-downlink); each module run directly after its baseline, and
-#      the ratios of the two.  With each rate the worker's CPU time per
+#      (/plain-downlink); BENCH_ROUNDS rounds of each, the module's run
+#      directly after its baseline's, and the median ratio of the rounds
+#      that nothing disturbed.  With each rate the worker's CPU time per
 #      request (utime + stime over the requests), how busy the worker was
-#      (below ~95% the client or the machine limited the run, not the
-#      worker) and the steal time of its CPU;
+#      (below 95% the client or the machine limited the run, not the
+#      worker) and the steal time of its CPU (over 2%: the hypervisor
+#      took the CPU); a round with either is marked disturbed;
 #   2. worker memory (RSS) before and after BENCH_RSS_UPLINKS uplinks and
 #      BENCH_RSS_DOWNLINKS downlinks: a per-request leak shows as growth;
 #      The uplink is measured once more in a location that counts into a
@@ -27,7 +29,8 @@
 # is bounded in count and time; loopback only.
 #
 # Usage: util/bench.sh MODULE_SO      (make bench)
-# Env:   BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_PORT (18480),
+# Env:   BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
+#        BENCH_PORT (18480),
 #        BENCH_WORKER_CPU (0), BENCH_WRK_CPU (1),
 #        BENCH_RSS_UPLINKS (500000), BENCH_RSS_DOWNLINKS (200000),
 #        BENCH_CALLGRIND (1; 0 skips it), BENCH_CALLGRIND_REQUESTS (500),
@@ -38,7 +41,8 @@ set -euo pipefail
 
 module=$(realpath "${1:?usage: $0 MODULE_SO}")
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
-seconds=${BENCH_SECONDS:-10}
+seconds=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-32}
 port=${BENCH_PORT:-18480}
 wcpu=${BENCH_WORKER_CPU:-0}
@@ -134,6 +138,7 @@ http {
     }
     server {
         listen 127.0.0.1:$((port + 1));
+        client_header_buffer_size 4k;
         location / { return 204; }
         location = /token {
             default_type application/json;
@@ -176,7 +181,7 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 echo "== machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo);" \
      "$("$nginx" -v 2>&1 | sed 's/.*: //'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== nginx worker on CPU $wcpu, wrk -t1 -c$conns on CPU $ccpu," \
-     "${seconds}s a run; uplink: $(printf %s "$body" | wc -c)-byte signed pack" \
+     "$rounds rounds of ${seconds}s runs; uplink: $(printf %s "$body" | wc -c)-byte signed pack" \
      "(13 records); downlink: $(printf %s "$dl_body" | wc -c)-byte command, cached token"
 
 "$nginx" -p "$dir/" -c "$dir/conf/nginx.conf" -e "$dir/logs/error.log"
@@ -227,7 +232,7 @@ wrk_parse() {
         END { printf "%.0f %.2f %.2f %d %d\n", rate, p50, p99, n, bad }'
 }
 
-declare -A rate p50 p99 cpu
+declare -A rate p50 p99 cpu busy stl
 
 # the worker's CPU time (utime + stime, clock ticks) and its CPU's steal time
 ticks() { awk '{ print $14 + $15 }' "/proc/$worker/stat"; }
@@ -235,7 +240,7 @@ steal() { awk -v c="cpu$wcpu" '$1 == c { print $9 }' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
 measure() {   # name, script, path
-    local out ppid= t0 t1 s0 s1 busy
+    local out ppid= t0 t1 s0 s1
     if [ "${BENCH_PERF:-0}" = 1 ]; then
         perf record -q -e cpu-clock -F 1999 -g -p "$worker" -o "$dir/perf-$1.data" \
             -- sleep "$seconds" 2> /dev/null &
@@ -261,17 +266,59 @@ measure() {   # name, script, path
     # the worker's CPU time per request, and how busy it was: a worker
     # below ~95% was not the bottleneck (the client or the machine was)
     cpu[$1]=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
-    busy=$(awk -v t=$((t1 - t0)) -v s="$seconds" -v hz="$hz" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
+    busy[$1]=$(awk -v t=$((t1 - t0)) -v s="$seconds" -v hz="$hz" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
+    stl[$1]=$(awk -v t=$((s1 - s0)) -v s="$seconds" -v hz="$hz" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
 
-    printf '   %-16s %7s requests/s   p50 %5s ms   p99 %5s ms   worker %s us/request, %s%% busy, steal %s%%\n' \
-        "$3" "${rate[$1]}" "${p50[$1]}" "${p99[$1]}" "${cpu[$1]}" "$busy" \
-        "$(awk -v t=$((s1 - s0)) -v s="$seconds" -v hz="$hz" 'BEGIN { printf "%.0f", t / hz / s * 100 }')"
+    printf '   %-16s %7s requests/s   p50 %5s ms   p99 %5s ms   worker %5s us/request, %3s%% busy, steal %s%%\n' \
+        "$3" "${rate[$1]}" "${p50[$1]}" "${p99[$1]}" "${cpu[$1]}" "${busy[$1]}" "${stl[$1]}"
     if [ -f "$dir/perf-$1.txt" ]; then
         sed 's/^/      /' "$dir/perf-$1.txt"
     fi
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+median() {
+    tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 }
+        END { if (NR) printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# a pair is disturbed when either run's worker was below 95% busy or its
+# CPU had more than 2% steal: its rates then say little
+disturbed() { [ "${busy[$1]}" -lt 95 ] || [ "${stl[$1]}" -gt 2 ]; }
+
+compare() {   # label, script, plain path, module path
+    local r rr wt all_rr= all_wt= ok_rr= ok_wt= n_ok=0 mark
+    local pp50= pp99= mp50= mp99=
+    echo "== $1: $rounds rounds of the plain proxy, then the module, ${seconds}s each"
+    for ((r = 1; r <= rounds; r++)); do
+        measure base "$2" "$3"
+        measure mod "$2" "$4"
+        rr=$(ratio "${rate[mod]}" "${rate[base]}")
+        wt=$(ratio "${cpu[base]}" "${cpu[mod]}")
+        all_rr="$all_rr $rr"
+        all_wt="$all_wt $wt"
+        pp50="$pp50 ${p50[base]}"; pp99="$pp99 ${p99[base]}"
+        mp50="$mp50 ${p50[mod]}"; mp99="$mp99 ${p99[mod]}"
+        mark=
+        if disturbed base || disturbed mod; then
+            mark=" (disturbed)"
+        else
+            ok_rr="$ok_rr $rr"
+            ok_wt="$ok_wt $wt"
+            n_ok=$((n_ok + 1))
+        fi
+        echo "   round $r: module / plain ${rr}x, worker time ${wt}x$mark"
+    done
+    if [ "$n_ok" -gt 0 ]; then
+        echo "   $1 / plain proxy: $(median <<< "$ok_rr")x" \
+             "(median of $n_ok undisturbed rounds; worker time $(median <<< "$ok_wt")x)"
+    else
+        echo "   $1 / plain proxy: $(median <<< "$all_rr")x" \
+             "(median of all rounds, every one disturbed; worker time $(median <<< "$all_wt")x)"
+    fi
+    echo "   p50 $(median <<< "$mp50") ms vs $(median <<< "$pp50") ms," \
+         "p99 $(median <<< "$mp99") ms vs $(median <<< "$pp99") ms (medians: module vs plain)"
+}
 
 echo "== warm-up (2s each)"
 for s in uplink:/kpn/uplink uplink:/plain downlink:/kpn/downlink \
@@ -280,37 +327,49 @@ for s in uplink:/kpn/uplink uplink:/plain downlink:/kpn/downlink \
 done
 
 if [ "$only" != downlink ]; then
-    echo "== uplink: the module next to the plain proxy (one run each, back to back)"
-    measure plain uplink /plain
-    measure up uplink /kpn/uplink
-    echo "   uplink / plain proxy:   $(ratio "${rate[up]}" "${rate[plain]}")x" \
-         "(p50 ${p50[up]} vs ${p50[plain]} ms, p99 ${p99[up]} vs ${p99[plain]} ms;" \
-         "worker time $(ratio "${cpu[plain]}" "${cpu[up]}")x)"
-    echo "== uplink counted by kpn_metrics_count (the same location, counters on)"
+    compare uplink uplink /plain /kpn/uplink
+    echo "== uplink counted by kpn_metrics_count (the same location, counters on; one run)"
     measure upm uplink /kpn/uplink-metrics
+    measure up uplink /kpn/uplink
     echo "   counted / not counted:  $(ratio "${rate[upm]}" "${rate[up]}")x" \
          "(worker time $(ratio "${cpu[upm]}" "${cpu[up]}")x per request)"
 fi
 
 if [ "$only" != uplink ]; then
-    echo "== downlink, cached token: the module next to a plain proxy_pass POST of the same body"
-    measure plain_dl downlink /plain-downlink
-    measure dl downlink /kpn/downlink
-    echo "   downlink / plain proxy: $(ratio "${rate[dl]}" "${rate[plain_dl]}")x" \
-         "(p50 ${p50[dl]} vs ${p50[plain_dl]} ms, p99 ${p99[dl]} vs ${p99[plain_dl]} ms;" \
-         "worker time $(ratio "${cpu[plain_dl]}" "${cpu[dl]}")x)"
+    compare "downlink (cached token)" downlink /plain-downlink /kpn/downlink
 fi
 
-# memory: a fixed number of requests, each run bounded in time as well
+# memory: a fixed number of requests (the wrk script stops its thread at
+# that many answers; wrk is then interrupted once the worker is idle),
+# bounded in time too
+rss_run() {   # script, path, requests
+    local pid t0 t1
+    BENCH_MAX=$3 wrk_run "$1" "$2" 300 > "$dir/rss.out" &
+    pid=$!
+    sleep 2
+    t0=$(ticks)
+    while kill -0 "$pid" 2> /dev/null; do
+        sleep 1
+        t1=$(ticks)
+        if [ $((t1 - t0)) -lt $((hz / 20)) ]; then
+            kill -INT "$pid" 2> /dev/null || true
+            break
+        fi
+        t0=$t1
+    done
+    wait "$pid" || true
+    awk '/requests in/ { print $1 }' "$dir/rss.out"
+}
+
 if [ "$rss_up" -gt 0 ] || [ "$rss_down" -gt 0 ]; then
     rss0=$(rss "$worker")
     done_up=0
     done_down=0
     if [ "$rss_up" -gt 0 ]; then
-        done_up=$(BENCH_MAX=$rss_up wrk_run uplink /kpn/uplink 300 | awk '/requests in/ {print $1}')
+        done_up=$(rss_run uplink /kpn/uplink "$rss_up")
     fi
     if [ "$rss_down" -gt 0 ]; then
-        done_down=$(BENCH_MAX=$rss_down wrk_run downlink /kpn/downlink 300 | awk '/requests in/ {print $1}')
+        done_down=$(rss_run downlink /kpn/downlink "$rss_down")
     fi
     rss1=$(rss "$worker")
     echo "== worker RSS: $rss0 kB before $done_up uplinks and $done_down downlinks," \
