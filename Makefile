@@ -21,6 +21,8 @@
 #                        loopback stand-ins, stock nginx and nginx with the module
 #                        writing the spool of examples/spool.conf)
 #   make bench           benchmarks (util/bench.sh)
+#   make bench-floor     the uplink's ceiling: the module cut to its request handling,
+#                        then to jansson's parse only, next to the plain proxy
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
@@ -58,7 +60,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench faults fuzz test-replay deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench bench-floor faults fuzz test-replay deb clean
 
 all: build
 
@@ -133,6 +135,9 @@ faults: build deps-test
 
 bench: build deps-bench
 	util/bench.sh $(BUILD_ABS)/ngx_http_kpn_module.so
+
+bench-floor: deps-bench
+	util/bench-floor.sh
 
 fuzz: build deps-fuzz
 	util/fuzz.sh $(BUILD_ABS)

@@ -11,8 +11,6 @@
 
 #include "ngx_http_kpn_json.h"
 
-#include <pthread.h>
-
 
 #define NGX_HTTP_KPN_ERROR_MESSAGE_MAX  512
 
@@ -23,8 +21,8 @@
  * which hands every call over to the pair it replaced (malloc and free, or
  * those of another jansson user that installed its own before), except
  * during a parse of ngx_http_kpn_json_load(): for the span of json_loadb()
- * the current span names a pool and its thread, and every jansson
- * allocation of that thread is taken from the pool, after a tag word.
+ * the thread's current span names a pool, and every jansson allocation of
+ * that thread is taken from the pool, after a tag word.
  * The free function ignores memory that carries the current span's tag
  * (the pool frees it), and hands anything else to the replaced free
  * function.
@@ -33,7 +31,7 @@
  * registers no cleanup for it, and the module only reads it, so none of
  * its memory reaches the free function after the span.  Other jansson
  * users (another module, the fuzz harnesses' own documents, another
- * thread: the span names its thread) allocate and free through the
+ * thread: the span is the thread's own) allocate and free through the
  * replaced pair as before.  If another user replaces the pair after the
  * module did, a parse sees it and falls back on jansson's allocator with a
  * json_decref() cleanup, as it did before.
@@ -69,7 +67,6 @@ typedef struct {
     u_char                    *pos;      /* the free part of the chunk */
     u_char                    *last;
     size_t                     chunk;    /* the size of a chunk */
-    pthread_t                  thread;   /* the thread of the span */
 } ngx_http_kpn_json_span_t;
 
 
@@ -81,15 +78,16 @@ static void ngx_http_kpn_json_cleanup(void *data);
 
 
 /*
- * The span of the parse under way, NULL outside; only its thread takes
- * memory from it (another thread, such as one of a thread pool, may use
- * jansson meanwhile: it sees a span that is not its own).  Cheaper than a
- * thread-local variable, whose every access in a shared object is a call.
+ * The span of the parse under way in this thread, NULL outside: another
+ * thread (one of a thread pool, say) may use jansson meanwhile and sees
+ * none.  The initial-exec model makes every access one load relative to
+ * the thread pointer, where a thread-local variable of a shared object is
+ * otherwise a call (__tls_get_addr) for each of jansson's allocations;
+ * its 8 bytes come from the static TLS that glibc keeps for the objects
+ * loaded later (a module that did not fit would fail to load, loudly).
  */
-static ngx_http_kpn_json_span_t  *ngx_http_kpn_json_span;
-
-#define ngx_http_kpn_json_current()                                          \
-    __atomic_load_n(&ngx_http_kpn_json_span, __ATOMIC_ACQUIRE)
+static __thread ngx_http_kpn_json_span_t  *ngx_http_kpn_json_span
+    __attribute__((tls_model("initial-exec")));
 
 static json_malloc_t  ngx_http_kpn_json_prev_malloc;
 static json_free_t    ngx_http_kpn_json_prev_free;
@@ -317,15 +315,13 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
                                      NGX_HTTP_KPN_JSON_CHUNK_MIN),
                              NGX_HTTP_KPN_JSON_CHUNK_MAX);
 
-        span.thread = pthread_self();
+        /* a thread parses one body at a time: a span is never nested */
 
-        /* nginx parses in one thread at a time: a span is never nested */
-
-        __atomic_store_n(&ngx_http_kpn_json_span, &span, __ATOMIC_RELEASE);
+        ngx_http_kpn_json_span = &span;
 
         json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
 
-        __atomic_store_n(&ngx_http_kpn_json_span, NULL, __ATOMIC_RELEASE);
+        ngx_http_kpn_json_span = NULL;
 
     } else {
         span.pool = NULL;
@@ -451,9 +447,9 @@ ngx_http_kpn_json_malloc(size_t size)
     uintptr_t                 *p;
     ngx_http_kpn_json_span_t  *span;
 
-    span = ngx_http_kpn_json_current();
+    span = ngx_http_kpn_json_span;
 
-    if (span == NULL || !pthread_equal(span->thread, pthread_self())) {
+    if (span == NULL) {
         return ngx_http_kpn_json_prev_malloc(size);
     }
 
@@ -512,7 +508,7 @@ ngx_http_kpn_json_free(void *p)
 {
     ngx_http_kpn_json_span_t  *span;
 
-    span = ngx_http_kpn_json_current();
+    span = ngx_http_kpn_json_span;
 
     /*
      * jansson never passes NULL; in a span, its frees are of what it
@@ -520,9 +516,7 @@ ngx_http_kpn_json_free(void *p)
      * gives up on): left to the pool
      */
 
-    if (span && pthread_equal(span->thread, pthread_self())
-        && ((uintptr_t *) p)[-1] == span->tag)
-    {
+    if (span && ((uintptr_t *) p)[-1] == span->tag) {
         return;
     }
 
