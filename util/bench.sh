@@ -344,7 +344,10 @@ fi
 # bounded in time too
 rss_run() {   # script, path, requests
     local pid t0 t1
-    BENCH_MAX=$3 wrk_run "$1" "$2" 300 > "$dir/rss.out" &
+    # wrk itself in the background (taskset execs it): the signal below
+    # must reach wrk, not a subshell waiting for it
+    BENCH_MAX=$3 taskset -c "$ccpu" wrk -t1 -c"$conns" -d300s \
+        -s "$dir/$1.lua" "$base$2" > "$dir/rss.out" &
     pid=$!
     sleep 2
     t0=$(ticks)
@@ -352,7 +355,12 @@ rss_run() {   # script, path, requests
         sleep 1
         t1=$(ticks)
         if [ $((t1 - t0)) -lt $((hz / 20)) ]; then
-            kill -INT "$pid" 2> /dev/null || true
+            # wrk's main thread sleeps out -d unless the signal reaches
+            # it (not its load thread): send it until wrk has gone
+            for _ in $(seq 20); do
+                kill -INT "$pid" 2> /dev/null || break
+                sleep 0.5
+            done
             break
         fi
         t0=$t1
