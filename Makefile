@@ -152,4 +152,4 @@ deb:
 	util/build-deb.sh $(DEB_REF)
 
 clean:
-	rm -rf $(BUILD_ABS) t/servroot*
+	rm -rf $(BUILD_ABS) $(ROOT)/build-floor t/servroot*

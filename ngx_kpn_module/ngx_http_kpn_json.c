@@ -84,7 +84,8 @@ static void ngx_http_kpn_json_cleanup(void *data);
  * the thread pointer, where a thread-local variable of a shared object is
  * otherwise a call (__tls_get_addr) for each of jansson's allocations;
  * its 8 bytes come from the static TLS that glibc keeps for the objects
- * loaded later (a module that did not fit would fail to load, loudly).
+ * loaded later, once per process (a reload's load_module opens the object
+ * already loaded); a module that did not fit would fail to load, loudly.
  */
 static __thread ngx_http_kpn_json_span_t  *ngx_http_kpn_json_span
     __attribute__((tls_model("initial-exec")));
