@@ -29,7 +29,7 @@
 # is bounded in count and time; loopback only.
 #
 # Usage: util/bench.sh MODULE_SO      (make bench)
-# Env:   BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
+# Env:   BENCH_SECONDS (3), BENCH_ROUNDS (9), BENCH_CONNECTIONS (32),
 #        BENCH_PORT (18480),
 #        BENCH_WORKER_CPU (0), BENCH_WRK_CPU (1),
 #        BENCH_RSS_UPLINKS (500000), BENCH_RSS_DOWNLINKS (200000),
@@ -41,8 +41,8 @@ set -euo pipefail
 
 module=$(realpath "${1:?usage: $0 MODULE_SO}")
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
-seconds=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-3}
+seconds=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-9}
 conns=${BENCH_CONNECTIONS:-32}
 port=${BENCH_PORT:-18480}
 wcpu=${BENCH_WORKER_CPU:-0}
