@@ -16,7 +16,6 @@ static ngx_int_t ngx_http_kpn_command_texts(ngx_pool_t *pool,
     ngx_http_kpn_command_t *cmd);
 static size_t ngx_http_kpn_command_json(u_char *dst, u_char *src,
     size_t len);
-static uint32_t ngx_http_kpn_command_utf8(u_char **pp, u_char *last);
 static u_char *ngx_http_kpn_command_u(u_char *dst, uint32_t u);
 static ngx_uint_t ngx_http_kpn_command_query_char(u_char c);
 static ngx_int_t ngx_http_kpn_command_payload(ngx_pool_t *pool,
@@ -365,11 +364,11 @@ ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
 /*
  * Text for the inside of a JSON string, in ASCII alone, so that it is the
  * same in any charset and may go into a header too: '"' and '\' escaped,
- * \b \f \n \r \t, other control characters and DEL as \u00XX, every
- * character beyond ASCII as \uXXXX (a surrogate pair beyond U+FFFF; U+2028
- * and U+2029 included).  The input is UTF-8 from jansson; a byte that is
- * not part of a character (never, from jansson) becomes \ufffd.  With dst
- * NULL, only the length.
+ * \b \f \n \r \t, other control characters and DEL as \u00 and two hex
+ * digits, every character beyond ASCII as \u and four (a surrogate pair
+ * beyond U+FFFF; U+2028 and U+2029 included).  The input is UTF-8 from
+ * jansson; a byte that is not part of a character (never, from jansson)
+ * becomes \ufffd.  With dst NULL, only the length.
  */
 
 static size_t
@@ -378,6 +377,7 @@ ngx_http_kpn_command_json(u_char *dst, u_char *src, size_t len)
     u_char    *p, *last, c, esc;
     size_t     n;
     uint32_t   u;
+    ngx_int_t  k;
 
     n = 0;
     p = src;
@@ -434,7 +434,15 @@ ngx_http_kpn_command_json(u_char *dst, u_char *src, size_t len)
             u = c;
 
         } else {
-            u = ngx_http_kpn_command_utf8(&p, last);
+            k = ngx_http_kpn_utf8_decode(p, last - p, &u);
+
+            if (k > 0) {
+                p += k;
+
+            } else {
+                p++;
+                u = 0xfffd;
+            }
         }
 
         if (u < 0x10000) {
@@ -457,53 +465,6 @@ ngx_http_kpn_command_json(u_char *dst, u_char *src, size_t len)
     }
 
     return n;
-}
-
-
-/* the character of UTF-8 at *pp (*pp >= 0x80), *pp moved past it */
-
-static uint32_t
-ngx_http_kpn_command_utf8(u_char **pp, u_char *last)
-{
-    u_char    *p;
-    size_t     len, i;
-    uint32_t   c, min;
-
-    p = *pp;
-    *pp = p + 1;
-
-    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4; c = p[0] & 0x07; min = 0x10000;
-
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3; c = p[0] & 0x0f; min = 0x800;
-
-    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2; c = p[0] & 0x1f; min = 0x80;
-
-    } else {
-        return 0xfffd;
-    }
-
-    if ((size_t) (last - p) < len) {
-        return 0xfffd;
-    }
-
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0xfffd;
-        }
-
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        return 0xfffd;
-    }
-
-    *pp = p + len;
-
-    return c;
 }
 
 

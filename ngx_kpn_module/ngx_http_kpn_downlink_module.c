@@ -36,6 +36,8 @@ static char *ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf,
 static char *ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_array_t *ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf);
+static ngx_int_t ngx_http_kpn_downlink_compile(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_http_complex_value_t *cv);
 static char *ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post,
@@ -260,8 +262,6 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_kpn_downlink_loc_conf_t *prev = parent;
     ngx_http_kpn_downlink_loc_conf_t *conf = child;
 
-    ngx_http_compile_complex_value_t   ccv;
-
     static ngx_str_t  default_body = ngx_string(NGX_HTTP_KPN_DEFAULT_BODY);
 
     /* keys: NULL is "off"; unset stays unset, required below */
@@ -294,17 +294,10 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->body == NULL) {
         conf->body = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
-        if (conf->body == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-        ccv.cf = cf;
-        ccv.value = &default_body;
-        ccv.complex_value = conf->body;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        if (conf->body == NULL
+            || ngx_http_kpn_downlink_compile(cf, &default_body, conf->body)
+               != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
     }
@@ -651,7 +644,6 @@ ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf, ngx_command_t *cmd,
 
     u_char                            *q;
     ngx_str_t                         *value, path, args;
-    ngx_http_compile_complex_value_t   ccv;
 
     if (dlcf->downlink_uri.data) {
         return "is duplicate";
@@ -694,17 +686,10 @@ ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf, ngx_command_t *cmd,
 
     dlcf->downlink_args = ngx_palloc(cf->pool,
                                      sizeof(ngx_http_complex_value_t));
-    if (dlcf->downlink_args == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &args;
-    ccv.complex_value = dlcf->downlink_args;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+    if (dlcf->downlink_args == NULL
+        || ngx_http_kpn_downlink_compile(cf, &args, dlcf->downlink_args)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -728,7 +713,6 @@ ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                         *value, *name;
     ngx_uint_t                         i;
     ngx_http_kpn_downlink_header_t    *h;
-    ngx_http_compile_complex_value_t   ccv;
 
     static char  *reserved[] = {
         "Authorization", "Content-Length", "Transfer-Encoding", "Host",
@@ -818,17 +802,29 @@ ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     h->name = *name;
     h->configured = 1;
 
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &value[2];
-    ccv.complex_value = &h->value;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+    if (ngx_http_kpn_downlink_compile(cf, &value[2], &h->value) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* a complex value of the configuration (a template, arguments, a header) */
+
+static ngx_int_t
+ngx_http_kpn_downlink_compile(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_http_complex_value_t *cv)
+{
+    ngx_http_compile_complex_value_t  ccv;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = cv;
+
+    return ngx_http_compile_complex_value(&ccv);
 }
 
 

@@ -95,15 +95,8 @@ static json_free_t    ngx_http_kpn_json_prev_free;
 static ngx_uint_t     ngx_http_kpn_json_installed;
 
 
-/*
- * The length of the UTF-8 character at p (of n > 0 bytes, p[0] >= 0x80):
- * 2..4; 0 when it is not one (a stray continuation byte, an overlong
- * form, a surrogate, past U+10FFFF, a C1 control); -1 when it is cut
- * short by the end of the text.
- */
-
-static ngx_int_t
-ngx_http_kpn_utf8_len(u_char *p, size_t n)
+ngx_int_t
+ngx_http_kpn_utf8_decode(u_char *p, size_t n, uint32_t *cp)
 {
     size_t    len, i;
     uint32_t  c, min;
@@ -133,11 +126,11 @@ ngx_http_kpn_utf8_len(u_char *p, size_t n)
         c = (c << 6) | (p[i] & 0x3f);
     }
 
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)
-        || (c >= 0x80 && c <= 0x9f))
-    {
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
         return 0;
     }
+
+    *cp = c;
 
     return len;
 }
@@ -147,6 +140,7 @@ size_t
 ngx_http_kpn_printable(u_char *p, size_t len)
 {
     u_char     *s, *last;
+    uint32_t    c;
     ngx_int_t   n;
 
     last = p + len;
@@ -162,7 +156,12 @@ ngx_http_kpn_printable(u_char *p, size_t len)
             continue;
         }
 
-        n = ngx_http_kpn_utf8_len(s, last - s);
+        n = ngx_http_kpn_utf8_decode(s, last - s, &c);
+
+        if (n > 0 && c <= 0x9f) {
+            /* a C1 control */
+            n = 0;
+        }
 
         if (n == -1) {
             /* a character cut at the end (truncation): dropped */

@@ -40,6 +40,13 @@ ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...);
 
 /*
+ * The UTF-8 character at p (n > 0 bytes, p[0] >= 0x80) into *c: its length
+ * 2..4; 0 when it is not one (a stray continuation byte, an overlong form,
+ * a surrogate, past U+10FFFF); -1 when it is cut short by the end.
+ */
+ngx_int_t ngx_http_kpn_utf8_decode(u_char *p, size_t n, uint32_t *c);
+
+/*
  * Makes text safe for a JSON string and a log line, in place: control
  * characters, bytes that are not UTF-8, surrogates and C1 controls become
  * '?'; a character cut at the end is dropped.  Returns the new length.

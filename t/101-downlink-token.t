@@ -37,12 +37,6 @@ sub auth_failed {
     return qr/\A\Q{"error":"kpn_auth_failed","message":"KPN refused a new access token ($status)"}\E\n\z/;
 }
 
-# what nginx's proxy puts in the request line and Connection header depends
-# on its version (HTTP/1.0 and "Connection: close" in 1.22 and 1.26,
-# HTTP/1.1 by default in mainline since early 2026): the exact block takes both
-our $PROXY_HTTP = qr{HTTP/1\.[01]};
-our $PROXY_CONN = qr{(?:Connection: close\r\n)?};
-
 run_tests();
 
 __DATA__

@@ -23,11 +23,6 @@ no_shuffle();
 
 kpn_stub_start();
 
-# what nginx's proxy puts in the request line and Connection header depends
-# on its version (see t/101)
-our $PROXY_HTTP = qr{HTTP/1\.[01]};
-our $PROXY_CONN = qr{(?:Connection: close\r\n)?};
-
 # the usual config with the fixed token and X-Downlink-Status; uri replaces
 # the kpn_downlink_uri of the location; the other options are those of
 # kpn_downlink_config
@@ -51,24 +46,6 @@ our @BETA = ('Accept: application/vnd.kpnthings.actuator.v1.response+json',
 
 # the token request of the usual credentials
 our $TOKEN_RAW = qr{\QPOST /token/fixed \E$PROXY_HTTP\r\n\QHost: stub\E\r\n$PROXY_CONN\QContent-Length: 137\E\r\n\QContent-Type: application/json; charset=utf-8\E\r\n\r\n\Q{"grant_type":"client_credentials","audience":"4dc82561-f65f-523g-dek9-6c79ec314f02","client_id":"my-client","client_secret":"my-secret"}\E};
-
-# one downlink request as the stand-in receives it, every byte: URI (path
-# and arguments), the headers after Authorization, the body
-sub dl_raw {
-    my ($uri, $body, @headers) = @_;
-    my $h = join '', map { quotemeta($_) . "\r\n" }
-                         'Authorization: Bearer tok-fixed', @headers;
-    my $len = length $body;
-    return "\QPOST $uri \E$PROXY_HTTP\r\n\QHost: stub\E\r\n$PROXY_CONN"
-         . "\QContent-Length: $len\E\r\n$h\r\n\Q$body\E";
-}
-
-# all the stand-in received since the reset: the token request (first
-# iteration), then the downlink requests
-sub raw {
-    my $dl = join '', @_;
-    return qr{\A(?:$TOKEN_RAW)?$dl\z};
-}
 
 # the usual default body for the devEUI of $DL and a payload
 sub beta_body {
@@ -117,8 +94,8 @@ __DATA__
 [200, 201, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE, $::QUEUED_RE,
- ::raw(::dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA),
-       ::dl_raw('/dl/ok?port=10&externalReference=cmd%207%26x%3D1', ::beta_body('0A0b'), @::BETA))]
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA),
+       ::kpn_dl_raw('/dl/ok?port=10&externalReference=cmd%207%26x%3D1', ::beta_body('0A0b'), @::BETA))]
 --- no_error_log
 [error]
 
@@ -137,7 +114,7 @@ __DATA__
 [200, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE,
- ::raw(::dl_raw('/dl/ok?port=2&dev=0059AC00001B3461&fixed=1',
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/ok?port=2&dev=0059AC00001B3461&fixed=1',
                 '{"device":"0059AC00001B3461","port":2,"hex":"0a0b","b64":"Cgs="}',
                 'Accept: application/json', 'Content-Type: application/json',
                 'X-Api-Version: 2', 'X-Port: 2'))]
@@ -164,8 +141,8 @@ __DATA__
 [200, 201, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE, $::QUEUED_RE,
- ::raw(::dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA, 'X-Level: server'),
-       ::dl_raw('/dl/ok?port=2', ::beta_body('0a0b'),
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA, 'X-Level: server'),
+       ::kpn_dl_raw('/dl/ok?port=2', ::beta_body('0a0b'),
                 'Content-Type: application/json; charset=utf-8', 'X-Caller: c1'))]
 --- no_error_log
 [error]
@@ -183,7 +160,7 @@ __DATA__
 [200, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE,
- ::raw(::dl_raw("/dl/ok?ref=$::HOSTILE_ARG",
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw("/dl/ok?ref=$::HOSTILE_ARG",
                 qq({"ref":"$::HOSTILE_JSON","arg":"$::HOSTILE_ARG"}),
                 @::BETA, "X-Ref: $::HOSTILE_JSON"))]
 --- no_error_log
@@ -251,8 +228,8 @@ __DATA__
 [200, 201, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE, $::QUEUED_RE,
- ::raw(::dl_raw('/dl/ok', '{"deviceId":"f24108fa-d102-40ff-8263-f8d46908a386","port":2}', @::BETA),
-       ::dl_raw('/dl/ok', '{"deviceId":"00000000-0000-4000-8000-00000000000a","port":2}', @::BETA))]
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/ok', '{"deviceId":"f24108fa-d102-40ff-8263-f8d46908a386","port":2}', @::BETA),
+       ::kpn_dl_raw('/dl/ok', '{"deviceId":"00000000-0000-4000-8000-00000000000a","port":2}', @::BETA))]
 --- no_error_log
 [error]
 
@@ -441,7 +418,7 @@ $c . "    location = /kpn403 {\n        default_type application/json;\n"
 [200, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE,
- qr{\A(?:$::TOKEN_RAW)?@{[::dl_raw('/dl/401first?v=1&port=2', '{"hex":"0a0b"}', @::BETA)]}$::TOKEN_RAW@{[::dl_raw('/dl/401first?v=1&port=2', '{"hex":"0a0b"}', @::BETA)]}\z}]
+ qr{\A(?:$::TOKEN_RAW)?@{[::kpn_dl_raw('/dl/401first?v=1&port=2', '{"hex":"0a0b"}', @::BETA)]}$::TOKEN_RAW@{[::kpn_dl_raw('/dl/401first?v=1&port=2', '{"hex":"0a0b"}', @::BETA)]}\z}]
 --- no_error_log
 [error]
 

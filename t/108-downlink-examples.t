@@ -53,26 +53,8 @@ our @EXAMPLES = qw(kpn-beta-downlinks.conf kpn-lora-downlinks.conf
 
 our $STUB_CONTROL = "    location /stub/ {\n        proxy_pass http://stub/;\n    }\n";
 
-our $PROXY_HTTP = qr{HTTP/1\.[01]};
-our $PROXY_CONN = qr{(?:Connection: close\r\n)?};
-
 # the token request of the examples' credentials (first iteration only)
 our $TOKEN_RAW = qr{\QPOST /token/fixed \E$PROXY_HTTP\r\n(?:(?!\r\n\r\n).)*\r\n\r\n\Q{"grant_type":"client_credentials","audience":"4dc82561-f65f-523g-dek9-6c79ec314f02","client_id":"my-api-key-id","client_secret":"example-client-secret"}\E}s;
-
-# one downlink request as the stand-in receives it (see t/107)
-sub dl_raw {
-    my ($uri, $body, @headers) = @_;
-    my $h = join '', map { quotemeta($_) . "\r\n" }
-                         'Authorization: Bearer tok-fixed', @headers;
-    my $len = length $body;
-    return "\QPOST $uri \E$PROXY_HTTP\r\n\QHost: stub\E\r\n$PROXY_CONN"
-         . "\QContent-Length: $len\E\r\n$h\r\n\Q$body\E";
-}
-
-sub raw {
-    my $dl = join '', @_;
-    return qr{\A(?:$TOKEN_RAW)?$dl\z};
-}
 
 our @JSON = ('Accept: application/json', 'Content-Type: application/json');
 
@@ -107,11 +89,11 @@ __DATA__
 [200, 201, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE, $::QUEUED_RE,
- ::raw(::dl_raw('/dl/api_actuator_downlinks?port=2',
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/api_actuator_downlinks?port=2',
                 '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payloadHex","vs":"0a0b"}]',
                 'Accept: application/vnd.kpnthings.actuator.v1.response+json',
                 'Content-Type: application/json'),
-       ::dl_raw('/dl/api_actuator_downlinks?port=10&externalReference=cmd%207%26x%3D1',
+       ::kpn_dl_raw('/dl/api_actuator_downlinks?port=10&externalReference=cmd%207%26x%3D1',
                 '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","n":"payloadHex","vs":"0A0b"}]',
                 'Accept: application/vnd.kpnthings.actuator.v1.response+json',
                 'Content-Type: application/json'))]
@@ -134,9 +116,9 @@ __DATA__
 --- response_body_like eval
 ["reset", $::QUEUED_RE, $::QUEUED_RE,
  qr/\A\Q{"error":"missing_field","message":"\"deviceId\" is required: the downlink request of this location uses it and kpn_downlink_device_id has none for devEUI 0059AC00001B3469"}\E\n\z/,
- ::raw(::dl_raw('/dl/lora_downlinks',
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/lora_downlinks',
                 '{"deviceId":"f24108fa-d102-40ff-8263-f8d46908a386","port":2,"payload":"0a0b"}', @::JSON),
-       ::dl_raw('/dl/lora_downlinks',
+       ::kpn_dl_raw('/dl/lora_downlinks',
                 '{"deviceId":"00000000-0000-4000-8000-00000000000a","port":3,"payload":"ff"}', @::JSON))]
 --- no_error_log
 [error]
@@ -151,7 +133,7 @@ __DATA__
 [200, 201, 200]
 --- response_body_like eval
 ["reset", $::QUEUED_RE,
- ::raw(::dl_raw('/dl/downlinks',
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/downlinks',
                 '{"tagValue":"urn:dev:DEVEUI:0059ac00001b3461:","command":[{"n":"payloadHex","vs":"0a0b"}]}', @::JSON))]
 --- no_error_log
 [error]

@@ -30,7 +30,8 @@ use Exporter 'import';
 our @EXPORT = qw($DL $QUEUED $QUEUED_RE $KPN_DOWNLINK_HTTP_CONFIG
                  kpn_downlink_config kpn_downlink_location kpn_stub_locations
                  kpn_downlink_server $KPN_MIRROR_LOCATIONS kpn_downlink_defaults
-                 kpn_one_downlink);
+                 kpn_one_downlink $PROXY_HTTP $PROXY_CONN kpn_dl_raw
+                 kpn_stub_raw);
 
 # the usual downlink request body
 our $DL = '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}';
@@ -44,6 +45,32 @@ our $QUEUED_RE = qr/\A\{"result":"queued"\}\z/;
 sub kpn_one_downlink {
     my ($control) = @_;
     return ["GET /stub/_reset", "POST /downlink\n$DL", "GET /stub/$control"];
+}
+
+# what nginx's proxy puts in the request line and the Connection header of
+# a request to the stand-in depends on its version (HTTP/1.0 and
+# "Connection: close" in 1.22 and 1.26, HTTP/1.1 by default in mainline
+# since early 2026): the exact checks of the stand-in's log take both
+our $PROXY_HTTP = qr{HTTP/1\.[01]};
+our $PROXY_CONN = qr{(?:Connection: close\r\n)?};
+
+# one downlink request as the stand-in receives it, every byte: URI (path
+# and arguments), the headers after Authorization, the body
+sub kpn_dl_raw {
+    my ($uri, $body, @headers) = @_;
+    my $h = join '', map { quotemeta($_) . "\r\n" }
+                         'Authorization: Bearer tok-fixed', @headers;
+    my $len = length $body;
+    return "\QPOST $uri \E$PROXY_HTTP\r\n\QHost: stub\E\r\n$PROXY_CONN"
+         . "\QContent-Length: $len\E\r\n$h\r\n\Q$body\E";
+}
+
+# all the stand-in received since its reset ("GET /stub/_raw"): the token
+# request $token_re (first iteration only), then the downlink requests
+sub kpn_stub_raw {
+    my ($token_re, @dl) = @_;
+    my $dl = join '', @dl;
+    return qr{\A(?:$token_re)?$dl\z};
 }
 
 # the usual http_config: the token zone and the stand-in upstream
