@@ -27,12 +27,15 @@
 #   9  the fast reader and JSON::PP read every spool alike
 #  10  the real module, with examples/spool.conf read from the file: N signed
 #      uplinks through a healthy run (the envelopes forwarded are recorded),
+#      the spool rotated with logrotate -f and debian/'s snippet, in the
+#      directory debian/'s postinst makes,
 #      then through an outage, 3 tries each (502, 3N failed lines, id = the
 #      lowercase token, body = the healthy run's envelope); kpn-replay then
 #      sends exactly the N healthy envelopes, byte for byte, once each; and
 #      again killed (SIGKILL) with a request in flight and rerun: N in total,
 #      none twice, the cut-off one named in doubt
 #
+# nginx runs its workers as www-data (user www-data;) when run as root.
 # Every wait is bounded; the whole file stops itself after 300 s.
 # KPN_REPLAY=path tests another kpn-replay (the installed one, say).
 # KPN_MODULE_SO=path: the module of scenario 10; TEST_NGINX_BINARY=path: the
@@ -66,6 +69,14 @@ alarm 300;
 END { local $?; nginx_stop($_) for keys %NGINX; kill 'KILL', $_ for grep { $_ } @children; }
 
 my $started = time;
+
+# nginx's workers run as an unprivileged user, as on Debian (user www-data;):
+# what they may open after a rotation is what the recipe has to work with.
+# Run as root, the test's directories let www-data in (0711, as /var and
+# /var/spool are); run as another user, nginx's workers stay that user.
+my $WORKER = $> == 0 && defined getpwnam('www-data') ? 'www-data' : undef;
+my $USER_LINE = $WORKER ? "user $WORKER;" : '';
+chmod 0711, $TMP if $WORKER;
 
 # --- helpers -------------------------------------------------------------
 
@@ -732,6 +743,8 @@ SKIP: {
 
     my $p = "$TMP/nginx";
     mkdir $p; mkdir "$p/logs"; mkdir "$p/temp";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs";      # as /var/log/nginx: the workers reopen the logs by path
     my ($front, $wtg, $closed, $sink) = (free_port(), free_port(), free_port(), free_port());
     (my $acc = $access) =~ s{/var/spool/\S+}{$p/logs/uplinks.spool};
     (my $sl = $syslog) =~ s{unix:/[^,\s]+}{unix:$p/dev-log};
@@ -739,7 +752,8 @@ SKIP: {
     my $dgram = IO::Socket::UNIX->new(Type => Socket::SOCK_DGRAM(), Local => "$p/dev-log")
         or die "$p/dev-log: $!";
     setsockopt($dgram, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 1 << 20);
-    my $user = $> == 0 ? 'user root;' : '';
+    chmod 0666, "$p/dev-log";   # as /dev/log: the workers send to it
+    my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 daemon off; master_process on; worker_processes 2; $user
 error_log $p/logs/error.log info; pid $p/logs/nginx.pid;
@@ -931,8 +945,28 @@ SKIP: {
 
     my $p = "$TMP/nginx10";
     mkdir $_ for $p, "$p/logs", "$p/temp", "$p/spool";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs";
     my ($front, $wtg) = (free_port(), free_port());
     my $live = "$p/spool/uplinks.spool";
+
+    # the spool directory and its first file as the Debian package makes
+    # them (debian/libnginx-mod-http-kpn.postinst, read from the file)
+    my $postinst = slurp("$ROOT/debian/libnginx-mod-http-kpn.postinst");
+    my ($dmode, $downer, $dgroup) = $postinst =~ m{^\s*spool_dir /var/spool/kpn (0\d+) (\S+) (\S+)$}m;
+    my ($fmode, $fowner, $fgroup) = $postinst
+        =~ m{^\s*install -m (0\d+) -o (\S+) -g (\S+) /dev/null /var/spool/kpn/uplinks\.spool$}m;
+    ok($dmode && $fmode, "module: the package's spool directory ($dmode $downer:$dgroup) "
+        . "and file ($fmode $fowner:$fgroup)") or ($dmode, $fmode) = ('0700', '0600');
+    if ($WORKER) {
+        chown 0 + getpwnam($downer), 0 + getgrnam($dgroup), "$p/spool";
+        spew($live, '');
+        chown 0 + getpwnam($fowner), 0 + getgrnam($fgroup), $live;
+    } else {
+        spew($live, '');
+    }
+    chmod oct $dmode, "$p/spool";
+    chmod oct $fmode, $live;
     spew("$p/destination.secrets", "# the KPN Things destination secret\n$KPNTest::KPN_SECRET\n");
     # the recipe's location, changed where a test on loopback must: each
     # change has to apply (a changed example fails here, not silently)
@@ -959,7 +993,7 @@ SKIP: {
     unlike($active, qr{/etc/|/var/|https://}, 'module: nothing of the production paths is left');
     like($active, qr{access_log \Q$live\E kpn_spool if=\$kpn_spool_it;}, 'module: the spool access_log');
 
-    my $user = $> == 0 ? 'user root;' : '';
+    my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 load_module $so;
 daemon off; master_process on; worker_processes 2; $user
@@ -990,17 +1024,39 @@ END
         or diag(slurp("$p/logs/stdout") . slurp("$p/logs/error.log"));
     skip 'module: nginx did not start', 1 unless $up;
 
-    # "close the spool" as docs/spool.md says: rename, then reopen (USR1);
-    # done when the master and both workers have said "reopening logs"
+    # "close the spool" as docs/spool.md says: logrotate -f with the
+    # package's snippet (debian/libnginx-mod-http-kpn.logrotate, only the
+    # paths changed): rename, create, USR1; done when the master and both
+    # workers have said "reopening logs".  Then uplinks.spool.1 is moved
+    # to $to (nginx no longer writes to it).
+    my $lr = slurp("$ROOT/debian/libnginx-mod-http-kpn.logrotate");
+    my $lr_n = ($lr =~ s{/var/spool/kpn/uplinks\.spool}{$live}g) + ($lr =~ s{/run/nginx\.pid}{$p/logs/nginx.pid}g);
+    is($lr_n, 3, 'module: the logrotate snippet names the spool and nginx\'s pid file');
+    $lr =~ s/^\s*create .*\n//m unless $WORKER;      # not root: cannot chown
+    spew("$p/logrotate.conf", $lr);
+    chmod 0644, "$p/logrotate.conf";
+    my $logrotate = -x '/usr/sbin/logrotate' ? '/usr/sbin/logrotate' : undef;
     my $reopened = 0;
     my $rotate = sub {
         my ($to) = @_;
-        rename $live, $to or die "rename $live: $!";
+        if ($logrotate) {
+            my $out = `$logrotate -f -s $p/logrotate.state $p/logrotate.conf 2>&1`;
+            is($? . $out, '0', "module: logrotate -f rotates the spool ($to)");
+            ok(rename("$live.1", $to), "module: $live.1 is there (moved to $to)") or diag("rename: $!");
+        } else {
+            rename $live, $to or die "rename $live: $!";
+            kill 'USR1', $npid;
+        }
         $reopened += 3;
-        kill 'USR1', $npid;
         wait_for(sub { (() = slurp("$p/logs/error.log") =~ /reopening logs/g) >= $reopened
                        && -e $live }, 10)
             or diag("module: nginx did not reopen its logs\n" . slurp("$p/logs/error.log"));
+        my @st = stat $live;
+        is(sprintf('%04o %s', $st[2] & 07777, scalar getpwuid $st[4]),
+           $WORKER ? "$fmode $WORKER" : sprintf('%04o %s', $st[2] & 07777, scalar getpwuid $>),
+           'module: the new spool file is ' . ($WORKER ? "$fmode, the worker user's" : 'there'));
+        unlike(slurp("$p/logs/error.log"), qr/\[emerg\]/,
+            'module: every worker reopened the spool (no [emerg])');
     };
     # the whole lines of a spool file, decoded (one that is not JSON: "bad")
     my $spool_lines = sub {
