@@ -673,12 +673,32 @@ SKIP: {
     my $spool = "$TMP/s6.spool";
     my $expect = make_spool($spool, 3);
     my @l = split /(?<=\n)/, slurp($spool);
+    my $bad = sub { my ($n, %f) = @_; spool_line(id => sha256_hex("bad $n"), msec => 1796000001 + $n,
+        us => '502', body => envelope(50 + $n, 1, sha256_hex("bad $n")), %f) };
+    # line 5: a cut line; 6: no id
     splice @l, 4, 0, "{\"kpn_spool\":1,\"id\":\"abc\",\"upstream_status\":\"502\",\"body\":\"{\\\"cut\n",
         "{\"kpn_spool\":1,\"upstream_status\":\"502\",\"body\":\"{}\"}\n";
-    # written by hand: white space, other order, \u escapes (read by JSON::PP)
-    my $hand = qq({"messageId":"hand-1","x":"caf\xc3\xa9 \x01"});
-    push @l, qq( { "body" : "{\\"messageId\\":\\"hand-1\\",\\"x\\":\\"caf\\u00c3\\u00a9 \\u0001\\"}", )
-        . qq(   "upstream_status" : "502, 504", "id" : "hand-1", "headers" : {} }\n);
+    # a full disk: line 12 is cut, and the record written when there was
+    # room again is on the same line; it is sent
+    my $after = spool_line(id => sha256_hex('after the cut'), msec => 1796000003, us => '502',
+        body => envelope(40, 1, sha256_hex('after the cut')));
+    push @l, substr($bad->(0), 0, 150) . $after;
+    # 13 to 18: lines kpn-replay must refuse and never post
+    my %refuse = (
+        13 => [ 'no "kpn_spool":1', $bad->(1) =~ s/^\{"kpn_spool":1,/{/r ],
+        14 => [ 'kpn.messageId is another', $bad->(2, body => envelope(52, 1, sha256_hex('another'))) ],
+        15 => [ 'a byte changed to 0xFF', $bad->(3) =~ s/e\xc3\xa9/e\xff\xa9/r ],
+        16 => [ 'the body not JSON', $bad->(4) =~ s/\}\]\}"\}\n\z/}]"}\n/r ],
+        17 => [ 'JSON but no envelope', $bad->(5, body => '{"kpn":{"messageId":"' . sha256_hex('bad 5') . '"}}') ],
+        18 => [ 'a surrogate in UTF-8', $bad->(6) =~ s/\xe2\x82\xac/\xed\xa0\x80/r ],
+    );
+    push @l, map { $refuse{$_}[1] } sort keys %refuse;
+    # 19, written by hand: white space, other order, \u escapes (read by JSON::PP)
+    my $hid = sha256_hex('hand 1');
+    my $hand = qq({"deviceTypeHashId":"wasd2","kpn":{"messageId":"$hid"},"records":[],"x":"caf\xc3\xa9"});
+    push @l, qq( { "body" : "{\\"deviceTypeHashId\\":\\"wasd2\\",\\"kpn\\":{\\"messageId\\":\\"$hid\\"},)
+        . qq(\\"records\\":[],\\"x\\":\\"caf\\u00c3\\u00a9\\"}", "kpn_spool" : 1, )
+        . qq(   "upstream_status" : "502, 504", "id" : "$hid", "headers" : {} }\n);
     push @l, '{"kpn_spool":1,"id":"half-writ';
     spew($spool, join '', @l);
     my $port = free_port();
@@ -688,12 +708,35 @@ SKIP: {
         '--rate', 100, $spool);
     standin_stop($sp);
     is($r->{code}, 6, 'unreadable lines: exit 6') or show($r);
-    like($r->{stderr}, qr/s6\.spool:5: unreadable spool line: not JSON/, 'names the cut line');
-    like($r->{stderr}, qr/s6\.spool:6: unreadable spool line: no message id/, 'names the line without id');
-    like($r->{stdout}, qr/unreadable 2, incomplete last line 1/, 'summary counts them');
+    like($r->{stderr}, qr/s6\.spool:5: unreadable spool line, not sent: not JSON/, 'names the cut line');
+    like($r->{stderr}, qr/s6\.spool:6: unreadable spool line, not sent: no message id/, 'names the line without id');
+    like($r->{stderr}, qr/s6\.spool:12: cut spool line \(another record begins on it at byte 151/,
+        'a full disk: names the cut record');
+    for my $n (sort keys %refuse) {
+        like($r->{stderr}, qr/s6\.spool:$n: unreadable spool line, not sent: \S/, "refused, line $n: $refuse{$n}[0]");
+    }
+    like($r->{stderr}, qr/s6\.spool:20: incomplete last line/, 'names the incomplete last line');
+    like($r->{stdout}, qr/unreadable 9, incomplete last line 1/, 'summary counts them');
     my $w = standin_log($log);
-    is_deeply([ map { $_->{body} } @{$w->{accepted}} ], [ $hand, map { $_->{body} } @$expect ],
-        'the readable messages are delivered, a line written by hand too');
+    is_deeply([ map { $_->{body} } @{$w->{accepted}} ],
+        [ $hand, envelope(40, 1, sha256_hex('after the cut')), map { $_->{body} } @$expect ],
+        'the readable messages are delivered: the record after the cut, the line written by hand too');
+    my %sent = map { ($_->{id} // '') => 1 } @{$w->{requests}};
+    is(scalar(grep { $sent{sha256_hex("bad $_")} } 0 .. 6), 0, 'no refused line was posted');
+
+    # a cut last line is exit 6, alone too (a closed spool; a large file
+    # without any newline)
+    spew("$TMP/s6b.spool", join '', @l[0 .. 3], '{"kpn_spool":1,"id":"half-writ');
+    spew("$TMP/s6c.spool", 'x' x (3 << 20));
+    for my $f ("$TMP/s6b.spool", "$TMP/s6c.spool") {
+        $sp = standin_start(port => $port, log => "$TMP/wtg6b.log", rule => sub { '200' });
+        my $r = replay('--url', "http://127.0.0.1:$port/iot", @common, '--state', "$TMP/s6b.state",
+            '--rate', 100, $f);
+        standin_stop($sp);
+        ok($r->{code} == 6 && $r->{stdout} =~ /incomplete last line 1\b/
+           && $r->{stdout} =~ /result .*could not be read/, "a cut last line only: exit 6 ($f)")
+            or show($r);
+    }
 }
 
 # ===========================================================================
@@ -798,11 +841,13 @@ END
 
     require HTTP::Tiny;
     my $ua = HTTP::Tiny->new(timeout => 10);
-    my $big = envelope(1, 1, 'big') =~ s/"records":\[/'"records":[' . ('{"n":"x","v":1},' x 1200)/er;
+    my $big = envelope(3, 1, 'id-C') =~ s/"records":\[/'"records":[' . ('{"n":"x","v":1},' x 1200)/er;
+    # B: JSON white space (\n \t \r, escaped by escape=json) between the
+    # envelope's tokens, and DEL: read back byte for byte (by JSON::PP)
     my %body = (
-        A => envelope(1, 1, 'A'), B => envelope(2, 1, 'B') . " \x01\x1f\x7f\\\"\n\t",
-        C => $big, D => envelope(4, 1, 'D'), E => envelope(5, 1, 'E'), F => envelope(6, 1, 'F'),
-        G => envelope(7, 1, 'G'),
+        A => envelope(1, 1, 'id-A'), B => envelope(2, 1, 'id-B') =~ s/,"records":/,\n\t"records" :\r\n/r . " \n\t",
+        C => $big, D => envelope(4, 1, 'id-D'), E => envelope(5, 1, 'id-E'), F => envelope(6, 1, 'id-F'),
+        G => envelope(7, 1, 'id-G'),
     );
     my @send = ([A => '/down'], [A => '/down'], [B => '/refused'], [C => '/two'], [D => '/redir'],
                 [E => '/ok'], [F => '/down'], [F => '/ok'], [G => '/bad'], [A => '/down']);
