@@ -16,7 +16,8 @@
 #   2  kill -9 with a request in flight, kill -9 right after a 2xx and at
 #      moments picked from outside: the reruns deliver every message, none
 #      twice but the one the rerun names "in doubt" (only after a 2xx)
-#   3  a 4xx stops the run with the answer, exit 2; --skip goes past it
+#   3  a 4xx stops the run with the answer, exit 2; --skip goes past it;
+#      Retry-After as an HTTP date; an answer echoing the token is redacted
 #   4  options: token file, token on the command line, URLs, the lock
 #   5  https: an unknown CA and a wrong name are exit 4 and send nothing;
 #      --ca-file delivers
@@ -248,10 +249,20 @@ sub standin_run {
                 sleep 0.1;
                 last;
             }
-            my $status = $action eq 'kill-after' ? 200 : $action;
+            my $status = $action eq 'kill-after' ? 200 : $action =~ /^(\d+)/ ? $1 : $action;
             my $body = $status =~ /^2/ ? '{"ok":true}' : $status == 400
                 ? '{"error":"unknown device","message":"device 0059AC stand-in test"}' : "down\n";
             my $extra = $status == 503 ? "Retry-After: 0\r\n" : '';
+            # 503-date:N: Retry-After as an HTTP date N s ahead; 400-echo:
+            # an answer that echoes the request's headers (the token too)
+            if ($action =~ /^503-date:(\d+)\z/) {
+                my @g = gmtime(time + $1);
+                $extra = sprintf "Retry-After: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+                    (qw(Sun Mon Tue Wed Thu Fri Sat))[$g[6]], $g[3],
+                    (qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec))[$g[4]], $g[5] + 1900, @g[2, 1, 0];
+            }
+            $body = '{"error":"bad request","echo":' . $JSON->encode($req->{headers}) . '}'
+                if $action eq '400-echo';
             my $ok = print $conn "HTTP/1.1 $status X\r\nContent-Type: application/json\r\n"
                 . "Content-Length: " . length($body) . "\r\n$extra\r\n$body";
             $conn->flush;
@@ -568,6 +579,29 @@ for my $at (3, 7, 11) {
     my @acc = map { $_->{id} } @{$w->{accepted}};
     is_deeply(\@acc, [ grep { $_ ne $bad } map { $_->{id} } @$expect ],
         '--skip: the other 9 delivered once, in order');
+}
+
+# ===========================================================================
+# 3b. Retry-After as an HTTP date; an answer that echoes the token
+# ===========================================================================
+{
+    my $spool = "$TMP/s3b.spool";
+    my $expect = make_spool($spool, 2);
+    my $port = free_port();
+    my $log = "$TMP/wtg3b.log";
+    my $sp = standin_start(port => $port, log => $log,
+        rule => sub { my ($n) = @_; $n == 1 ? '503-date:3' : $n == 2 ? '200' : '400-echo' });
+    my $r = replay('--url', "http://127.0.0.1:$port/iot", '--token-file', $token_file,
+        '--state', "$TMP/s3b.state", '--rate', 100, '--backoff', 0.1, '--backoff-max', 10, $spool);
+    standin_stop($sp);
+    my @t = map { $_->{t} } @{standin_log($log)->{requests}};
+    # the date has whole seconds: 3 s ahead is 2 s at least
+    cmp_ok(@t > 1 ? $t[1] - $t[0] : 0, '>=', 1.9,
+        sprintf 'Retry-After as an HTTP date is honoured (%.1f s, --backoff 0.1)', @t > 1 ? $t[1] - $t[0] : 0);
+    like($r->{stderr}, qr/retry 1\/8 in [23]\.\d s/, 'the retry note says the delay of the date');
+    is($r->{code}, 2, 'the 4xx that echoes the request: exit 2') or show($r);
+    like($r->{stderr}, qr/"x-wtg-token":"\[token\]"/, 'the answer is printed with the token redacted');
+    unlike($r->{stdout} . $r->{stderr}, qr/\Q$TOKEN\E/, 'the token is in no output');
 }
 
 # ===========================================================================
