@@ -21,7 +21,8 @@
 #   4  options: token file, token on the command line, URLs, the lock
 #   5  https: an unknown CA and a wrong name are exit 4 and send nothing;
 #      --ca-file delivers
-#   6  unreadable and incomplete spool lines: exit 6, the rest delivered
+#   6  unreadable and incomplete spool lines: exit 6, the rest delivered;
+#      a line cut by a full disk; refused lines never posted; --check
 #   7  the progress line shows on a terminal only (script(1))
 #   8  stock nginx writes the spool (map, escape=json, $upstream_status of
 #      next upstream and error_page), kpn-replay sends exactly the failed ones
@@ -771,6 +772,33 @@ SKIP: {
            && $r->{stdout} =~ /result .*could not be read/, "a cut last line only: exit 6 ($f)")
             or show($r);
     }
+}
+
+# ===========================================================================
+# 6b. --check: a spool whose lines carry no body is found before a replay
+# ===========================================================================
+{
+    # a hand-made recipe with a typo ("faild"): every failed line without
+    # its body; and one whose outcome says accepted where nginx saw a 502
+    my @l;
+    for my $i (1 .. 4) {
+        my $id = sha256_hex("typo $i");
+        push @l, spool_line(id => $id, msec => 1796000000 + $i, us => '502', outcome => 'faild', body => '');
+    }
+    push @l, spool_line(id => sha256_hex('typo 5'), msec => 1796000005, us => '502',
+        outcome => 'accepted', body => envelope(5, 1, sha256_hex('typo 5')));
+    spew("$TMP/s6t.spool", join '', @l);
+    my $r = replay('--check', "$TMP/s6t.spool");
+    is($r->{code}, 6, '--check, a spool whose failed lines have no body: exit 6') or show($r);
+    is(scalar(() = $r->{stderr} =~ /s6t\.spool:[1-4]: unreadable spool line, not sent: no envelope \("body"\) in a line of a failed uplink/g),
+        4, '--check names each line without its body');
+    like($r->{stderr}, qr/s6t\.spool:5: "outcome":"accepted" but "upstream_status":"502" says failed/,
+        '--check names the line whose outcome is not its upstream_status');
+    like($r->{stdout}, qr/unreadable or refused 4, incomplete last line 0, outcome not upstream_status 1\b/,
+        '--check: the summary');
+    $r = replay('--check', "$TMP/s1.spool", "$TMP/s3.spool");
+    ok($r->{code} == 0 && $r->{stdout} =~ /every line can be read and sent \(exit 0\)/,
+        '--check, good spools: exit 0') or show($r);
 }
 
 # ===========================================================================
