@@ -36,6 +36,9 @@
 #      sends exactly the N healthy envelopes, byte for byte, once each; and
 #      again killed (SIGKILL) with a request in flight and rerun: N in total,
 #      none twice, the cut-off one named in doubt
+#  11  a hanging Withthegrid: KPN's tries at a steady rate, each given up
+#      after 1 s: the example's location spools every one, with the
+#      connections docs/spool.md's sizing rule asks for
 #
 # nginx runs its workers as www-data (user www-data;) when run as root.
 # Every wait is bounded; the whole file stops itself after 300 s.
@@ -1354,6 +1357,120 @@ END
         'module: no error in the log but the refused connections of the outage')
         or diag(join "\n", @err);
 }
+
+# ===========================================================================
+# 11. a hanging Withthegrid: every try is spooled, no connection runs out
+# ===========================================================================
+#
+# Withthegrid accepts connections and never answers.  KPN sends R uplinks a
+# second for S seconds and gives up on each after K s.  nginx runs the
+# example's uplink location as it is (its timeouts, its
+# proxy_ignore_client_abort) with the connections docs/spool.md's rule asks
+# for when KPN's patience bounds a try: 2 x R x K, plus room.  Every try must
+# be spooled with its envelope, and no worker may run out of connections.
+SKIP: {
+    my $so = $ENV{KPN_MODULE_SO} // "$ROOT/build/ngx_http_kpn_module.so";
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    skip "no module: $so is missing", 1 unless -e $so;
+    skip "no $nginx", 1 unless -x $nginx;
+    my ($R, $S, $K) = (20, 3, 1);
+    my $conns = 2 * $R * $K + 24;
+    my $conf = slurp("$ROOT/examples/spool.conf");
+    my ($http) = $conf =~ /^# >>> spool: http\n(.*?)^# <<< spool: http\n/ms;
+    my ($loc) = $conf =~ /^(    location = \/kpn\/uplink \{\n.*?^    \}\n)/ms;
+    my $p = "$TMP/nginx11";
+    mkdir $_ for $p, "$p/logs", "$p/temp", "$p/spool";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs", "$p/spool";
+    my ($front, $wtg) = (free_port(), free_port());
+    my $live = "$p/spool/uplinks.spool";
+    spew($live, '');
+    chown 0 + getpwnam($WORKER), 0, $live if $WORKER;
+    spew("$p/destination.secrets", "$KPNTest::KPN_SECRET\n");
+    $loc =~ s{(kpn_uplink_secret_file\s+)/\S+;}{$1$p/destination.secrets;};
+    $loc =~ s{(proxy_pass\s+)https://api\.withthegrid\.com/iot;}{${1}http://127.0.0.1:$wtg/iot;};
+    $loc =~ s{^[ \t]*proxy_ssl_\w+[^\n]*\n}{}mg;
+    $loc =~ s{/var/spool/kpn/uplinks\.spool}{$live};
+    $loc =~ s{^[ \t]*access_log syslog:[^\n]*\n}{}mg;
+    $loc =~ s{/var/log/nginx/access\.log}{$p/logs/access.log};
+    spew("$p/nginx.conf", <<"END");
+load_module $so;
+daemon off; master_process on; worker_processes 1; $USER_LINE
+error_log $p/logs/error.log notice; pid $p/logs/nginx.pid;
+events { worker_connections $conns; }
+http {
+    client_body_temp_path $p/temp/body; proxy_temp_path $p/temp/proxy;
+    fastcgi_temp_path $p/temp/fcgi; uwsgi_temp_path $p/temp/uwsgi; scgi_temp_path $p/temp/scgi;
+    access_log off;
+    map \$host \$wtg_token { default "$TOKEN"; }
+$http
+    server {
+        listen 127.0.0.1:$front;
+$loc    }
+}
+END
+    # Withthegrid, hanging: takes every connection, reads, never answers
+    my $hang = fork // die "fork: $!";
+    if ($hang == 0) {
+        $SIG{TERM} = sub { POSIX::_exit(0) };
+        alarm 0;
+        my $l = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $wtg, Listen => 128,
+            ReuseAddr => 1) or POSIX::_exit(1);
+        my $sel = IO::Select->new($l);
+        my $until = time + 30;
+        while (time < $until) {
+            for my $h ($sel->can_read(0.2)) {
+                if ($h == $l) { my $c = $l->accept; $sel->add($c) if $c; next }
+                $sel->remove($h), close $h unless sysread $h, my $buf, 65536;
+            }
+        }
+        POSIX::_exit(0);
+    }
+    push @children, $hang;
+    my $npid = fork // die "fork: $!";
+    if ($npid == 0) {
+        open STDOUT, '>', "$p/logs/stdout"; open STDERR, '>&', \*STDOUT;
+        { exec $nginx, '-p', "$p/", '-c', "$p/nginx.conf", '-e', "$p/logs/error.log" }
+        POSIX::_exit(127);
+    }
+    push @children, $npid;
+    $NGINX{$npid} = 1;
+    my $up = wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
+    ok($up, 'hang: nginx runs the example\'s location') or diag(slurp("$p/logs/error.log"));
+    # KPN: R uplinks a second, each given up after K s (connection closed)
+    my (@open, %want);
+    my $t0 = time;
+    for my $i (1 .. $R * $S) {
+        sleep_until_t($t0 + ($i - 1) / $R);
+        my $body = qq([{"bn":"urn:dev:DEVEUI:0059AC0000) . sprintf('%06X', $i)
+            . qq(:","bt":1765739955,"n":"payload","vs":"763d0028"},{"n":"port","v":1}]);
+        my $token = KPNTest::kpn_token($body);
+        $want{lc $token} = 1;
+        my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) or next;
+        print $c "POST /kpn/uplink HTTP/1.1\r\nHost: kpn\r\nContent-Type: application/json\r\n"
+            . "Things-Message-Token: $token\r\nDevice-Type: dragino-lds01\r\n"
+            . "Content-Length: " . length($body) . "\r\n\r\n$body";
+        push @open, [ time, $c ];
+        close((shift @open)->[1]) while @open && $open[0][0] < time - $K;
+    }
+    while (@open) { sleep_until_t($open[0][0] + $K); close((shift @open)->[1]) }
+    my $n = $R * $S;
+    my $lines = sub { [ map { eval { $JSON->decode($_) } // {} } slurp($live) =~ /^(.*)\n/mg ] };
+    wait_for(sub { @{$lines->()} >= $n }, 15);
+    my $l = $lines->();
+    is(scalar(grep { $_->{outcome} eq 'failed' && $want{$_->{id}} && $_->{body} =~ /"messageId":"\Q$_->{id}\E"/ }
+        @$l), $n, "hang: each of the $n tries spooled as failed, with its envelope, "
+        . 'within 15 s of KPN giving up') or diag(scalar(@$l) . " lines");
+    my $el = slurp("$p/logs/error.log");
+    unlike($el, qr/worker_connections are not enough/,
+        "hang: $conns connections (2 x $R/s x $K s + 24) were enough");
+    nginx_stop($npid);
+    kill 'TERM', $hang;
+    waitpid $hang, 0;
+    @children = grep { $_ != $hang } @children;
+}
+
+sub sleep_until_t { my $d = $_[0] - time; sleep $d if $d > 0 }
 
 diag(sprintf 'test-replay.pl: %.1f s', time - $started);
 done_testing();
