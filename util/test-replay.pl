@@ -69,9 +69,11 @@ my $TOKEN  = 'wtg-test-token-' . sha256_hex("$$" . time);
 
 my @children;
 my %NGINX;                      # nginx masters of scenario 10, stopped at the end
+my %MOUNTED;                    # scenario 11's tmpfs, unmounted at the end
 $SIG{ALRM} = sub { BAIL_OUT('test-replay.pl ran over 300 s') };
 alarm 300;
-END { local $?; nginx_stop($_) for keys %NGINX; kill 'KILL', $_ for grep { $_ } @children; }
+END { local $?; nginx_stop($_) for keys %NGINX; kill 'KILL', $_ for grep { $_ } @children;
+      system('umount', $_) for keys %MOUNTED; }
 
 my $started = time;
 
@@ -1381,10 +1383,17 @@ SKIP: {
     my $p = "$TMP/nginx11";
     mkdir $_ for $p, "$p/logs", "$p/temp", "$p/spool";
     chmod 0711, $p, "$p/temp";
-    chmod 0755, "$p/logs", "$p/spool";
+    chmod 0755, "$p/logs";
+    chmod 0710, "$p/spool";
+    chown 0, 0 + getgrnam($WORKER), "$p/spool" if $WORKER;
+    # the spool on a small file system of its own, to be filled (root only)
+    my $tmpfs = $> == 0 && !system('mount', '-t', 'tmpfs', '-o',
+        'size=1m,mode=0710,uid=0,gid=' . ($WORKER ? getgrnam($WORKER) + 0 : 0), 'kpn-spool-test', "$p/spool");
+    $MOUNTED{"$p/spool"} = 1 if $tmpfs;
     my ($front, $wtg) = (free_port(), free_port());
     my $live = "$p/spool/uplinks.spool";
     spew($live, '');
+    chmod 0600, $live;
     chown 0 + getpwnam($WORKER), 0, $live if $WORKER;
     spew("$p/destination.secrets", "$KPNTest::KPN_SECRET\n");
     $loc =~ s{(kpn_uplink_secret_file\s+)/\S+;}{$1$p/destination.secrets;};
@@ -1464,10 +1473,59 @@ END
     my $el = slurp("$p/logs/error.log");
     unlike($el, qr/worker_connections are not enough/,
         "hang: $conns connections (2 x $R/s x $K s + 24) were enough");
-    nginx_stop($npid);
     kill 'TERM', $hang;
     waitpid $hang, 0;
     @children = grep { $_ != $hang } @children;
+
+    # --- a full disk: Withthegrid is gone (502 at once); the file system
+    # fills up in the middle of a line, 4 more lines find no room at all;
+    # then there is room again, and 5 more lines are written
+    SKIP: {
+        skip 'a full disk: not root or no tmpfs', 5 unless $tmpfs;
+        wait_for(sub { !IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $wtg) }, 5);
+        require HTTP::Tiny;
+        my $ua = HTTP::Tiny->new(timeout => 10);
+        my $seq = 1000;
+        my $post = sub {
+            my $i = ++$seq;
+            my $body = qq([{"bn":"urn:dev:DEVEUI:0059AC0000) . sprintf('%06X', $i)
+                . qq(:","bt":1765739955,"n":"payload","vs":"763d0028"},{"n":"port","v":1}]);
+            my $token = KPNTest::kpn_token($body);
+            my $st = $ua->request('POST', "http://127.0.0.1:$front/kpn/uplink", { content => $body,
+                headers => { 'content-type' => 'application/json', 'things-message-token' => $token,
+                             'device-type' => 'dragino-lds01' } })->{status};
+            return [ lc $token, $st ];
+        };
+        # 300 bytes left in the file's last page, and no free page
+        my $pad = (4096 - 300 - (-s $live) % 4096) % 4096;
+        open my $fh, '>>:raw', $live or die; print $fh "\n" x $pad; close $fh;
+        my $avail = (split /\n/, `df -B1 --output=avail $p/spool`)[1] + 0;
+        open $fh, '>:raw', "$p/spool/filler" or die;
+        syswrite $fh, "\0" x $avail;
+        close $fh;
+        my @full = map { $post->() } 1 .. 5;
+        unlink "$p/spool/filler";
+        # after a write failed with ENOSPC nginx writes no line to that log
+        # for the rest of the second (ngx_http_log_module: disk_full_time)
+        sleep 1.1;
+        my @after = map { $post->() } 1 .. 5;
+        is(join(' ', map { $_->[1] } @full, @after), join(' ', ('502') x 10),
+            'full disk: nginx answered 502 to the 10 uplinks');
+        wait_for(sub { (() = slurp($live) =~ /\{"kpn_spool":/g) >= $n + 6 }, 10);
+        my $el = slurp("$p/logs/error.log");
+        is(scalar(() = $el =~ /write\(\) to "\Q$live\E" was incomplete: \d+ of \d+/g), 1,
+            'full disk: nginx wrote one line in part');
+        my $r = replay('--dry-run', '--state', "$TMP/s11.state", $live);
+        is($r->{code}, 6, 'full disk: kpn-replay exit 6') or show($r);
+        like($r->{stderr}, qr/uplinks\.spool:\d+: cut spool line \(another record begins on it at byte 301:/,
+            'full disk: names the cut line (300 bytes written)');
+        my %listed = map { $_ => 1 } $r->{stdout} =~ /^([0-9a-f]{64})  /mg;
+        is_deeply([ sort keys %listed ], [ sort keys(%want), map { $_->[0] } @after ],
+            "full disk: kpn-replay has every message but the 5 nginx could not write: the $n "
+            . 'before, and the 5 after, the first of them written onto the cut line');
+    }
+    nginx_stop($npid);
+    system('umount', "$p/spool") if delete $MOUNTED{"$p/spool"};
 }
 
 sub sleep_until_t { my $d = $_[0] - time; sleep $d if $d > 0 }
