@@ -37,6 +37,8 @@ static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
 static void ngx_http_kpn_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_spool_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_str_t  ngx_http_kpn_application_json =
@@ -68,6 +70,13 @@ static ngx_http_variable_t  ngx_http_kpn_vars[] = {
     ngx_http_kpn_ctx_variable("kpn_message_id", message_id),
     ngx_http_kpn_ctx_variable("kpn_uplink_body", body),
     ngx_http_kpn_ctx_variable("kpn_time", time),
+
+    /* the outage spool (docs/spool.md): worked out when read, in the log phase */
+    { ngx_string("kpn_spool_outcome"), NULL, ngx_http_kpn_spool_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("kpn_spool_envelope"), NULL, ngx_http_kpn_spool_variable,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -527,4 +536,76 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 {
     return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
                                        data);
+}
+
+
+/*
+ * $kpn_spool_outcome: what Withthegrid made of an uplink the module
+ * accepted, by the last upstream answer of the request (the last value of
+ * $upstream_status: servers of one upstream block, then the locations an
+ * error_page went through): "accepted" when it is 2xx, "failed" for any
+ * other (an error status, nginx's own 502 and 504, no answer: "-", an
+ * error_page that proxied no more, or never proxied at all); not found when
+ * the module did not accept the uplink (nothing went to Withthegrid).
+ * $kpn_spool_envelope: the envelope as forwarded when the outcome is
+ * "failed", not found otherwise.  Meant for the log phase.
+ */
+
+static ngx_int_t
+ngx_http_kpn_spool_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t                  n, accepted;
+    ngx_http_kpn_ctx_t         *ctx;
+    ngx_http_upstream_state_t  *state;
+
+    ctx = ngx_http_kpn_get_ctx(r->main);
+
+    if (ctx == NULL
+        || ctx->status.len != sizeof("ok") - 1
+        || ngx_strncmp(ctx->status.data, "ok", sizeof("ok") - 1) != 0)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    accepted = 0;
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        n = r->upstream_states->nelts;
+        state = r->upstream_states->elts;
+
+        /* an entry without a peer is the " : " of an internal redirect */
+        accepted = state[n - 1].peer != NULL
+                   && state[n - 1].status >= 200 && state[n - 1].status < 300;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn spool: %s, upstream answers:%ui",
+                   accepted ? "accepted" : "failed",
+                   r->upstream_states ? r->upstream_states->nelts : 0);
+
+    if (data == 0) {
+        if (accepted) {
+            v->len = sizeof("accepted") - 1;
+            v->data = (u_char *) "accepted";
+
+        } else {
+            v->len = sizeof("failed") - 1;
+            v->data = (u_char *) "failed";
+        }
+
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+        return NGX_OK;
+    }
+
+    if (accepted) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_kpn_variable_field(v, ctx, offsetof(ngx_http_kpn_ctx_t,
+                                                        body));
 }

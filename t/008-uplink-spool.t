@@ -52,7 +52,7 @@ sub uplink_to {
     return kpn_uplink_location(
         location => "= $uri", upstream => $host, uri => $path,
         extra => [@extra, 'add_header X-Id $kpn_message_id always;',
-                  'add_header X-Spool "spool=$kpn_spool_it upstream=[$upstream_status]" always;']);
+                  'add_header X-Spool "spool=$kpn_spool_outcome upstream=[$upstream_status]" always;']);
 }
 
 our $OTHER = $KPN_VECTOR =~ s/763d0028/763d0029/r;
@@ -101,7 +101,7 @@ __DATA__
 --- config eval
 ::uplink_to('/kpn/uplink', 'http://127.0.0.1:$TEST_NGINX_SPOOL_CLOSED_PORT/iot',
             'client_body_in_file_only on;',
-            'access_log logs/spool.log kpn_spool if=$kpn_spool_it;')
+            'access_log logs/spool.log kpn_spool if=$kpn_spool_outcome;')
 . <<'_EOC_'
     location = /spool {
         alias $TEST_NGINX_SERVER_ROOT/logs/spool.log;
@@ -129,7 +129,7 @@ _EOC_
               'error_page 502 = @again;')
 . <<'_EOC_'
     location @again {
-        add_header X-Spool "spool=$kpn_spool_it upstream=[$upstream_status]" always;
+        add_header X-Spool "spool=$kpn_spool_outcome upstream=[$upstream_status]" always;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 _EOC_
@@ -146,3 +146,24 @@ _EOC_
  "X-Spool: spool=accepted upstream=[502 : 200]", "X-Spool: spool= upstream=[]"]
 --- response_body_like eval
 [qr/\A\QPOST len=${\ length $::KPN_VECTOR_ENVELOPE}\E/, qr/./s, qr/\A\QPOST len=${\ length $::KPN_VECTOR_ENVELOPE}\E/, qr/bad_token/]
+
+
+
+=== TEST 5: $kpn_spool_outcome and $kpn_spool_envelope: an accepted uplink's line has no envelope; a refused uplink writes no line
+--- config eval
+::uplink_to('/kpn/uplink', 'http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/iot',
+            'access_log logs/spool5.log kpn_spool if=$kpn_spool_outcome;')
+. <<'_EOC_'
+    location = /spool {
+        alias $TEST_NGINX_SERVER_ROOT/logs/spool5.log;
+    }
+_EOC_
+--- request eval
+["POST /kpn/uplink\n$::KPN_VECTOR", "POST /kpn/uplink\n$::KPN_VECTOR", "GET /spool"]
+--- more_headers eval
+[::kpn_headers($::KPN_VECTOR), ::kpn_headers($::KPN_VECTOR, token => '0' x 64), ""]
+--- error_code eval
+[200, 401, 200]
+--- response_body_like eval
+[qr/./s, qr/bad_token/,
+ qr/\A(?:\{"kpn_spool":1,"time":"[^"]+","msec":"[0-9.]+","id":"\Q${\ ::kpn_token($::KPN_VECTOR)}\E","outcome":"accepted","device":"0059AC00001B3461","device_type":"dragino-lds01","status":"200","upstream_status":"200","request_id":"[0-9a-f]{32}","headers":\{"content-type":"application\/json"\},"body":""\}\n){1,2}\z/]

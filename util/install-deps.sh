@@ -33,9 +33,10 @@ case "$what" in
     # util/kpn-replay and its test (util/test-replay.pl): Perl's HTTP::Tiny
     # and JSON::PP (perl), TLS with certificate checks (IO::Socket::SSL on
     # Net::SSLeay, the system CA list), openssl for the test's CA, ps
-    # (procps) for the test that the token stays off the command line
+    # (procps) for the test that the token stays off the command line, logrotate
+    # for the test of the packaged rotation (debian/libnginx-mod-http-kpn.logrotate)
     replay) pkgs="$pkgs perl libio-socket-ssl-perl libnet-ssleay-perl ca-certificates
-                  openssl procps" ;;
+                  openssl procps logrotate" ;;
     *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay]" >&2; exit 2 ;;
 esac
 

@@ -16,23 +16,31 @@
 #   2  kill -9 with a request in flight, kill -9 right after a 2xx and at
 #      moments picked from outside: the reruns deliver every message, none
 #      twice but the one the rerun names "in doubt" (only after a 2xx)
-#   3  a 4xx stops the run with the answer, exit 2; --skip goes past it
+#   3  a 4xx stops the run with the answer, exit 2; --skip goes past it;
+#      Retry-After as an HTTP date; an answer echoing the token is redacted
 #   4  options: token file, token on the command line, URLs, the lock
 #   5  https: an unknown CA and a wrong name are exit 4 and send nothing;
 #      --ca-file delivers
-#   6  unreadable and incomplete spool lines: exit 6, the rest delivered
+#   6  unreadable and incomplete spool lines: exit 6, the rest delivered;
+#      a line cut by a full disk; refused lines never posted; --check
 #   7  the progress line shows on a terminal only (script(1))
 #   8  stock nginx writes the spool (map, escape=json, $upstream_status of
 #      next upstream and error_page), kpn-replay sends exactly the failed ones
 #   9  the fast reader and JSON::PP read every spool alike
 #  10  the real module, with examples/spool.conf read from the file: N signed
 #      uplinks through a healthy run (the envelopes forwarded are recorded),
+#      the spool rotated with logrotate -f and debian/'s snippet, in the
+#      directory debian/'s postinst makes,
 #      then through an outage, 3 tries each (502, 3N failed lines, id = the
 #      lowercase token, body = the healthy run's envelope); kpn-replay then
 #      sends exactly the N healthy envelopes, byte for byte, once each; and
 #      again killed (SIGKILL) with a request in flight and rerun: N in total,
 #      none twice, the cut-off one named in doubt
+#  11  a hanging Withthegrid: KPN's tries at a steady rate, each given up
+#      after 1 s: the example's location spools every one, with the
+#      connections docs/spool.md's sizing rule asks for
 #
+# nginx runs its workers as www-data (user www-data;) when run as root.
 # Every wait is bounded; the whole file stops itself after 300 s.
 # KPN_REPLAY=path tests another kpn-replay (the installed one, say).
 # KPN_MODULE_SO=path: the module of scenario 10; TEST_NGINX_BINARY=path: the
@@ -61,11 +69,21 @@ my $TOKEN  = 'wtg-test-token-' . sha256_hex("$$" . time);
 
 my @children;
 my %NGINX;                      # nginx masters of scenario 10, stopped at the end
+my %MOUNTED;                    # scenario 11's tmpfs, unmounted at the end
 $SIG{ALRM} = sub { BAIL_OUT('test-replay.pl ran over 300 s') };
 alarm 300;
-END { local $?; nginx_stop($_) for keys %NGINX; kill 'KILL', $_ for grep { $_ } @children; }
+END { local $?; nginx_stop($_) for keys %NGINX; kill 'KILL', $_ for grep { $_ } @children;
+      system('umount', $_) for keys %MOUNTED; }
 
 my $started = time;
+
+# nginx's workers run as an unprivileged user, as on Debian (user www-data;):
+# what they may open after a rotation is what the recipe has to work with.
+# Run as root, the test's directories let www-data in (0711, as /var and
+# /var/spool are); run as another user, nginx's workers stay that user.
+my $WORKER = $> == 0 && defined getpwnam('www-data') ? 'www-data' : undef;
+my $USER_LINE = $WORKER ? "user $WORKER;" : '';
+chmod 0711, $TMP if $WORKER;
 
 # --- helpers -------------------------------------------------------------
 
@@ -237,10 +255,20 @@ sub standin_run {
                 sleep 0.1;
                 last;
             }
-            my $status = $action eq 'kill-after' ? 200 : $action;
+            my $status = $action eq 'kill-after' ? 200 : $action =~ /^(\d+)/ ? $1 : $action;
             my $body = $status =~ /^2/ ? '{"ok":true}' : $status == 400
                 ? '{"error":"unknown device","message":"device 0059AC stand-in test"}' : "down\n";
             my $extra = $status == 503 ? "Retry-After: 0\r\n" : '';
+            # 503-date:N: Retry-After as an HTTP date N s ahead; 400-echo:
+            # an answer that echoes the request's headers (the token too)
+            if ($action =~ /^503-date:(\d+)\z/) {
+                my @g = gmtime(time + $1);
+                $extra = sprintf "Retry-After: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+                    (qw(Sun Mon Tue Wed Thu Fri Sat))[$g[6]], $g[3],
+                    (qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec))[$g[4]], $g[5] + 1900, @g[2, 1, 0];
+            }
+            $body = '{"error":"bad request","echo":' . $JSON->encode($req->{headers}) . '}'
+                if $action eq '400-echo';
             my $ok = print $conn "HTTP/1.1 $status X\r\nContent-Type: application/json\r\n"
                 . "Content-Length: " . length($body) . "\r\n$extra\r\n$body";
             $conn->flush;
@@ -560,6 +588,29 @@ for my $at (3, 7, 11) {
 }
 
 # ===========================================================================
+# 3b. Retry-After as an HTTP date; an answer that echoes the token
+# ===========================================================================
+{
+    my $spool = "$TMP/s3b.spool";
+    my $expect = make_spool($spool, 2);
+    my $port = free_port();
+    my $log = "$TMP/wtg3b.log";
+    my $sp = standin_start(port => $port, log => $log,
+        rule => sub { my ($n) = @_; $n == 1 ? '503-date:3' : $n == 2 ? '200' : '400-echo' });
+    my $r = replay('--url', "http://127.0.0.1:$port/iot", '--token-file', $token_file,
+        '--state', "$TMP/s3b.state", '--rate', 100, '--backoff', 0.1, '--backoff-max', 10, $spool);
+    standin_stop($sp);
+    my @t = map { $_->{t} } @{standin_log($log)->{requests}};
+    # the date has whole seconds: 3 s ahead is 2 s at least
+    cmp_ok(@t > 1 ? $t[1] - $t[0] : 0, '>=', 1.9,
+        sprintf 'Retry-After as an HTTP date is honoured (%.1f s, --backoff 0.1)', @t > 1 ? $t[1] - $t[0] : 0);
+    like($r->{stderr}, qr/retry 1\/8 in [23]\.\d s/, 'the retry note says the delay of the date');
+    is($r->{code}, 2, 'the 4xx that echoes the request: exit 2') or show($r);
+    like($r->{stderr}, qr/"x-wtg-token":"\[token\]"/, 'the answer is printed with the token redacted');
+    unlike($r->{stdout} . $r->{stderr}, qr/\Q$TOKEN\E/, 'the token is in no output');
+}
+
+# ===========================================================================
 # 4. options
 # ===========================================================================
 {
@@ -662,12 +713,32 @@ SKIP: {
     my $spool = "$TMP/s6.spool";
     my $expect = make_spool($spool, 3);
     my @l = split /(?<=\n)/, slurp($spool);
+    my $bad = sub { my ($n, %f) = @_; spool_line(id => sha256_hex("bad $n"), msec => 1796000001 + $n,
+        us => '502', body => envelope(50 + $n, 1, sha256_hex("bad $n")), %f) };
+    # line 5: a cut line; 6: no id
     splice @l, 4, 0, "{\"kpn_spool\":1,\"id\":\"abc\",\"upstream_status\":\"502\",\"body\":\"{\\\"cut\n",
         "{\"kpn_spool\":1,\"upstream_status\":\"502\",\"body\":\"{}\"}\n";
-    # written by hand: white space, other order, \u escapes (read by JSON::PP)
-    my $hand = qq({"messageId":"hand-1","x":"caf\xc3\xa9 \x01"});
-    push @l, qq( { "body" : "{\\"messageId\\":\\"hand-1\\",\\"x\\":\\"caf\\u00c3\\u00a9 \\u0001\\"}", )
-        . qq(   "upstream_status" : "502, 504", "id" : "hand-1", "headers" : {} }\n);
+    # a full disk: line 12 is cut, and the record written when there was
+    # room again is on the same line; it is sent
+    my $after = spool_line(id => sha256_hex('after the cut'), msec => 1796000003, us => '502',
+        body => envelope(40, 1, sha256_hex('after the cut')));
+    push @l, substr($bad->(0), 0, 150) . $after;
+    # 13 to 18: lines kpn-replay must refuse and never post
+    my %refuse = (
+        13 => [ 'no "kpn_spool":1', $bad->(1) =~ s/^\{"kpn_spool":1,/{/r ],
+        14 => [ 'kpn.messageId is another', $bad->(2, body => envelope(52, 1, sha256_hex('another'))) ],
+        15 => [ 'a byte changed to 0xFF', $bad->(3) =~ s/e\xc3\xa9/e\xff\xa9/r ],
+        16 => [ 'the body not JSON', $bad->(4) =~ s/\}\]\}"\}\n\z/}]"}\n/r ],
+        17 => [ 'JSON but no envelope', $bad->(5, body => '{"kpn":{"messageId":"' . sha256_hex('bad 5') . '"}}') ],
+        18 => [ 'a surrogate in UTF-8', $bad->(6) =~ s/\xe2\x82\xac/\xed\xa0\x80/r ],
+    );
+    push @l, map { $refuse{$_}[1] } sort keys %refuse;
+    # 19, written by hand: white space, other order, \u escapes (read by JSON::PP)
+    my $hid = sha256_hex('hand 1');
+    my $hand = qq({"deviceTypeHashId":"wasd2","kpn":{"messageId":"$hid"},"records":[],"x":"caf\xc3\xa9"});
+    push @l, qq( { "body" : "{\\"deviceTypeHashId\\":\\"wasd2\\",\\"kpn\\":{\\"messageId\\":\\"$hid\\"},)
+        . qq(\\"records\\":[],\\"x\\":\\"caf\\u00c3\\u00a9\\"}", "kpn_spool" : 1, )
+        . qq(   "upstream_status" : "502, 504", "id" : "$hid", "headers" : {} }\n);
     push @l, '{"kpn_spool":1,"id":"half-writ';
     spew($spool, join '', @l);
     my $port = free_port();
@@ -677,12 +748,62 @@ SKIP: {
         '--rate', 100, $spool);
     standin_stop($sp);
     is($r->{code}, 6, 'unreadable lines: exit 6') or show($r);
-    like($r->{stderr}, qr/s6\.spool:5: unreadable spool line: not JSON/, 'names the cut line');
-    like($r->{stderr}, qr/s6\.spool:6: unreadable spool line: no message id/, 'names the line without id');
-    like($r->{stdout}, qr/unreadable 2, incomplete last line 1/, 'summary counts them');
+    like($r->{stderr}, qr/s6\.spool:5: unreadable spool line, not sent: not JSON/, 'names the cut line');
+    like($r->{stderr}, qr/s6\.spool:6: unreadable spool line, not sent: no message id/, 'names the line without id');
+    like($r->{stderr}, qr/s6\.spool:12: cut spool line \(another record begins on it at byte 151/,
+        'a full disk: names the cut record');
+    for my $n (sort keys %refuse) {
+        like($r->{stderr}, qr/s6\.spool:$n: unreadable spool line, not sent: \S/, "refused, line $n: $refuse{$n}[0]");
+    }
+    like($r->{stderr}, qr/s6\.spool:20: incomplete last line/, 'names the incomplete last line');
+    like($r->{stdout}, qr/unreadable 9, incomplete last line 1/, 'summary counts them');
     my $w = standin_log($log);
-    is_deeply([ map { $_->{body} } @{$w->{accepted}} ], [ $hand, map { $_->{body} } @$expect ],
-        'the readable messages are delivered, a line written by hand too');
+    is_deeply([ map { $_->{body} } @{$w->{accepted}} ],
+        [ $hand, envelope(40, 1, sha256_hex('after the cut')), map { $_->{body} } @$expect ],
+        'the readable messages are delivered: the record after the cut, the line written by hand too');
+    my %sent = map { ($_->{id} // '') => 1 } @{$w->{requests}};
+    is(scalar(grep { $sent{sha256_hex("bad $_")} } 0 .. 6), 0, 'no refused line was posted');
+
+    # a cut last line is exit 6, alone too (a closed spool; a large file
+    # without any newline)
+    spew("$TMP/s6b.spool", join '', @l[0 .. 3], '{"kpn_spool":1,"id":"half-writ');
+    spew("$TMP/s6c.spool", 'x' x (3 << 20));
+    for my $f ("$TMP/s6b.spool", "$TMP/s6c.spool") {
+        $sp = standin_start(port => $port, log => "$TMP/wtg6b.log", rule => sub { '200' });
+        my $r = replay('--url', "http://127.0.0.1:$port/iot", @common, '--state', "$TMP/s6b.state",
+            '--rate', 100, $f);
+        standin_stop($sp);
+        ok($r->{code} == 6 && $r->{stdout} =~ /incomplete last line 1\b/
+           && $r->{stdout} =~ /result .*could not be read/, "a cut last line only: exit 6 ($f)")
+            or show($r);
+    }
+}
+
+# ===========================================================================
+# 6b. --check: a spool whose lines carry no body is found before a replay
+# ===========================================================================
+{
+    # a hand-made recipe with a typo ("faild"): every failed line without
+    # its body; and one whose outcome says accepted where nginx saw a 502
+    my @l;
+    for my $i (1 .. 4) {
+        my $id = sha256_hex("typo $i");
+        push @l, spool_line(id => $id, msec => 1796000000 + $i, us => '502', outcome => 'faild', body => '');
+    }
+    push @l, spool_line(id => sha256_hex('typo 5'), msec => 1796000005, us => '502',
+        outcome => 'accepted', body => envelope(5, 1, sha256_hex('typo 5')));
+    spew("$TMP/s6t.spool", join '', @l);
+    my $r = replay('--check', "$TMP/s6t.spool");
+    is($r->{code}, 6, '--check, a spool whose failed lines have no body: exit 6') or show($r);
+    is(scalar(() = $r->{stderr} =~ /s6t\.spool:[1-4]: unreadable spool line, not sent: no envelope \("body"\) in a line of a failed uplink/g),
+        4, '--check names each line without its body');
+    like($r->{stderr}, qr/s6t\.spool:5: "outcome":"accepted" but "upstream_status":"502" says failed/,
+        '--check names the line whose outcome is not its upstream_status');
+    like($r->{stdout}, qr/unreadable or refused 4, incomplete last line 0, outcome not upstream_status 1\b/,
+        '--check: the summary');
+    $r = replay('--check', "$TMP/s1.spool", "$TMP/s3.spool");
+    ok($r->{code} == 0 && $r->{stdout} =~ /every line can be read and sent \(exit 0\)/,
+        '--check, good spools: exit 0') or show($r);
 }
 
 # ===========================================================================
@@ -719,27 +840,44 @@ SKIP: {
     my $conf = slurp("$ROOT/examples/spool.conf");
     my ($http) = $conf =~ /^# >>> spool: http\n(.*?)^# <<< spool: http\n/ms;
     ok(defined $http, 'examples/spool.conf has its http part between the markers') or $http = '';
-    my %sub = (kpn_uplink_status => 'http_x_test_status', kpn_message_id => 'http_x_test_id',
-               kpn_device_id => 'http_x_test_device', kpn_device_type => 'http_x_test_type',
-               kpn_uplink_body => 'request_body');
+    # ($kpn_spool_outcome and $kpn_spool_envelope by maps that do what the
+    # module does, docs/spool.md; scenario 10 and t/008 test the module's)
+    my %sub = (kpn_message_id => 'http_x_test_id', kpn_device_id => 'http_x_test_device',
+               kpn_device_type => 'http_x_test_type', kpn_spool_outcome => 'test_outcome',
+               kpn_spool_envelope => 'test_envelope');
     $http =~ s/\$(kpn_[a-z_]+)/exists $sub{$1} ? "\$$sub{$1}" : "\$$1"/ge;
-    my @left = $http =~ /\$(kpn_(?!spool_)[a-z_]+)/g;
+    my @left = $http =~ /\$(kpn_[a-z_]+)/g;
     is("@left", '', 'every module variable of the recipe is stood in for');
-    my ($access) = $conf =~ /^\s*(access_log\s+\/var\/spool\/\S+\s+kpn_spool\s+if=\$kpn_spool_it;)/m;
+    $http .= <<'END';
+    map "$http_x_test_status:$upstream_status" $test_outcome {
+        "~^ok:(?:.*[,:] )?2[0-9][0-9]$"   accepted;
+        "~^ok:"                           failed;
+        default                           "";
+    }
+    map $test_outcome $test_envelope {
+        failed    $request_body;
+        default   "";
+    }
+END
+    my ($access) = $conf =~ /^\s*(access_log\s+\/var\/spool\/\S+\s+kpn_spool\s+if=\$kpn_spool_outcome;)/m;
     ok($access, 'examples/spool.conf has the access_log line') or $access = '';
-    my ($syslog) = $conf =~ /^\s*(access_log\s+syslog:server=unix:\S+\s+kpn_spool\s+if=\$kpn_spool_it;)/m;
+    my ($syslog) = $conf =~ /^\s*(access_log\s+syslog:server=unix:\S+\s+kpn_spool\s+if=\$kpn_spool_outcome;)/m;
     ok($syslog, 'and the syslog one') or $syslog = '';
 
     my $p = "$TMP/nginx";
     mkdir $p; mkdir "$p/logs"; mkdir "$p/temp";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs";      # as /var/log/nginx: the workers reopen the logs by path
     my ($front, $wtg, $closed, $sink) = (free_port(), free_port(), free_port(), free_port());
     (my $acc = $access) =~ s{/var/spool/\S+}{$p/logs/uplinks.spool};
     (my $sl = $syslog) =~ s{unix:/[^,\s]+}{unix:$p/dev-log};
+    s/\$(kpn_spool_[a-z]+)/\$$sub{$1}/g for $acc, $sl;
     require IO::Socket::UNIX;
     my $dgram = IO::Socket::UNIX->new(Type => Socket::SOCK_DGRAM(), Local => "$p/dev-log")
         or die "$p/dev-log: $!";
     setsockopt($dgram, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 1 << 20);
-    my $user = $> == 0 ? 'user root;' : '';
+    chmod 0666, "$p/dev-log";   # as /dev/log: the workers send to it
+    my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 daemon off; master_process on; worker_processes 2; $user
 error_log $p/logs/error.log info; pid $p/logs/nginx.pid;
@@ -784,11 +922,13 @@ END
 
     require HTTP::Tiny;
     my $ua = HTTP::Tiny->new(timeout => 10);
-    my $big = envelope(1, 1, 'big') =~ s/"records":\[/'"records":[' . ('{"n":"x","v":1},' x 1200)/er;
+    my $big = envelope(3, 1, 'id-C') =~ s/"records":\[/'"records":[' . ('{"n":"x","v":1},' x 1200)/er;
+    # B: JSON white space (\n \t \r, escaped by escape=json) between the
+    # envelope's tokens, and DEL: read back byte for byte (by JSON::PP)
     my %body = (
-        A => envelope(1, 1, 'A'), B => envelope(2, 1, 'B') . " \x01\x1f\x7f\\\"\n\t",
-        C => $big, D => envelope(4, 1, 'D'), E => envelope(5, 1, 'E'), F => envelope(6, 1, 'F'),
-        G => envelope(7, 1, 'G'),
+        A => envelope(1, 1, 'id-A'), B => envelope(2, 1, 'id-B') =~ s/,"records":/,\n\t"records" :\r\n/r . " \n\t",
+        C => $big, D => envelope(4, 1, 'id-D'), E => envelope(5, 1, 'id-E'), F => envelope(6, 1, 'id-F'),
+        G => envelope(7, 1, 'id-G'),
     );
     my @send = ([A => '/down'], [A => '/down'], [B => '/refused'], [C => '/two'], [D => '/redir'],
                 [E => '/ok'], [F => '/down'], [F => '/ok'], [G => '/bad'], [A => '/down']);
@@ -931,8 +1071,28 @@ SKIP: {
 
     my $p = "$TMP/nginx10";
     mkdir $_ for $p, "$p/logs", "$p/temp", "$p/spool";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs";
     my ($front, $wtg) = (free_port(), free_port());
     my $live = "$p/spool/uplinks.spool";
+
+    # the spool directory and its first file as the Debian package makes
+    # them (debian/libnginx-mod-http-kpn.postinst, read from the file)
+    my $postinst = slurp("$ROOT/debian/libnginx-mod-http-kpn.postinst");
+    my ($dmode, $downer, $dgroup) = $postinst =~ m{^\s*spool_dir /var/spool/kpn (0\d+) (\S+) (\S+)$}m;
+    my ($fmode, $fowner, $fgroup) = $postinst
+        =~ m{^\s*install -m (0\d+) -o (\S+) -g (\S+) /dev/null /var/spool/kpn/uplinks\.spool$}m;
+    ok($dmode && $fmode, "module: the package's spool directory ($dmode $downer:$dgroup) "
+        . "and file ($fmode $fowner:$fgroup)") or ($dmode, $fmode) = ('0700', '0600');
+    if ($WORKER) {
+        chown 0 + getpwnam($downer), 0 + getgrnam($dgroup), "$p/spool";
+        spew($live, '');
+        chown 0 + getpwnam($fowner), 0 + getgrnam($fgroup), $live;
+    } else {
+        spew($live, '');
+    }
+    chmod oct $dmode, "$p/spool";
+    chmod oct $fmode, $live;
     spew("$p/destination.secrets", "# the KPN Things destination secret\n$KPNTest::KPN_SECRET\n");
     # the recipe's location, changed where a test on loopback must: each
     # change has to apply (a changed example fails here, not silently)
@@ -957,9 +1117,9 @@ SKIP: {
     is("@missed", '', 'module: every change of the recipe\'s location applies');
     (my $active = $loc) =~ s/#[^\n]*//g;
     unlike($active, qr{/etc/|/var/|https://}, 'module: nothing of the production paths is left');
-    like($active, qr{access_log \Q$live\E kpn_spool if=\$kpn_spool_it;}, 'module: the spool access_log');
+    like($active, qr{access_log \Q$live\E kpn_spool if=\$kpn_spool_outcome;}, 'module: the spool access_log');
 
-    my $user = $> == 0 ? 'user root;' : '';
+    my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 load_module $so;
 daemon off; master_process on; worker_processes 2; $user
@@ -990,17 +1150,39 @@ END
         or diag(slurp("$p/logs/stdout") . slurp("$p/logs/error.log"));
     skip 'module: nginx did not start', 1 unless $up;
 
-    # "close the spool" as docs/spool.md says: rename, then reopen (USR1);
-    # done when the master and both workers have said "reopening logs"
+    # "close the spool" as docs/spool.md says: logrotate -f with the
+    # package's snippet (debian/libnginx-mod-http-kpn.logrotate, only the
+    # paths changed): rename, create, USR1; done when the master and both
+    # workers have said "reopening logs".  Then uplinks.spool.1 is moved
+    # to $to (nginx no longer writes to it).
+    my $lr = slurp("$ROOT/debian/libnginx-mod-http-kpn.logrotate");
+    my $lr_n = ($lr =~ s{/var/spool/kpn/uplinks\.spool}{$live}g) + ($lr =~ s{/run/nginx\.pid}{$p/logs/nginx.pid}g);
+    is($lr_n, 3, 'module: the logrotate snippet names the spool and nginx\'s pid file');
+    $lr =~ s/^\s*create .*\n//m unless $WORKER;      # not root: cannot chown
+    spew("$p/logrotate.conf", $lr);
+    chmod 0644, "$p/logrotate.conf";
+    my $logrotate = -x '/usr/sbin/logrotate' ? '/usr/sbin/logrotate' : undef;
     my $reopened = 0;
     my $rotate = sub {
         my ($to) = @_;
-        rename $live, $to or die "rename $live: $!";
+        if ($logrotate) {
+            my $out = `$logrotate -f -s $p/logrotate.state $p/logrotate.conf 2>&1`;
+            is($? . $out, '0', "module: logrotate -f rotates the spool ($to)");
+            ok(rename("$live.1", $to), "module: $live.1 is there (moved to $to)") or diag("rename: $!");
+        } else {
+            rename $live, $to or die "rename $live: $!";
+            kill 'USR1', $npid;
+        }
         $reopened += 3;
-        kill 'USR1', $npid;
         wait_for(sub { (() = slurp("$p/logs/error.log") =~ /reopening logs/g) >= $reopened
                        && -e $live }, 10)
             or diag("module: nginx did not reopen its logs\n" . slurp("$p/logs/error.log"));
+        my @st = stat $live;
+        is(sprintf('%04o %s', $st[2] & 07777, scalar getpwuid $st[4]),
+           $WORKER ? "$fmode $WORKER" : sprintf('%04o %s', $st[2] & 07777, scalar getpwuid $>),
+           'module: the new spool file is ' . ($WORKER ? "$fmode, the worker user's" : 'there'));
+        unlike(slurp("$p/logs/error.log"), qr/\[emerg\]/,
+            'module: every worker reopened the spool (no [emerg])');
     };
     # the whole lines of a spool file, decoded (one that is not JSON: "bad")
     my $spool_lines = sub {
@@ -1177,6 +1359,176 @@ END
         'module: no error in the log but the refused connections of the outage')
         or diag(join "\n", @err);
 }
+
+# ===========================================================================
+# 11. a hanging Withthegrid: every try is spooled, no connection runs out
+# ===========================================================================
+#
+# Withthegrid accepts connections and never answers.  KPN sends R uplinks a
+# second for S seconds and gives up on each after K s.  nginx runs the
+# example's uplink location as it is (its timeouts, its
+# proxy_ignore_client_abort) with the connections docs/spool.md's rule asks
+# for when KPN's patience bounds a try: 2 x R x K, plus room.  Every try must
+# be spooled with its envelope, and no worker may run out of connections.
+SKIP: {
+    my $so = $ENV{KPN_MODULE_SO} // "$ROOT/build/ngx_http_kpn_module.so";
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    skip "no module: $so is missing", 1 unless -e $so;
+    skip "no $nginx", 1 unless -x $nginx;
+    my ($R, $S, $K) = (20, 3, 1);
+    my $conns = 2 * $R * $K + 24;
+    my $conf = slurp("$ROOT/examples/spool.conf");
+    my ($http) = $conf =~ /^# >>> spool: http\n(.*?)^# <<< spool: http\n/ms;
+    my ($loc) = $conf =~ /^(    location = \/kpn\/uplink \{\n.*?^    \}\n)/ms;
+    my $p = "$TMP/nginx11";
+    mkdir $_ for $p, "$p/logs", "$p/temp", "$p/spool";
+    chmod 0711, $p, "$p/temp";
+    chmod 0755, "$p/logs";
+    chmod 0710, "$p/spool";
+    chown 0, 0 + getgrnam($WORKER), "$p/spool" if $WORKER;
+    # the spool on a small file system of its own, to be filled (root only)
+    my $tmpfs = $> == 0 && !system('mount', '-t', 'tmpfs', '-o',
+        'size=1m,mode=0710,uid=0,gid=' . ($WORKER ? getgrnam($WORKER) + 0 : 0), 'kpn-spool-test', "$p/spool");
+    $MOUNTED{"$p/spool"} = 1 if $tmpfs;
+    my ($front, $wtg) = (free_port(), free_port());
+    my $live = "$p/spool/uplinks.spool";
+    spew($live, '');
+    chmod 0600, $live;
+    chown 0 + getpwnam($WORKER), 0, $live if $WORKER;
+    spew("$p/destination.secrets", "$KPNTest::KPN_SECRET\n");
+    $loc =~ s{(kpn_uplink_secret_file\s+)/\S+;}{$1$p/destination.secrets;};
+    $loc =~ s{(proxy_pass\s+)https://api\.withthegrid\.com/iot;}{${1}http://127.0.0.1:$wtg/iot;};
+    $loc =~ s{^[ \t]*proxy_ssl_\w+[^\n]*\n}{}mg;
+    $loc =~ s{/var/spool/kpn/uplinks\.spool}{$live};
+    $loc =~ s{^[ \t]*access_log syslog:[^\n]*\n}{}mg;
+    $loc =~ s{/var/log/nginx/access\.log}{$p/logs/access.log};
+    spew("$p/nginx.conf", <<"END");
+load_module $so;
+daemon off; master_process on; worker_processes 1; $USER_LINE
+error_log $p/logs/error.log notice; pid $p/logs/nginx.pid;
+events { worker_connections $conns; }
+http {
+    client_body_temp_path $p/temp/body; proxy_temp_path $p/temp/proxy;
+    fastcgi_temp_path $p/temp/fcgi; uwsgi_temp_path $p/temp/uwsgi; scgi_temp_path $p/temp/scgi;
+    access_log off;
+    map \$host \$wtg_token { default "$TOKEN"; }
+$http
+    server {
+        listen 127.0.0.1:$front;
+$loc    }
+}
+END
+    # Withthegrid, hanging: takes every connection, reads, never answers
+    my $hang = fork // die "fork: $!";
+    if ($hang == 0) {
+        $SIG{TERM} = sub { POSIX::_exit(0) };
+        alarm 0;
+        my $l = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $wtg, Listen => 128,
+            ReuseAddr => 1) or POSIX::_exit(1);
+        my $sel = IO::Select->new($l);
+        my $until = time + 30;
+        while (time < $until) {
+            for my $h ($sel->can_read(0.2)) {
+                if ($h == $l) { my $c = $l->accept; $sel->add($c) if $c; next }
+                $sel->remove($h), close $h unless sysread $h, my $buf, 65536;
+            }
+        }
+        POSIX::_exit(0);
+    }
+    push @children, $hang;
+    my $npid = fork // die "fork: $!";
+    if ($npid == 0) {
+        open STDOUT, '>', "$p/logs/stdout"; open STDERR, '>&', \*STDOUT;
+        { exec $nginx, '-p', "$p/", '-c', "$p/nginx.conf", '-e', "$p/logs/error.log" }
+        POSIX::_exit(127);
+    }
+    push @children, $npid;
+    $NGINX{$npid} = 1;
+    my $up = wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
+    ok($up, 'hang: nginx runs the example\'s location') or diag(slurp("$p/logs/error.log"));
+    # KPN: R uplinks a second, each given up after K s (connection closed)
+    my (@open, %want);
+    my $t0 = time;
+    for my $i (1 .. $R * $S) {
+        sleep_until_t($t0 + ($i - 1) / $R);
+        my $body = qq([{"bn":"urn:dev:DEVEUI:0059AC0000) . sprintf('%06X', $i)
+            . qq(:","bt":1765739955,"n":"payload","vs":"763d0028"},{"n":"port","v":1}]);
+        my $token = KPNTest::kpn_token($body);
+        $want{lc $token} = 1;
+        my $c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) or next;
+        print $c "POST /kpn/uplink HTTP/1.1\r\nHost: kpn\r\nContent-Type: application/json\r\n"
+            . "Things-Message-Token: $token\r\nDevice-Type: dragino-lds01\r\n"
+            . "Content-Length: " . length($body) . "\r\n\r\n$body";
+        push @open, [ time, $c ];
+        close((shift @open)->[1]) while @open && $open[0][0] < time - $K;
+    }
+    while (@open) { sleep_until_t($open[0][0] + $K); close((shift @open)->[1]) }
+    my $n = $R * $S;
+    my $lines = sub { [ map { eval { $JSON->decode($_) } // {} } slurp($live) =~ /^(.*)\n/mg ] };
+    wait_for(sub { @{$lines->()} >= $n }, 15);
+    my $l = $lines->();
+    is(scalar(grep { $_->{outcome} eq 'failed' && $want{$_->{id}} && $_->{body} =~ /"messageId":"\Q$_->{id}\E"/ }
+        @$l), $n, "hang: each of the $n tries spooled as failed, with its envelope, "
+        . 'within 15 s of KPN giving up') or diag(scalar(@$l) . " lines");
+    my $el = slurp("$p/logs/error.log");
+    unlike($el, qr/worker_connections are not enough/,
+        "hang: $conns connections (2 x $R/s x $K s + 24) were enough");
+    kill 'TERM', $hang;
+    waitpid $hang, 0;
+    @children = grep { $_ != $hang } @children;
+
+    # --- a full disk: Withthegrid is gone (502 at once); the file system
+    # fills up in the middle of a line, 4 more lines find no room at all;
+    # then there is room again, and 5 more lines are written
+    SKIP: {
+        skip 'a full disk: not root or no tmpfs', 5 unless $tmpfs;
+        wait_for(sub { !IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $wtg) }, 5);
+        require HTTP::Tiny;
+        my $ua = HTTP::Tiny->new(timeout => 10);
+        my $seq = 1000;
+        my $post = sub {
+            my $i = ++$seq;
+            my $body = qq([{"bn":"urn:dev:DEVEUI:0059AC0000) . sprintf('%06X', $i)
+                . qq(:","bt":1765739955,"n":"payload","vs":"763d0028"},{"n":"port","v":1}]);
+            my $token = KPNTest::kpn_token($body);
+            my $st = $ua->request('POST', "http://127.0.0.1:$front/kpn/uplink", { content => $body,
+                headers => { 'content-type' => 'application/json', 'things-message-token' => $token,
+                             'device-type' => 'dragino-lds01' } })->{status};
+            return [ lc $token, $st ];
+        };
+        # 300 bytes left in the file's last page, and no free page
+        my $pad = (4096 - 300 - (-s $live) % 4096) % 4096;
+        open my $fh, '>>:raw', $live or die; print $fh "\n" x $pad; close $fh;
+        my $avail = (split /\n/, `df -B1 --output=avail $p/spool`)[1] + 0;
+        open $fh, '>:raw', "$p/spool/filler" or die;
+        syswrite $fh, "\0" x $avail;
+        close $fh;
+        my @full = map { $post->() } 1 .. 5;
+        unlink "$p/spool/filler";
+        # after a write failed with ENOSPC nginx writes no line to that log
+        # for the rest of the second (ngx_http_log_module: disk_full_time)
+        sleep 1.1;
+        my @after = map { $post->() } 1 .. 5;
+        is(join(' ', map { $_->[1] } @full, @after), join(' ', ('502') x 10),
+            'full disk: nginx answered 502 to the 10 uplinks');
+        wait_for(sub { (() = slurp($live) =~ /\{"kpn_spool":/g) >= $n + 6 }, 10);
+        my $el = slurp("$p/logs/error.log");
+        is(scalar(() = $el =~ /write\(\) to "\Q$live\E" was incomplete: \d+ of \d+/g), 1,
+            'full disk: nginx wrote one line in part');
+        my $r = replay('--dry-run', '--state', "$TMP/s11.state", $live);
+        is($r->{code}, 6, 'full disk: kpn-replay exit 6') or show($r);
+        like($r->{stderr}, qr/uplinks\.spool:\d+: cut spool line \(another record begins on it at byte 301:/,
+            'full disk: names the cut line (300 bytes written)');
+        my %listed = map { $_ => 1 } $r->{stdout} =~ /^([0-9a-f]{64})  /mg;
+        is_deeply([ sort keys %listed ], [ sort keys(%want), map { $_->[0] } @after ],
+            "full disk: kpn-replay has every message but the 5 nginx could not write: the $n "
+            . 'before, and the 5 after, the first of them written onto the cut line');
+    }
+    nginx_stop($npid);
+    system('umount', "$p/spool") if delete $MOUNTED{"$p/spool"};
+}
+
+sub sleep_until_t { my $d = $_[0] - time; sleep $d if $d > 0 }
 
 diag(sprintf 'test-replay.pl: %.1f s', time - $started);
 done_testing();
