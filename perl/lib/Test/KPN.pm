@@ -15,7 +15,7 @@ our $VERSION = '0.1';
 
 our @EXPORT = qw(
     kpn_sign kpn_headers kpn_lora_pack kpn_cellular_pack kpn_internet_pack kpn_pack
-    kpn_envelope kpn_standin kpn_ca kpn_ca_file kpn_file kpn_conf kpn_after
+    kpn_envelope kpn_standin kpn_ca kpn_ca_file kpn_file kpn_dir kpn_conf kpn_after
 );
 
 # ----------------------------------------------------------------------------
@@ -35,6 +35,13 @@ sub _subreaper {
 }
 
 _subreaper() unless $ENV{TEST_KPN_NO_SUBREAPER};
+
+# The module as the package installs it, and nginx's workers as Debian's
+# (www-data) when the suite runs as root: read by the framework when it
+# loads, so Test::KPN comes first.  Set either variable to choose.
+our $MODULE = '/usr/lib/nginx/modules/ngx_http_kpn_module.so';
+$ENV{TEST_NGINX_LOAD_MODULES} //= $MODULE if -f $MODULE;
+$ENV{TEST_NGINX_WORKER_USER} //= 'www-data' if $> == 0 && defined getpwnam('www-data');
 
 # ----------------------------------------------------------------------------
 # Signing
@@ -273,10 +280,14 @@ sub _tmp {
     return $TMP;
 }
 
+# the directory of kpn_file()
+sub kpn_dir { _tmp() }
+
 # kpn_file('destination.secrets', "line\n...", mode => 0640): its path
 sub kpn_file {
     my ($name, $text, %o) = @_;
-    die "kpn_file: a plain file name\n" unless $name =~ m{\A[\w.-]+\z};
+    die "kpn_file: a relative file name\n" unless $name =~ m{\A[\w.-]+(?:/[\w.-]+)*\z} && $name !~ m{(?:\A|/)\.\.(?:/|\z)};
+    if ($name =~ m{\A(.*)/}) { require File::Path; File::Path::make_path(_tmp() . "/$1") }
     my $path = _tmp() . "/$name";
     open my $fh, '>', $path or die "kpn_file: $path: $!\n";
     print $fh $text;
@@ -372,10 +383,33 @@ API, over HTTP or HTTPS with a test CA of its own.  The walk-through is
 F<docs/testing-your-config.md> (installed under
 F</usr/share/doc/libtest-kpn-perl/>); F<examples/t/> is a suite to copy.
 
-Loading Test::KPN also makes the test process the Linux "child subreaper"
-of the nginx it starts: a stopped daemon nginx is then reaped by the
-framework at once instead of waiting for PID 1 (up to a second a block in
-containers).  Set C<TEST_KPN_NO_SUBREAPER=1> to turn that off.
+Load it before Test::Nginx::Socket.  Loading it:
+
+=over
+
+=item *
+
+makes the test process the Linux "child subreaper" of the nginx it starts:
+a stopped daemon nginx is then reaped by the framework at once instead of
+waiting for PID 1 (up to a second a block in containers and CI runners).
+C<TEST_KPN_NO_SUBREAPER=1> turns that off;
+
+=item *
+
+sets C<TEST_NGINX_LOAD_MODULES> to the module the package installs
+(F</usr/lib/nginx/modules/ngx_http_kpn_module.so>) when it is there and the
+variable is not set;
+
+=item *
+
+sets C<TEST_NGINX_WORKER_USER> to C<www-data> when the suite runs as root
+and the variable is not set: nginx's workers run as Debian's do, so files
+they must write (a spool, logs) are tested with the right owner.
+
+=back
+
+Code in block sections (C<eval>, C<--- init>) runs in the framework's
+package: write C<::kpn_headers(...)>, C<$::Var> (declared with C<our>).
 
 =head1 FUNCTIONS
 
@@ -466,7 +500,12 @@ returns a certificate and key file for those names.
 =item kpn_file($name, $text, mode => 0600)
 
 Writes a file (a secret file, a key file) into a private temporary
-directory and returns its path.
+directory and returns its path; C<$name> may have directories
+(C<kpn/lora.secrets>).
+
+=item kpn_dir
+
+That directory (for a spool or log directory of the test).
 
 =item kpn_conf($file, FROM => TO, ...)
 
@@ -483,7 +522,8 @@ C<< $standin->requests >> with Test::More).  Use C<'no_plan'> or count them.
 
 =head1 ENVIRONMENT
 
-C<TEST_KPN_NO_SUBREAPER>: leave the process as it is.  C<TMPDIR>: where the
+C<TEST_KPN_NO_SUBREAPER>: leave the process as it is.
+C<TEST_NGINX_LOAD_MODULES>, C<TEST_NGINX_WORKER_USER>: see above.  C<TMPDIR>: where the
 CA, the records and the files go (removed at exit).
 
 =head1 SEE ALSO
