@@ -154,7 +154,7 @@ test-examples: build deps-test
 	util/test-examples.sh "$(TEST_NGINX_LIB)"
 
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
-deb:
+deb: deps-deb
 	util/build-deb.sh $(DEB_REF)
 
 clean:
