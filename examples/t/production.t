@@ -280,6 +280,10 @@ for (1 .. 2) {
     ::is(scalar(grep { /"outcome":"failed"/ } ::lines($::SPOOL)), 0, 'nothing spooled');
     my @l = ::lines($::LIMITED);
     ::is(scalar(grep { / 429 limit=REJECTED / } @l), 2, 'both refusals in kpn-limited.log');
+    my $m = HTTP::Tiny->new->get('http://127.0.0.1:' . Test::Nginx::Socket::server_port() . '/metrics')->{content};
+    my $n = 0;
+    $n += $1 while $m =~ /^kpn_uplinks_total\{[^}]*\} (\d+)$/mg;
+    ::is($n, 2, 'kpn_uplinks_total counts the two uplinks before the limit only');
 });
 --- request eval
 "POST /kpn/uplink/lora\n$::Lora"
