@@ -12,6 +12,7 @@ use Test::KPN;
 use Test::More;
 use Digest::SHA qw(sha256_hex);
 use File::Temp ();
+use IO::Socket::INET;
 
 my $SIGN = $ENV{KPN_SIGN} // 'util/kpn-sign';
 my $SECRET = 'Example-Secret-0123456789-abcdefGH!';
@@ -130,6 +131,16 @@ like($err, qr/TLS/, '... saying TLS');
 
 ($c, $out, $err) = run($body, '-s', $secrets, '--send', $wtg->url('/'));
 is($c, 5, 'the system CA store does not know the test CA: exit 5');
+
+# plain http, to a stand-in on a port chosen by the test
+my $free = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)->sockport;
+my $api = kpn_standin('kpn_api', port => $free);
+is($api->port, $free, 'a stand-in on a chosen port');
+($c, $out) = run($body, '-s', $secrets, '--send', "http://127.0.0.1:$free/api/actuator/downlinks");
+is($c, 0, '--send over http: exit 0');
+like($out, qr/\A201 Created\n\Q$VECTOR\E\n\z/, "KPN API's stand-in: 201 with the body received");
+is($api->last_request->{body}, $VECTOR, 'recorded');
+ok(!$api->last_request->{tls}, 'plain http');
 
 ($c) = run($body, '-s', $secrets, '--send', 'ftp://x/');
 is($c, 1, 'not an http(s) URL: exit 1');
