@@ -37,6 +37,9 @@ export TEST_NGINX_LOAD_MODULES=$KPN_MODULE_SO
 export TEST_NGINX_RANDOMIZE=1
 echo "test-examples: module $KPN_MODULE_SO; Test::KPN from ${KPN_KIT_LIB:-the installed package}"
 
+# every section and framework function the suite uses must be in the in-tree runner
+perl util/check-sections.pl examples/t/*.t || exit 1
+
 status=0
 echo "test-examples: in-tree runner (t/compat)"
 PERL5LIB=$ROOT/t/compat${KPN_KIT_LIB:+:$KPN_KIT_LIB} prove examples/t/ || status=1
