@@ -26,7 +26,10 @@
 #                        then to jansson's parse only, next to the plain proxy
 #   make faults          the token cache under faults, measured (util/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
-#   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
+#   make test-examples   examples/t (examples/production.conf through Test::KPN) under
+#                        both runners: the module and the kit as the packages install
+#                        them when installed, else the tree's (util/test-examples.sh)
+#   make deb             Debian packages libnginx-mod-http-kpn, libtest-kpn-perl (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
 
@@ -63,7 +66,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench bench-floor faults fuzz test-replay deb clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench bench-floor faults fuzz test-replay deb test-examples clean
 
 all: build
 
@@ -150,8 +153,11 @@ fuzz: build deps-fuzz
 test-replay: build deps-replay
 	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so prove -v util/test-replay.pl
 
+test-examples: build deps-test
+	util/test-examples.sh "$(TEST_NGINX_LIB)"
+
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
-deb:
+deb: deps-deb
 	util/build-deb.sh $(DEB_REF)
 
 clean:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages that building, running and testing
 # ngx_kpn_module need, if any is missing.
-# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay]
+# Usage: util/install-deps.sh [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay|deb]
 set -e
 
 what=${1:-test}
@@ -11,7 +11,7 @@ pkgs="gcc make libc6-dev nginx nginx-dev libjansson-dev libssl-dev libpcre2-dev 
 test_pkgs="curl openssl perl libtest-base-perl libtext-diff-perl
            libtest-longstring-perl libhttp-message-perl liblist-moreutils-perl
            liburi-perl libipc-run-perl libnginx-mod-stream libnginx-mod-mail
-           procps psmisc"
+           procps psmisc libio-socket-ssl-perl libnet-ssleay-perl"
 
 case "$what" in
     build) ;;
@@ -37,7 +37,10 @@ case "$what" in
     # for the test of the packaged rotation (debian/libnginx-mod-http-kpn.logrotate)
     replay) pkgs="$pkgs perl libio-socket-ssl-perl libnet-ssleay-perl ca-certificates
                   openssl procps logrotate" ;;
-    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay]" >&2; exit 2 ;;
+    # make deb: the package tools and lintian (util/build-deb.sh installs
+    # the build dependencies of debian/control itself)
+    deb) pkgs="dpkg-dev debhelper git lintian" ;;
+    *) echo "usage: $0 [build|run|test|valgrind|matrix|bench|fuzz|prometheus|replay|deb]" >&2; exit 2 ;;
 esac
 
 missing=
