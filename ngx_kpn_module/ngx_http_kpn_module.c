@@ -235,6 +235,7 @@ ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                        NGX_HTTP_KPN_CONF_KPN_SECRET,
                                         &klcf->secrets);
 }
 
