@@ -43,15 +43,15 @@ static EVP_MD_CTX    *ngx_http_kpn_auth_ctx;
 
 ngx_int_t
 ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
-    ngx_http_complex_value_t *secret_cv, ngx_str_t *body,
-    ngx_http_kpn_error_t *err)
+    ngx_array_t *secret_cvs, ngx_str_t *body, ngx_http_kpn_error_t *err)
 {
-    u_char            token[NGX_HTTP_KPN_SHA256_LEN];
-    ngx_int_t         rc;
-    ngx_str_t         secret, *list, *last;
-    ngx_uint_t        i, n, match;
-    EVP_MD_CTX       *ctx;
-    ngx_table_elt_t  *h;
+    u_char                     token[NGX_HTTP_KPN_SHA256_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                 *list, *last, *all;
+    ngx_uint_t                 i, n, match;
+    EVP_MD_CTX                *ctx;
+    ngx_table_elt_t           *h;
+    ngx_http_complex_value_t  *cv;
 
     h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
 
@@ -71,33 +71,42 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
                                   "64 hexadecimal digits");
     }
 
-    /* the secrets to try: the list, then the variable's value if not empty */
+    /* the secrets to try: the files', then the non-empty values */
 
     list = secrets ? secrets->elts : NULL;
     n = secrets ? secrets->nelts : 0;
 
-    ngx_str_null(&secret);
-
-    if (secret_cv) {
-        if (ngx_http_complex_value(r, secret_cv, &secret) != NGX_OK) {
+    if (secret_cvs && secret_cvs->nelts) {
+        all = ngx_palloc(r->pool, (n + secret_cvs->nelts) * sizeof(ngx_str_t));
+        if (all == NULL) {
             return NGX_ERROR;
         }
 
-        if (secret.len == 0) {
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "kpn uplink: kpn_uplink_secret is empty");
+        if (n) {
+            ngx_memcpy(all, list, n * sizeof(ngx_str_t));
         }
+
+        cv = secret_cvs->elts;
+
+        for (i = 0; i < secret_cvs->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &all[n]) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (all[n].len == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "kpn uplink: kpn_uplink_secret is empty "
+                               "(#%ui)", i + 1);
+                continue;
+            }
+
+            n++;
+        }
+
+        list = all;
     }
 
-    if (secret.len) {
-        last = &secret;
-
-    } else if (n) {
-        last = &list[--n];
-
-    } else {
-        last = NULL;
-    }
+    last = n ? &list[--n] : NULL;
 
     match = 0;
 
@@ -147,10 +156,14 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
         return NGX_OK;
     }
 
-    return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                              "bad_token",
-                              "the Things-Message-Token does not match "
-                              "the message and any configured secret");
+    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED, "bad_token",
+                            "the Things-Message-Token does not match "
+                            "the message and any configured secret");
+
+    err->hint = "check the destination's shared secret in KPN's portal "
+                "against kpn_uplink_secret_file and kpn_uplink_secret";
+
+    return rc;
 
 failed:
 

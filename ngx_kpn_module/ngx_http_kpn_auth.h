@@ -17,13 +17,14 @@
 
 /*
  * Things-Message-Token: lowercase hex SHA-256(body || secret), any of
- * secrets (ngx_str_t, may be NULL) or the value of secret (may be NULL;
- * empty: no secret), compared in constant time.
+ * secrets (ngx_str_t, may be NULL) or the values of secret_cvs
+ * (ngx_http_complex_value_t, may be NULL; an empty value: no secret),
+ * compared in constant time.
  * NGX_OK: authentic.  NGX_DECLINED: err filled (401 missing_token or
  * bad_token).  NGX_ERROR: internal failure.
  */
 ngx_int_t ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
-    ngx_array_t *secrets, ngx_http_complex_value_t *secret, ngx_str_t *body,
+    ngx_array_t *secrets, ngx_array_t *secret_cvs, ngx_str_t *body,
     ngx_http_kpn_error_t *err);
 
 /*

@@ -74,7 +74,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_kpn_secret,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_kpn_loc_conf_t, secret),
+      0,
       NULL },
 
     { ngx_string("kpn_device_type"),
@@ -240,10 +240,20 @@ ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * kpn_uplink_secret: repeatable, any of the values may match (rotation
+ * with a per-destination map: one directive for the current map, one for
+ * the next).  The list of a level is inherited only when it has none.
+ */
+
 static char *
 ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *value;
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
 
     value = cf->args->elts;
 
@@ -255,7 +265,30 @@ ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (klcf->secret == NGX_CONF_UNSET_PTR) {
+        klcf->secret = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_complex_value_t));
+        if (klcf->secret == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cv = ngx_array_push(klcf->secret);
+    if (cv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -37,7 +37,8 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 uplink;
     ngx_array_t               *secrets;     /* of ngx_str_t */
-    ngx_http_complex_value_t  *secret;
+    ngx_array_t               *secret;      /* kpn_uplink_secret, of
+                                               ngx_http_complex_value_t */
     ngx_array_t               *device_types;
                                  /* of ngx_http_kpn_device_type_t */
     ngx_str_t                  device_type_header;   /* lower case */

@@ -43,6 +43,7 @@ static ngx_str_t  ngx_http_kpn_application_json =
     ngx_string("application/json");
 static ngx_str_t  ngx_http_kpn_message_token =
     ngx_string("things-message-token");
+static ngx_str_t  ngx_http_kpn_plug_uuid = ngx_string("things-plug-uuid");
 
 
 /* the uplink's $kpn_* variables: the main request's ctx */
@@ -423,7 +424,10 @@ static void
 ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_http_kpn_error_t *err)
 {
-    ngx_uint_t  level;
+    u_char           *p;
+    ngx_str_t         plug;
+    ngx_uint_t        level, cut;
+    ngx_table_elt_t  *h;
 
     ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
     ctx->status = err->code;
@@ -437,7 +441,40 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
         level = NGX_LOG_ERR;
     }
 
-    if (ctx->device_id.len) {
+    if (err->hint) {
+
+        /*
+         * a credential refused: the destination (its Things-Plug-UUID
+         * header, quoted as printable text) and what to check, never the
+         * credential
+         */
+
+        h = ngx_http_kpn_find_header(r, &ngx_http_kpn_plug_uuid);
+
+        if (h && h->value.len) {
+            ngx_http_kpn_echo(&h->value, NGX_HTTP_KPN_ECHO_MAX, &plug, &cut);
+
+            p = ngx_pnalloc(r->pool, plug.len);
+            if (p != NULL) {
+                ngx_memcpy(p, plug.data, plug.len);
+                plug.len = ngx_http_kpn_printable(p, plug.len);
+                plug.data = p;
+
+            } else {
+                ngx_str_set(&plug, "?");
+            }
+
+        } else {
+            ngx_str_set(&plug, "(no Things-Plug-UUID header)");
+            cut = 0;
+        }
+
+        ngx_log_error(level, r->connection->log, 0,
+                      "kpn uplink rejected: %ui %V: %V, destination: %V%s: "
+                      "%s", err->status, &err->code, &err->message, &plug,
+                      cut ? "..." : "", err->hint);
+
+    } else if (ctx->device_id.len) {
         ngx_log_error(level, r->connection->log, 0,
                       "kpn uplink rejected: %ui %V: %V, device: %V",
                       err->status, &err->code, &err->message,
