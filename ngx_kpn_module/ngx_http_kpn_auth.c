@@ -257,6 +257,158 @@ ngx_http_kpn_auth_check_secret(EVP_MD_CTX *ctx, ngx_str_t *secret,
 
 
 ngx_int_t
+ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out)
+{
+    unsigned int  len;
+
+    if (EVP_Digest(in->data, in->len, out, &len, EVP_sha256(), NULL) != 1
+        || len != NGX_HTTP_KPN_DIGEST_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *header, ngx_array_t *digests, ngx_http_kpn_error_t *err)
+{
+    u_char            md[NGX_HTTP_KPN_DIGEST_LEN], *d;
+    ngx_int_t         rc;
+    ngx_str_t         scheme, cred, decoded;
+    ngx_uint_t        i, match;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(&decoded);
+
+    if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC
+        || kind == NGX_HTTP_KPN_DEST_AUTH_BEARER)
+    {
+        if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC) {
+            ngx_str_set(&scheme, "Basic ");
+
+        } else {
+            ngx_str_set(&scheme, "Bearer ");
+        }
+
+        h = r->headers_in.authorization;
+
+        if (h == NULL || h->value.len < scheme.len
+            || ngx_strncasecmp(h->value.data, scheme.data, scheme.len) != 0)
+        {
+            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                    "bad_destination_auth",
+                                    "an \"Authorization: %*s\" header is "
+                                    "required", scheme.len - 1, scheme.data);
+            goto declined;
+        }
+
+        cred.data = h->value.data + scheme.len;
+        cred.len = h->value.len - scheme.len;
+
+        while (cred.len && cred.data[0] == ' ') {
+            cred.data++;
+            cred.len--;
+        }
+
+        while (cred.len && cred.data[cred.len - 1] == ' ') {
+            cred.len--;
+        }
+
+        if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC) {
+
+            /* "user:password" in base64: compared as the decoded text */
+
+            decoded.data = ngx_pnalloc(r->pool,
+                                       ngx_base64_decoded_length(cred.len));
+            if (decoded.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_decode_base64(&decoded, &cred) != NGX_OK) {
+                decoded.len = 0;
+            }
+
+            cred = decoded;
+        }
+
+    } else {
+        h = ngx_http_kpn_find_header(r, header);
+
+        if (h == NULL) {
+            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                    "bad_destination_auth",
+                                    "the \"%V\" header is required", header);
+            goto declined;
+        }
+
+        cred = h->value;
+    }
+
+    rc = ngx_http_kpn_auth_digest(&cred, md);
+
+    if (decoded.len) {
+        ngx_explicit_memzero(decoded.data, decoded.len);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn uplink: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
+    /* every digest is compared: the time taken does not tell which */
+
+    match = 0;
+    d = digests->elts;
+
+    for (i = 0; i < digests->nelts; i++) {
+        match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
+                                NGX_HTTP_KPN_DIGEST_LEN)
+                  == 0);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: destination auth match:%ui", match);
+
+    if (match) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                            "bad_destination_auth",
+                            "the destination's credentials are not valid");
+
+declined:
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    switch (kind) {
+
+    case NGX_HTTP_KPN_DEST_AUTH_BASIC:
+        err->challenge = "Basic realm=\"KPN Things destination\"";
+        break;
+
+    case NGX_HTTP_KPN_DEST_AUTH_BEARER:
+        err->challenge = "Bearer realm=\"KPN Things destination\"";
+        break;
+
+    default:
+        break;
+    }
+
+    err->hint = "check the destination's authentication in KPN's portal "
+                "against kpn_uplink_auth and kpn_uplink_auth_file";
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
 ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     ngx_http_kpn_error_t *err)
 {

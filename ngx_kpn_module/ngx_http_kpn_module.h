@@ -46,6 +46,16 @@ typedef struct {
     ngx_uint_t                 max_records;
     ngx_uint_t                 reject_log_level;
                                  /* of both halves: kpn_reject_log_level */
+
+    ngx_uint_t                 auth;        /* NGX_HTTP_KPN_DEST_AUTH_* */
+    ngx_array_t               *auth_digests;
+                                 /* SHA-256 of each line of the
+                                    kpn_uplink_auth_file files */
+    ngx_uint_t                 auth_no_colon;
+                                 /* lines without ':' in them (basic) */
+    ngx_str_t                  auth_header; /* lower case */
+    ngx_array_t               *pass_headers;
+                                 /* kpn_uplink_pass_header, lower case */
 } ngx_http_kpn_loc_conf_t;
 
 

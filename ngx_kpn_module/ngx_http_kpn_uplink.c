@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kpn_uplink_message_id(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx);
 static ngx_uint_t ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h);
+static ngx_int_t ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
+    ngx_http_kpn_loc_conf_t *lcf);
 static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
 static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
@@ -44,6 +46,7 @@ static ngx_str_t  ngx_http_kpn_application_json =
 static ngx_str_t  ngx_http_kpn_message_token =
     ngx_string("things-message-token");
 static ngx_str_t  ngx_http_kpn_plug_uuid = ngx_string("things-plug-uuid");
+static ngx_str_t  ngx_http_kpn_authorization = ngx_string("authorization");
 
 
 /* the uplink's $kpn_* variables: the main request's ctx */
@@ -137,6 +140,26 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
         goto reject;
     }
 
+    /* the destination's own authentication: before a byte of the body */
+
+    if (lcf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF) {
+        rc = ngx_http_kpn_auth_destination(r, lcf->auth, &lcf->auth_header,
+                                           lcf->auth_digests, &err);
+        if (rc == NGX_DECLINED) {
+            goto reject;
+        }
+
+        if (rc != NGX_OK) {
+            ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+            ngx_str_set(&ctx->status, "internal_error");
+            ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn uplink: destination auth ok");
+    }
+
     if (!ngx_http_kpn_uplink_is_json(r->headers_in.content_type)) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                            "unsupported_media_type",
@@ -186,6 +209,14 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
     switch (rc) {
 
     case NGX_OK:
+
+        if (ngx_http_kpn_uplink_strip(r, lcf) != NGX_OK) {
+            ngx_str_set(&ctx->status, "internal_error");
+            ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
         ngx_str_set(&ctx->status, "ok");
         ctx->phase_rc = NGX_DECLINED;
 
@@ -380,6 +411,113 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
                               "unknown_device_type",
                               "device type \"%V%s\" is not configured",
                               &echo, cut ? "..." : "");
+}
+
+
+/*
+ * The headers KPN addressed to the gateway do not go on: the
+ * Things-Message-Token, Authorization and the API-key header
+ * (kpn_uplink_auth_header), unless kpn_uplink_pass_header names them.
+ * proxy_pass copies r->headers_in.headers, which has no way to delete an
+ * entry: the list is made again without them.  The other headers_in
+ * pointers (Host, Content-Type, ...) keep pointing at the old entries,
+ * whose values are the same.
+ */
+
+static ngx_int_t
+ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
+    ngx_http_kpn_loc_conf_t *lcf)
+{
+    ngx_str_t         *drop[3], *pass;
+    ngx_uint_t         i, j, k, n, removed;
+    ngx_list_t         headers;
+    ngx_table_elt_t   *h, *nh;
+    ngx_list_part_t   *part;
+
+    drop[0] = &ngx_http_kpn_message_token;
+    drop[1] = &ngx_http_kpn_authorization;
+    drop[2] = &lcf->auth_header;
+
+    /* what kpn_uplink_pass_header keeps is not dropped */
+
+    pass = lcf->pass_headers ? lcf->pass_headers->elts : NULL;
+    n = lcf->pass_headers ? lcf->pass_headers->nelts : 0;
+
+    for (k = 0; k < 3; k++) {
+        for (j = 0; j < n; j++) {
+            if (drop[k] && pass[j].len == drop[k]->len
+                && ngx_strncmp(pass[j].data, drop[k]->data, pass[j].len) == 0)
+            {
+                drop[k] = NULL;
+            }
+        }
+    }
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    removed = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (k = 0; k < 3; k++) {
+            if (drop[k] && h[i].key.len == drop[k]->len
+                && ngx_strncmp(h[i].lowcase_key, drop[k]->data,
+                               drop[k]->len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (k < 3) {
+            removed++;
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: %ui credential header(s) removed", removed);
+
+    if (removed == 0) {
+        return NGX_OK;
+    }
+
+    r->headers_in.headers = headers;
+
+    /* a list of one part: last pointed at the local copy's part */
+
+    if (headers.last == &headers.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
+    if (drop[1]) {
+        r->headers_in.authorization = NULL;
+    }
+
+    return NGX_OK;
 }
 
 
