@@ -35,6 +35,8 @@ static char *ngx_http_kpn_auth_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kpn_wtg_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static char *ngx_http_kpn_max_records(ngx_conf_t *cf, void *post,
@@ -159,6 +161,13 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kpn_wtg_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_wtg_token_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -216,6 +225,7 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
      *
      *     conf->device_type_header = { 0, NULL };
      *     conf->auth_header = { 0, NULL };
+     *     conf->wtg_token = { 0, NULL };
      */
 
     conf->uplink = NGX_CONF_UNSET;
@@ -267,6 +277,7 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->auth_header, prev->auth_header,
                              "x-api-key");
     ngx_conf_merge_ptr_value(conf->pass_headers, prev->pass_headers, NULL);
+    ngx_conf_merge_str_value(conf->wtg_token, prev->wtg_token, "");
 
     if (conf->uplink && conf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF
         && conf->auth_digests == NULL)
@@ -621,6 +632,41 @@ ngx_http_kpn_pass_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_kpn_header_name(cf, cmd, &value[1], name);
+}
+
+
+/*
+ * kpn_wtg_token_file: Withthegrid's webhook token, exactly one entry in
+ * the one reader's format, for $kpn_wtg_token (the reader refuses control
+ * characters, so the value cannot split a header)
+ */
+
+static char *
+ngx_http_kpn_wtg_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    char         *rv;
+    ngx_str_t    *value, *line;
+    ngx_array_t  *lines;
+
+    if (klcf->wtg_token.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lines = NULL;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                      NGX_HTTP_KPN_CONF_ONE, &lines);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    line = lines->elts;
+    klcf->wtg_token = line[0];
+
+    return NGX_CONF_OK;
 }
 
 

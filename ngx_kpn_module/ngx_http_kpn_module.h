@@ -56,6 +56,8 @@ typedef struct {
     ngx_str_t                  auth_header; /* lower case */
     ngx_array_t               *pass_headers;
                                  /* kpn_uplink_pass_header, lower case */
+    ngx_str_t                  wtg_token;   /* kpn_wtg_token_file:
+                                               $kpn_wtg_token */
 } ngx_http_kpn_loc_conf_t;
 
 

@@ -39,6 +39,8 @@ static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
 static void ngx_http_kpn_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_str_t  ngx_http_kpn_application_json =
@@ -72,6 +74,11 @@ static ngx_http_variable_t  ngx_http_kpn_vars[] = {
     ngx_http_kpn_ctx_variable("kpn_message_id", message_id),
     ngx_http_kpn_ctx_variable("kpn_uplink_body", body),
     ngx_http_kpn_ctx_variable("kpn_time", time),
+
+    /* kpn_wtg_token_file of the location: for proxy_set_header */
+    { ngx_string("kpn_wtg_token"), NULL, ngx_http_kpn_wtg_token_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -702,4 +709,27 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 {
     return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
                                        data);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (lcf->wtg_token.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = lcf->wtg_token.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = lcf->wtg_token.data;
+
+    return NGX_OK;
 }

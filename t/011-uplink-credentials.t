@@ -1,12 +1,13 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
-# Credentials only where they belong (issue 17, points 2 and 3): the request
+# Credentials only where they belong (issue 17, points 2, 3 and 5): the request
 # forwarded to Withthegrid carries none of the headers KPN addressed to the
 # gateway (Things-Message-Token, Authorization, the API-key header) unless
 # kpn_uplink_pass_header names one; the destination's own authentication
 # (kpn_uplink_auth basic | bearer | api_key | header) is checked before the
 # body is read, together with the message token, answered 401
-# bad_destination_auth, logged at kpn_reject_log_level and counted.
+# bad_destination_auth, logged at kpn_reject_log_level and counted;
+# Withthegrid's token from kpn_wtg_token_file as $kpn_wtg_token.
 #
 # Withthegrid is the recording stand-in of t/lib/KPNStub.pm (/wtg/...):
 # every block resets it, sends, then reads what it received (/stub/_raw or
@@ -74,6 +75,9 @@ kpn-gateway:Old-Pass:with-colon
 Next-Bearer-Token-abcdef
 >>> key.auth
 api-key-0123456789
+>>> wtg.token
+# Withthegrid's webhook token (one line)
+#Wtg-File-Token-0123456789
 _EOC_
 });
 
@@ -287,3 +291,50 @@ qr/\[info\] .*kpn uplink rejected: 401 bad_destination_auth: the destination's c
 --- must_die
 --- error_log
 "kpn_uplink_auth basic" takes lines of "user:password" in "kpn_uplink_auth_file", 2 line(s) have no ':'
+
+
+
+=== TEST 15: kpn_wtg_token_file at http level: $kpn_wtg_token sets x-wtg-token, never logged
+--- http_config eval
+$::HTTP_CONFIG . "    kpn_wtg_token_file \$TEST_NGINX_HTML_DIR/wtg.token;\n"
+--- config eval
+::kpn_uplink_location(upstream => '127.0.0.1:$TEST_NGINX_STUB_PORT', uri => '/wtg/iot',
+                      wtg => '$kpn_wtg_token')
+--- request eval
+::up()
+--- more_headers eval
+::hdrs($::PLUG)
+--- response_body_like eval
+["reset", qr/\A\{"ok":true\}\n\z/, qr/^x-wtg-token: #Wtg-File-Token-0123456789\r\n/mi]
+--- no_error_log eval
+[qr/\[error\]/, qr/\[(?:info|notice|warn|error)\].*Wtg-File-Token/]
+
+
+
+=== TEST 16: without kpn_wtg_token_file, $kpn_wtg_token is not found and the header is not sent
+--- config eval
+::kpn_uplink_location(upstream => '127.0.0.1:$TEST_NGINX_STUB_PORT', uri => '/wtg/iot',
+                      wtg => '$kpn_wtg_token')
+--- request eval
+::up()
+--- more_headers eval
+::hdrs($::PLUG)
+--- response_body_like eval
+["reset", qr/\A\{"ok":true\}\n\z/, qr/\A(?!.*^x-wtg-token:)POST \/wtg\/iot /msi]
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: nginx -t: a token file of two entries fails
+--- http_config eval
+$::HTTP_CONFIG . "    kpn_wtg_token_file \$TEST_NGINX_HTML_DIR/wtg2.token;\n"
+--- config eval
+::kpn_uplink_location(wtg => '$kpn_wtg_token')
+--- user_files
+>>> wtg2.token
+token-one
+token-two
+--- must_die
+--- error_log eval
+qr/"kpn_wtg_token_file": "[^"]*wtg2\.token" must hold exactly one entry, it holds 2/
