@@ -4,6 +4,10 @@
 # chosen with map, both directives at once, kpn_uplink_secret repeated
 # (per-plug rotation), the bad_token log line.
 
+# the workers run as www-data, as in production: nginx reads the files as
+# root, the workers never need them
+BEGIN { $ENV{TEST_NGINX_WORKER_USER} = 'www-data' if $> == 0 }
+
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNTest;

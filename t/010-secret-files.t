@@ -8,6 +8,10 @@
 # destination secret, a file others can read) and errors (empty, only
 # comments, a control character) name the file and line, never the secret.
 
+# the workers run as www-data, as in production: nginx reads the files as
+# root, the workers never need them
+BEGIN { $ENV{TEST_NGINX_WORKER_USER} = 'www-data' if $> == 0 }
+
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNTest;

@@ -13,6 +13,10 @@
 # every block resets it, sends, then reads what it received (/stub/_raw or
 # /stub/_log).
 
+# the workers run as www-data, as in production: nginx reads the files as
+# root, the workers never need them
+BEGIN { $ENV{TEST_NGINX_WORKER_USER} = 'www-data' if $> == 0 }
+
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use KPNTest;
