@@ -273,13 +273,16 @@ ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out)
 
 ngx_int_t
 ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
-    ngx_str_t *header, ngx_array_t *digests, ngx_http_kpn_error_t *err)
+    ngx_str_t *header, ngx_array_t *digests, ngx_array_t *values,
+    ngx_http_kpn_error_t *err)
 {
-    u_char            md[NGX_HTTP_KPN_DIGEST_LEN], *d;
-    ngx_int_t         rc;
-    ngx_str_t         scheme, cred, decoded;
-    ngx_uint_t        i, match;
-    ngx_table_elt_t  *h;
+    u_char                     md[NGX_HTTP_KPN_DIGEST_LEN], *d;
+    u_char                     vmd[NGX_HTTP_KPN_DIGEST_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                  scheme, cred, decoded, v;
+    ngx_uint_t                 i, match;
+    ngx_table_elt_t           *h;
+    ngx_http_complex_value_t  *cv;
 
     ngx_str_null(&decoded);
 
@@ -362,12 +365,40 @@ ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
     /* every digest is compared: the time taken does not tell which */
 
     match = 0;
-    d = digests->elts;
 
-    for (i = 0; i < digests->nelts; i++) {
-        match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
-                                NGX_HTTP_KPN_DIGEST_LEN)
-                  == 0);
+    if (digests) {
+        d = digests->elts;
+
+        for (i = 0; i < digests->nelts; i++) {
+            match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
+                                    NGX_HTTP_KPN_DIGEST_LEN)
+                      == 0);
+        }
+    }
+
+    if (values) {
+        cv = values->elts;
+
+        for (i = 0; i < values->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &v) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (v.len == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "kpn uplink: kpn_uplink_auth_value is empty "
+                               "(#%ui)", i + 1);
+                continue;
+            }
+
+            if (ngx_http_kpn_auth_digest(&v, vmd) != NGX_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "kpn uplink: SHA-256 failed");
+                return NGX_ERROR;
+            }
+
+            match |= (CRYPTO_memcmp(md, vmd, NGX_HTTP_KPN_DIGEST_LEN) == 0);
+        }
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -402,7 +433,8 @@ declined:
     }
 
     err->hint = "check the destination's authentication in KPN's portal "
-                "against kpn_uplink_auth and kpn_uplink_auth_file";
+                "against kpn_uplink_auth and kpn_uplink_auth_file or "
+                "kpn_uplink_auth_value";
 
     return NGX_DECLINED;
 }

@@ -43,15 +43,16 @@ ngx_int_t ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out);
  * The destination's credential of kind (NGX_HTTP_KPN_DEST_AUTH_*), from
  * Authorization or the header named by lower-case header, against
  * digests (SHA-256 of each accepted value, NGX_HTTP_KPN_DIGEST_LEN bytes
- * each): the credential's digest is compared with every one in constant
- * time, so neither its length nor which one matched shows in the time
- * taken.  NGX_OK; NGX_DECLINED with err filled (401
+ * each; may be NULL) and the digests of the non-empty values of values
+ * (ngx_http_complex_value_t; may be NULL): the credential's digest is
+ * compared with every one in constant time, so neither its length nor
+ * which one matched shows in the time taken.  NGX_OK; NGX_DECLINED with err filled (401
  * bad_destination_auth, with a challenge for Basic and Bearer and a
  * hint for the log); NGX_ERROR.
  */
 ngx_int_t ngx_http_kpn_auth_destination(ngx_http_request_t *r,
     ngx_uint_t kind, ngx_str_t *header, ngx_array_t *digests,
-    ngx_http_kpn_error_t *err);
+    ngx_array_t *values, ngx_http_kpn_error_t *err);
 
 /*
  * "Authorization: Bearer <key>" against keys (ngx_str_t), constant time.

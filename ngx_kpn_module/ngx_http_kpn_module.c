@@ -33,6 +33,10 @@ static char *ngx_http_kpn_header_name(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *name, ngx_str_t *lowcase);
 static char *ngx_http_kpn_auth_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kpn_auth_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_complex_values(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **values);
 static char *ngx_http_kpn_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_wtg_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -147,6 +151,13 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kpn_uplink_auth_value"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_auth_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kpn_uplink_auth_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_kpn_auth_header,
@@ -238,6 +249,7 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
     conf->auth = NGX_CONF_UNSET_UINT;
     conf->auth_digests = NGX_CONF_UNSET_PTR;
     conf->auth_no_colon = NGX_CONF_UNSET_UINT;
+    conf->auth_values = NGX_CONF_UNSET_PTR;
     conf->pass_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -272,6 +284,7 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->auth_digests, NULL, NULL);
     ngx_conf_merge_uint_value(conf->auth_no_colon, 0, 0);
+    ngx_conf_merge_ptr_value(conf->auth_values, prev->auth_values, NULL);
 
     /* KPN does not publish the name of its API-key header: X-API-Key */
     ngx_conf_merge_str_value(conf->auth_header, prev->auth_header,
@@ -280,11 +293,12 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->wtg_token, prev->wtg_token, "");
 
     if (conf->uplink && conf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF
-        && conf->auth_digests == NULL)
+        && conf->auth_digests == NULL && conf->auth_values == NULL)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"kpn_uplink_auth\" requires "
-                           "\"kpn_uplink_auth_file\"");
+                           "\"kpn_uplink_auth_file\" or "
+                           "\"kpn_uplink_auth_value\"");
         return NGX_CONF_ERROR;
     }
 
@@ -348,6 +362,31 @@ ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_kpn_loc_conf_t *klcf = conf;
 
+    return ngx_http_kpn_complex_values(cf, cmd, &klcf->secret);
+}
+
+
+/*
+ * kpn_uplink_auth_value: a value of the destination's credential, with
+ * variables (a map on Things-Plug-UUID: per destination); repeatable,
+ * any may match, an empty one matches nothing
+ */
+
+static char *
+ngx_http_kpn_auth_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    return ngx_http_kpn_complex_values(cf, cmd, &klcf->auth_values);
+}
+
+
+/* the directive's value compiled onto *values (created when unset) */
+
+static char *
+ngx_http_kpn_complex_values(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **values)
+{
     ngx_str_t                         *value;
     ngx_http_complex_value_t          *cv;
     ngx_http_compile_complex_value_t   ccv;
@@ -362,15 +401,15 @@ ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (klcf->secret == NGX_CONF_UNSET_PTR) {
-        klcf->secret = ngx_array_create(cf->pool, 2,
-                                        sizeof(ngx_http_complex_value_t));
-        if (klcf->secret == NULL) {
+    if (*values == NGX_CONF_UNSET_PTR) {
+        *values = ngx_array_create(cf->pool, 2,
+                                   sizeof(ngx_http_complex_value_t));
+        if (*values == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    cv = ngx_array_push(klcf->secret);
+    cv = ngx_array_push(*values);
     if (cv == NULL) {
         return NGX_CONF_ERROR;
     }

@@ -53,6 +53,8 @@ typedef struct {
                                     kpn_uplink_auth_file files */
     ngx_uint_t                 auth_no_colon;
                                  /* lines without ':' in them (basic) */
+    ngx_array_t               *auth_values; /* kpn_uplink_auth_value, of
+                                               ngx_http_complex_value_t */
     ngx_str_t                  auth_header; /* lower case */
     ngx_array_t               *pass_headers;
                                  /* kpn_uplink_pass_header, lower case */

@@ -151,7 +151,8 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
 
     if (lcf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF) {
         rc = ngx_http_kpn_auth_destination(r, lcf->auth, &lcf->auth_header,
-                                           lcf->auth_digests, &err);
+                                           lcf->auth_digests,
+                                           lcf->auth_values, &err);
         if (rc == NGX_DECLINED) {
             goto reject;
         }

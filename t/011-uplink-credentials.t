@@ -342,3 +342,27 @@ token-two
 --- must_die
 --- error_log eval
 qr/"kpn_wtg_token_file": "[^"]*wtg2\.token" must hold exactly one entry, it holds 2/
+
+
+
+=== TEST 18: kpn_uplink_auth_value: per destination through a map; another plug's token, or an empty value, matches nothing
+--- http_config eval
+$::HTTP_CONFIG . <<'_EOC_'
+    map $http_things_plug_uuid $kpn_dest_token {
+        default                                "";
+        6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01   "Plug-A-Bearer-Token-0123";
+        0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02   "Plug-B-Bearer-Token-0123";
+    }
+_EOC_
+--- config eval
+::loc('kpn_uplink_auth bearer;', 'kpn_uplink_auth_value $kpn_dest_token;')
+--- request eval
+["GET /stub/_reset", "POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V", "GET /stub/_log"]
+--- more_headers eval
+["", ::kpn_headers($::V, extra => [$::PLUG, 'Authorization: Bearer Plug-A-Bearer-Token-0123']),
+ ::kpn_headers($::V, extra => [$::PLUG, 'Authorization: Bearer Plug-B-Bearer-Token-0123']),
+ ::kpn_headers($::V, extra => ['Things-Plug-UUID: 00000000-0000-0000-0000-000000000000', 'Authorization: Bearer Plug-A-Bearer-Token-0123']), ""]
+--- error_code eval
+[200, 200, 401, 401, 200]
+--- response_body eval
+["reset\n", qq({"ok":true}\n), $::DENIED, $::DENIED, "wtg /wtg/iot\n"]
