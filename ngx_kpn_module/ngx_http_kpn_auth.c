@@ -43,15 +43,15 @@ static EVP_MD_CTX    *ngx_http_kpn_auth_ctx;
 
 ngx_int_t
 ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
-    ngx_http_complex_value_t *secret_cv, ngx_str_t *body,
-    ngx_http_kpn_error_t *err)
+    ngx_array_t *secret_cvs, ngx_str_t *body, ngx_http_kpn_error_t *err)
 {
-    u_char            token[NGX_HTTP_KPN_SHA256_LEN];
-    ngx_int_t         rc;
-    ngx_str_t         secret, *list, *last;
-    ngx_uint_t        i, n, match;
-    EVP_MD_CTX       *ctx;
-    ngx_table_elt_t  *h;
+    u_char                     token[NGX_HTTP_KPN_SHA256_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                 *list, *last, *all;
+    ngx_uint_t                 i, n, match;
+    EVP_MD_CTX                *ctx;
+    ngx_table_elt_t           *h;
+    ngx_http_complex_value_t  *cv;
 
     h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
 
@@ -71,33 +71,42 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
                                   "64 hexadecimal digits");
     }
 
-    /* the secrets to try: the list, then the variable's value if not empty */
+    /* the secrets to try: the files', then the non-empty values */
 
     list = secrets ? secrets->elts : NULL;
     n = secrets ? secrets->nelts : 0;
 
-    ngx_str_null(&secret);
-
-    if (secret_cv) {
-        if (ngx_http_complex_value(r, secret_cv, &secret) != NGX_OK) {
+    if (secret_cvs && secret_cvs->nelts) {
+        all = ngx_palloc(r->pool, (n + secret_cvs->nelts) * sizeof(ngx_str_t));
+        if (all == NULL) {
             return NGX_ERROR;
         }
 
-        if (secret.len == 0) {
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "kpn uplink: kpn_uplink_secret is empty");
+        if (n) {
+            ngx_memcpy(all, list, n * sizeof(ngx_str_t));
         }
+
+        cv = secret_cvs->elts;
+
+        for (i = 0; i < secret_cvs->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &all[n]) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (all[n].len == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "kpn uplink: kpn_uplink_secret is empty "
+                               "(#%ui)", i + 1);
+                continue;
+            }
+
+            n++;
+        }
+
+        list = all;
     }
 
-    if (secret.len) {
-        last = &secret;
-
-    } else if (n) {
-        last = &list[--n];
-
-    } else {
-        last = NULL;
-    }
+    last = n ? &list[--n] : NULL;
 
     match = 0;
 
@@ -147,10 +156,14 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
         return NGX_OK;
     }
 
-    return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                              "bad_token",
-                              "the Things-Message-Token does not match "
-                              "the message and any configured secret");
+    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED, "bad_token",
+                            "the Things-Message-Token does not match "
+                            "the message and any configured secret");
+
+    err->hint = "check the destination's shared secret in KPN's portal "
+                "against kpn_uplink_secret_file and kpn_uplink_secret";
+
+    return rc;
 
 failed:
 
@@ -238,6 +251,190 @@ ngx_http_kpn_auth_check_secret(EVP_MD_CTX *ctx, ngx_str_t *secret,
     if (CRYPTO_memcmp(md, token, NGX_HTTP_KPN_SHA256_LEN) == 0) {
         return NGX_OK;
     }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out)
+{
+    unsigned int  len;
+
+    if (EVP_Digest(in->data, in->len, out, &len, EVP_sha256(), NULL) != 1
+        || len != NGX_HTTP_KPN_DIGEST_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *header, ngx_array_t *digests, ngx_array_t *values,
+    ngx_http_kpn_error_t *err)
+{
+    u_char                     md[NGX_HTTP_KPN_DIGEST_LEN], *d;
+    u_char                     vmd[NGX_HTTP_KPN_DIGEST_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                  scheme, cred, decoded, v;
+    ngx_uint_t                 i, match;
+    ngx_table_elt_t           *h;
+    ngx_http_complex_value_t  *cv;
+
+    ngx_str_null(&decoded);
+
+    if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC
+        || kind == NGX_HTTP_KPN_DEST_AUTH_BEARER)
+    {
+        if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC) {
+            ngx_str_set(&scheme, "Basic ");
+
+        } else {
+            ngx_str_set(&scheme, "Bearer ");
+        }
+
+        h = r->headers_in.authorization;
+
+        if (h == NULL || h->value.len < scheme.len
+            || ngx_strncasecmp(h->value.data, scheme.data, scheme.len) != 0)
+        {
+            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                    "bad_destination_auth",
+                                    "an \"Authorization: %*s\" header is "
+                                    "required", scheme.len - 1, scheme.data);
+            goto declined;
+        }
+
+        cred.data = h->value.data + scheme.len;
+        cred.len = h->value.len - scheme.len;
+
+        while (cred.len && cred.data[0] == ' ') {
+            cred.data++;
+            cred.len--;
+        }
+
+        while (cred.len && cred.data[cred.len - 1] == ' ') {
+            cred.len--;
+        }
+
+        if (kind == NGX_HTTP_KPN_DEST_AUTH_BASIC) {
+
+            /* "user:password" in base64: compared as the decoded text */
+
+            decoded.data = ngx_pnalloc(r->pool,
+                                       ngx_base64_decoded_length(cred.len));
+            if (decoded.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_decode_base64(&decoded, &cred) != NGX_OK) {
+                decoded.len = 0;
+            }
+
+            cred = decoded;
+        }
+
+    } else {
+        h = ngx_http_kpn_find_header(r, header);
+
+        if (h == NULL) {
+            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                                    "bad_destination_auth",
+                                    "the \"%V\" header is required", header);
+            goto declined;
+        }
+
+        cred = h->value;
+    }
+
+    rc = ngx_http_kpn_auth_digest(&cred, md);
+
+    if (decoded.len) {
+        ngx_explicit_memzero(decoded.data, decoded.len);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn uplink: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
+    /* every digest is compared: the time taken does not tell which */
+
+    match = 0;
+
+    if (digests) {
+        d = digests->elts;
+
+        for (i = 0; i < digests->nelts; i++) {
+            match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
+                                    NGX_HTTP_KPN_DIGEST_LEN)
+                      == 0);
+        }
+    }
+
+    if (values) {
+        cv = values->elts;
+
+        for (i = 0; i < values->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &v) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (v.len == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "kpn uplink: kpn_uplink_auth_value is empty "
+                               "(#%ui)", i + 1);
+                continue;
+            }
+
+            if (ngx_http_kpn_auth_digest(&v, vmd) != NGX_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "kpn uplink: SHA-256 failed");
+                return NGX_ERROR;
+            }
+
+            match |= (CRYPTO_memcmp(md, vmd, NGX_HTTP_KPN_DIGEST_LEN) == 0);
+        }
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: destination auth match:%ui", match);
+
+    if (match) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
+                            "bad_destination_auth",
+                            "the destination's credentials are not valid");
+
+declined:
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    switch (kind) {
+
+    case NGX_HTTP_KPN_DEST_AUTH_BASIC:
+        err->challenge = "Basic realm=\"KPN Things destination\"";
+        break;
+
+    case NGX_HTTP_KPN_DEST_AUTH_BEARER:
+        err->challenge = "Bearer realm=\"KPN Things destination\"";
+        break;
+
+    default:
+        break;
+    }
+
+    err->hint = "check the destination's authentication in KPN's portal "
+                "against kpn_uplink_auth and kpn_uplink_auth_file or "
+                "kpn_uplink_auth_value";
 
     return NGX_DECLINED;
 }

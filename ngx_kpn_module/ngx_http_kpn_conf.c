@@ -9,20 +9,43 @@
 #include "ngx_http_kpn_conf.h"
 
 
-static ngx_uint_t ngx_http_kpn_conf_split(ngx_conf_t *cf, u_char *buf,
-    size_t size, ngx_array_t **lines);
+static ngx_int_t ngx_http_kpn_conf_split(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *file, u_char *buf, size_t size,
+    ngx_uint_t flags, ngx_array_t *lines);
+static void ngx_http_kpn_conf_check_secret(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *file, ngx_uint_t n, u_char *start,
+    u_char *end);
 
+
+/* KPN's special characters of a destination secret */
+static char  ngx_http_kpn_conf_specials[] = "#?!@$%^&(){}:.,/+*;";
+
+
+/*
+ * The one reader of the module's secret, key and token files.  The format:
+ *
+ *   - one entry a line, its raw bytes: nothing is unescaped, so '#', '$',
+ *     ';', '{', '}', quotes and backslashes are part of the entry;
+ *   - a trailing CR (a CRLF file) and surrounding spaces and tabs are
+ *     left out (no secret, key or token the module reads holds a blank
+ *     at either end);
+ *   - a blank line is skipped; a comment is a line whose first non-blank
+ *     character is '#' followed by a blank or by nothing ("# text", "#"):
+ *     KPN's secrets never hold a blank, so "#Secret..." is a secret;
+ *   - any other control character in an entry fails.
+ */
 
 char *
 ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
-    ngx_str_t *name, ngx_array_t **lines)
+    ngx_str_t *name, ngx_uint_t flags, ngx_array_t **lines)
 {
     off_t             size = 0;
     u_char           *buf;
     ssize_t           n;
     ngx_fd_t          fd;
     ngx_str_t         file;
-    ngx_uint_t        found;
+    ngx_int_t         rc;
+    ngx_uint_t        mode, before;
     ngx_file_info_t   fi;
 
     file = *name;
@@ -46,6 +69,25 @@ ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
         goto failed;
     }
 
+    /*
+     * nginx reads the file as root: 0600, or 0640 for a group of
+     * administrators, is right; anyone else reading it, or anyone but
+     * the owner writing it, is worth one warning
+     */
+
+    mode = ngx_file_access(&fi);
+
+    if (mode & (S_IROTH|S_IWOTH|S_IWGRP)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"%V\": \"%s\" is %s (mode 0%ui%ui%ui): make it "
+                           "0600 or 0640, owned by root", directive,
+                           file.data,
+                           (mode & S_IROTH) ? "readable by others"
+                                            : "writable by others than "
+                                              "its owner",
+                           (mode >> 6) & 7, (mode >> 3) & 7, mode & 7);
+    }
+
     size = ngx_file_size(&fi);
 
     if (size > 1024 * 1024) {
@@ -67,15 +109,26 @@ ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
         goto failed;
     }
 
-    found = ngx_http_kpn_conf_split(cf, buf, (size_t) size, lines);
-    if (found == (ngx_uint_t) NGX_ERROR) {
+    if (*lines == NULL) {
+        *lines = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (*lines == NULL) {
+            goto failed;
+        }
+    }
+
+    before = (*lines)->nelts;
+
+    rc = ngx_http_kpn_conf_split(cf, directive, &file, buf, (size_t) size,
+                                 flags, *lines);
+    if (rc != NGX_OK) {
         goto failed;
     }
 
-    if (found == 0) {
+    if ((flags & NGX_HTTP_KPN_CONF_ONE) && (*lines)->nelts - before > 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": \"%s\" holds no entry", directive,
-                           file.data);
+                           "\"%V\": \"%s\" must hold exactly one entry, "
+                           "it holds %ui", directive, file.data,
+                           (*lines)->nelts - before);
         goto failed;
     }
 
@@ -105,30 +158,25 @@ failed:
 
 
 /*
- * The entries of buf, copied to *lines (created when NULL): lines without
- * surrounding white space and CR, blank and '#' lines left out.  Returns
- * how many, or NGX_ERROR.
+ * The entries of buf appended to lines, in the format above.  No entry
+ * fails: an empty file, and a file of comments and blank lines, each in
+ * those words.  A message names a line by its number, never its bytes.
  */
 
-static ngx_uint_t
-ngx_http_kpn_conf_split(ngx_conf_t *cf, u_char *buf, size_t size,
-    ngx_array_t **lines)
+static ngx_int_t
+ngx_http_kpn_conf_split(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *file, u_char *buf, size_t size, ngx_uint_t flags,
+    ngx_array_t *lines)
 {
-    u_char      *p, *last, *start, *end, *next;
+    u_char      *p, *q, *last, *start, *end, *next;
     ngx_str_t   *line;
-    ngx_uint_t   found;
-
-    if (*lines == NULL) {
-        *lines = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
-        if (*lines == NULL) {
-            return (ngx_uint_t) NGX_ERROR;
-        }
-    }
+    ngx_uint_t   n, found, comments;
 
     found = 0;
+    comments = 0;
     last = buf + size;
 
-    for (p = buf; p < last; p = next) {
+    for (p = buf, n = 1; p < last; p = next, n++) {
 
         end = ngx_strlchr(p, last, '\n');
         if (end == NULL) {
@@ -138,36 +186,143 @@ ngx_http_kpn_conf_split(ngx_conf_t *cf, u_char *buf, size_t size,
         next = end + 1;
         start = p;
 
+        if (end > start && end[-1] == '\r') {
+            end--;
+        }
+
         while (start < end && (*start == ' ' || *start == '\t')) {
             start++;
         }
 
-        while (end > start
-               && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        {
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
             end--;
         }
 
-        if (start == end || *start == '#') {
+        if (start == end) {
             continue;
         }
 
-        line = ngx_array_push(*lines);
+        if (*start == '#'
+            && (end - start == 1 || start[1] == ' ' || start[1] == '\t'))
+        {
+            comments++;
+            continue;
+        }
+
+        for (q = start; q < end; q++) {
+            if (*q < 0x20 || *q == 0x7f) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\": line %ui of \"%V\" holds a "
+                                   "control character", directive, n, file);
+                return NGX_ERROR;
+            }
+        }
+
+        if (flags & NGX_HTTP_KPN_CONF_KPN_SECRET) {
+            ngx_http_kpn_conf_check_secret(cf, directive, file, n, start,
+                                           end);
+        }
+
+        line = ngx_array_push(lines);
         if (line == NULL) {
-            return (ngx_uint_t) NGX_ERROR;
+            return NGX_ERROR;
         }
 
         line->len = end - start;
         line->data = ngx_pnalloc(cf->pool, line->len);
         if (line->data == NULL) {
-            return (ngx_uint_t) NGX_ERROR;
+            return NGX_ERROR;
         }
 
         ngx_memcpy(line->data, start, line->len);
         found++;
     }
 
-    return found;
+    if (found) {
+        return NGX_OK;
+    }
+
+    if (comments) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" holds only comments and blank "
+                           "lines (a comment is \"#\" alone or \"# \" and "
+                           "text; \"#text\" is an entry)", directive, file);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is empty", directive, file);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * KPN's rules for an HTTPS destination's shared secret: at least 32
+ * characters, an upper-case and a lower-case letter, a digit and one of
+ * its special characters.  KPN refuses other secrets, so a line that
+ * breaks them is most likely truncated or mistyped: one warning, naming
+ * the line, never its bytes.
+ */
+
+static void
+ngx_http_kpn_conf_check_secret(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *file, ngx_uint_t n, u_char *start, u_char *end)
+{
+    u_char      *p, *w, buf[160];
+    ngx_uint_t   upper, lower, digit, special;
+
+    upper = lower = digit = special = 0;
+
+    for (p = start; p < end; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            upper = 1;
+
+        } else if (*p >= 'a' && *p <= 'z') {
+            lower = 1;
+
+        } else if (*p >= '0' && *p <= '9') {
+            digit = 1;
+
+        } else if (ngx_strlchr((u_char *) ngx_http_kpn_conf_specials,
+                               (u_char *) ngx_http_kpn_conf_specials
+                               + sizeof(ngx_http_kpn_conf_specials) - 1, *p))
+        {
+            special = 1;
+        }
+    }
+
+    if (end - start >= 32 && upper && lower && digit && special) {
+        return;
+    }
+
+    w = buf;
+
+    if (end - start < 32) {
+        w = ngx_sprintf(w, ", %uz characters (KPN: at least 32)",
+                        (size_t) (end - start));
+    }
+
+    if (!upper) {
+        w = ngx_sprintf(w, ", no upper-case letter");
+    }
+
+    if (!lower) {
+        w = ngx_sprintf(w, ", no lower-case letter");
+    }
+
+    if (!digit) {
+        w = ngx_sprintf(w, ", no digit");
+    }
+
+    if (!special) {
+        w = ngx_sprintf(w, ", none of %s", ngx_http_kpn_conf_specials);
+    }
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"%V\": line %ui of \"%V\" breaks KPN's rules for a "
+                       "destination secret (%*s): truncated or mistyped?",
+                       directive, n, file, (size_t) (w - buf - 2), buf + 2);
 }
 
 

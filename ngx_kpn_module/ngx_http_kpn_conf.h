@@ -14,15 +14,25 @@
 #include <ngx_core.h>
 
 
+/* flags of ngx_http_kpn_conf_read_lines() */
+#define NGX_HTTP_KPN_CONF_ONE         0x01  /* exactly one entry */
+#define NGX_HTTP_KPN_CONF_KPN_SECRET  0x02  /* KPN's destination secret
+                                               rules: a warning a line */
+
 /*
- * Reads a file of one entry per line at configuration time: blank lines
- * and lines starting with '#' are skipped, surrounding white space and
- * CR are trimmed.  Appends ngx_str_t entries to *lines (created when
- * NULL).  Fails (EMERG, naming the directive) when the file cannot be
- * read or holds no entry.  Contents are never logged.
+ * The one reader of the module's secret, key and token files, at
+ * configuration time (docs/directives.md, "Secret and key files"): one
+ * entry a line, its raw bytes; a trailing CR and surrounding blanks left
+ * out; blank lines and comments ("#" alone or "#" and a blank first)
+ * skipped, so "#text" is an entry.  Appends ngx_str_t entries to *lines
+ * (created when NULL).  Fails (EMERG, naming the directive) when the file
+ * cannot be read, is empty, holds only comments, an entry holds a
+ * control character or, with NGX_HTTP_KPN_CONF_ONE, several entries.
+ * Warns when the file is readable by others or writable by group or
+ * others.  Contents are never logged.
  */
 char *ngx_http_kpn_conf_read_lines(ngx_conf_t *cf, ngx_str_t *directive,
-    ngx_str_t *file, ngx_array_t **lines);
+    ngx_str_t *file, ngx_uint_t flags, ngx_array_t **lines);
 
 /*
  * The zone=NAME:SIZE argument of directive cmd (size != NULL: the size is

@@ -548,7 +548,7 @@ ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         dlcf->keys = NULL;
     }
 
-    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], 0,
                                         &dlcf->keys);
 }
 
@@ -570,16 +570,10 @@ ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
     lines = NULL;
 
-    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], &lines);
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                      NGX_HTTP_KPN_CONF_ONE, &lines);
     if (rv != NGX_CONF_OK) {
         return rv;
-    }
-
-    if (lines->nelts != 1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": \"%V\" must hold exactly one secret",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
     }
 
     line = lines->elts;

@@ -215,6 +215,8 @@ ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
 
     err->status = status;
     err->allow = NULL;
+    err->challenge = NULL;
+    err->hint = NULL;
     err->code.data = (u_char *) code;
     err->code.len = ngx_strlen(code);
 

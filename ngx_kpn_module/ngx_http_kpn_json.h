@@ -28,6 +28,11 @@ typedef struct {
     ngx_str_t                  message;
     char                      *allow;       /* the Allow header of a 405;
                                                NULL: POST */
+    char                      *challenge;   /* the WWW-Authenticate header
+                                               of a 401, or NULL */
+    char                      *hint;        /* a refused credential: what
+                                               the log line says to check,
+                                               or NULL */
 } ngx_http_kpn_error_t;
 
 

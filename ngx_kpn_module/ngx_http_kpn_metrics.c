@@ -44,7 +44,8 @@ static char  *ngx_http_kpn_metrics_uplink_results[] = {
     "ok", "not_read", "method_not_allowed", "unsupported_media_type",
     "empty_body", "missing_token", "bad_token", "invalid_json",
     "invalid_senml", "too_many_records", "unknown_device",
-    "unknown_device_type", "internal_error", "other", NULL
+    "unknown_device_type", "internal_error", "bad_destination_auth",
+    "other", NULL
 };
 
 static char  *ngx_http_kpn_metrics_downlink_results[] = {

@@ -22,7 +22,7 @@
 /* uplinks by result: ngx_http_kpn_metrics_uplink_results[] */
 #define NGX_HTTP_KPN_M_UPLINK_OK       0
 #define NGX_HTTP_KPN_M_UPLINK_NOT_READ 1       /* the body never came whole */
-#define NGX_HTTP_KPN_M_UPLINK_N        14
+#define NGX_HTTP_KPN_M_UPLINK_N        15
 
 /* downlinks by result: ngx_http_kpn_metrics_downlink_results[] */
 #define NGX_HTTP_KPN_M_DOWNLINK_NOT_READ  1

@@ -11,6 +11,7 @@
 #include "ngx_http_kpn_module.h"
 #include "ngx_http_kpn_conf.h"
 #include "ngx_http_kpn_uplink.h"
+#include "ngx_http_kpn_auth.h"
 
 
 static ngx_int_t ngx_http_kpn_preconfiguration(ngx_conf_t *cf);
@@ -26,6 +27,20 @@ static char *ngx_http_kpn_device_type(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_device_type_header(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_kpn_auth_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_header_name(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, ngx_str_t *lowcase);
+static char *ngx_http_kpn_auth_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_auth_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_complex_values(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **values);
+static char *ngx_http_kpn_pass_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kpn_wtg_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static char *ngx_http_kpn_max_records(ngx_conf_t *cf, void *post,
@@ -45,6 +60,16 @@ static ngx_conf_enum_t  ngx_http_kpn_log_levels[] = {
     { ngx_string("notice"), NGX_LOG_NOTICE },
     { ngx_string("warn"), NGX_LOG_WARN },
     { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_kpn_auth_kinds[] = {
+    { ngx_string("off"), NGX_HTTP_KPN_DEST_AUTH_OFF },
+    { ngx_string("basic"), NGX_HTTP_KPN_DEST_AUTH_BASIC },
+    { ngx_string("bearer"), NGX_HTTP_KPN_DEST_AUTH_BEARER },
+    { ngx_string("api_key"), NGX_HTTP_KPN_DEST_AUTH_API_KEY },
+    { ngx_string("header"), NGX_HTTP_KPN_DEST_AUTH_HEADER },
     { ngx_null_string, 0 }
 };
 
@@ -74,7 +99,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_kpn_secret,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_kpn_loc_conf_t, secret),
+      0,
       NULL },
 
     { ngx_string("kpn_device_type"),
@@ -111,6 +136,48 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, max_records),
       &ngx_http_kpn_max_records_post },
+
+    { ngx_string("kpn_uplink_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kpn_loc_conf_t, auth),
+      &ngx_http_kpn_auth_kinds },
+
+    { ngx_string("kpn_uplink_auth_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_auth_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_uplink_auth_value"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_auth_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_uplink_auth_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_auth_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_uplink_pass_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_pass_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_wtg_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_wtg_token_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -168,6 +235,8 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->device_type_header = { 0, NULL };
+     *     conf->auth_header = { 0, NULL };
+     *     conf->wtg_token = { 0, NULL };
      */
 
     conf->uplink = NGX_CONF_UNSET;
@@ -177,6 +246,11 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
     conf->format = NGX_CONF_UNSET_UINT;
     conf->max_records = NGX_CONF_UNSET_UINT;
     conf->reject_log_level = NGX_CONF_UNSET_UINT;
+    conf->auth = NGX_CONF_UNSET_UINT;
+    conf->auth_digests = NGX_CONF_UNSET_PTR;
+    conf->auth_no_colon = NGX_CONF_UNSET_UINT;
+    conf->auth_values = NGX_CONF_UNSET_PTR;
+    conf->pass_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -200,6 +274,43 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_KPN_MAX_RECORDS);
     ngx_conf_merge_uint_value(conf->reject_log_level, prev->reject_log_level,
                               NGX_LOG_ERR);
+    ngx_conf_merge_uint_value(conf->auth, prev->auth,
+                              NGX_HTTP_KPN_DEST_AUTH_OFF);
+
+    if (conf->auth_digests == NGX_CONF_UNSET_PTR) {
+        conf->auth_digests = prev->auth_digests;
+        conf->auth_no_colon = prev->auth_no_colon;
+    }
+
+    ngx_conf_merge_ptr_value(conf->auth_digests, NULL, NULL);
+    ngx_conf_merge_uint_value(conf->auth_no_colon, 0, 0);
+    ngx_conf_merge_ptr_value(conf->auth_values, prev->auth_values, NULL);
+
+    /* KPN does not publish the name of its API-key header: X-API-Key */
+    ngx_conf_merge_str_value(conf->auth_header, prev->auth_header,
+                             "x-api-key");
+    ngx_conf_merge_ptr_value(conf->pass_headers, prev->pass_headers, NULL);
+    ngx_conf_merge_str_value(conf->wtg_token, prev->wtg_token, "");
+
+    if (conf->uplink && conf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF
+        && conf->auth_digests == NULL && conf->auth_values == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_uplink_auth\" requires "
+                           "\"kpn_uplink_auth_file\" or "
+                           "\"kpn_uplink_auth_value\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->uplink && conf->auth == NGX_HTTP_KPN_DEST_AUTH_BASIC
+        && conf->auth_no_colon)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_uplink_auth basic\" takes lines of "
+                           "\"user:password\" in \"kpn_uplink_auth_file\", "
+                           "%ui line(s) have no ':'", conf->auth_no_colon);
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->uplink && conf->secrets == NULL && conf->secret == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -235,14 +346,50 @@ ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                        NGX_HTTP_KPN_CONF_KPN_SECRET,
                                         &klcf->secrets);
 }
 
 
+/*
+ * kpn_uplink_secret: repeatable, any of the values may match (rotation
+ * with a per-destination map: one directive for the current map, one for
+ * the next).  The list of a level is inherited only when it has none.
+ */
+
 static char *
 ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *value;
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    return ngx_http_kpn_complex_values(cf, cmd, &klcf->secret);
+}
+
+
+/*
+ * kpn_uplink_auth_value: a value of the destination's credential, with
+ * variables (a map on Things-Plug-UUID: per destination); repeatable,
+ * any may match, an empty one matches nothing
+ */
+
+static char *
+ngx_http_kpn_auth_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    return ngx_http_kpn_complex_values(cf, cmd, &klcf->auth_values);
+}
+
+
+/* the directive's value compiled onto *values (created when unset) */
+
+static char *
+ngx_http_kpn_complex_values(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **values)
+{
+    ngx_str_t                         *value;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
 
     value = cf->args->elts;
 
@@ -254,7 +401,30 @@ ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (*values == NGX_CONF_UNSET_PTR) {
+        *values = ngx_array_create(cf->pool, 2,
+                                   sizeof(ngx_http_complex_value_t));
+        if (*values == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cv = ngx_array_push(*values);
+    if (cv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -351,8 +521,6 @@ ngx_http_kpn_device_type_header(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_kpn_loc_conf_t *klcf = conf;
 
-    u_char      c;
-    size_t      i;
     ngx_str_t  *value;
 
     if (klcf->device_type_header.data) {
@@ -361,30 +529,181 @@ ngx_http_kpn_device_type_header(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    if (value[1].len == 0) {
+    return ngx_http_kpn_header_name(cf, cmd, &value[1],
+                                    &klcf->device_type_header);
+}
+
+
+/* a header name of letters, digits, '-' and '_', into lowcase */
+
+static char *
+ngx_http_kpn_header_name(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
+    ngx_str_t *lowcase)
+{
+    u_char  c;
+    size_t  i;
+
+    if (name->len == 0) {
         return "invalid value";
     }
 
-    for (i = 0; i < value[1].len; i++) {
-        c = value[1].data[i];
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
               || (c >= '0' && c <= '9') || c == '-' || c == '_'))
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid header name \"%V\" in \"%V\"",
-                               &value[1], &cmd->name);
+                               name, &cmd->name);
             return NGX_CONF_ERROR;
         }
     }
 
-    klcf->device_type_header.len = value[1].len;
-    klcf->device_type_header.data = ngx_pnalloc(cf->pool, value[1].len);
-    if (klcf->device_type_header.data == NULL) {
+    lowcase->len = name->len;
+    lowcase->data = ngx_pnalloc(cf->pool, name->len);
+    if (lowcase->data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_strlow(klcf->device_type_header.data, value[1].data, value[1].len);
+    ngx_strlow(lowcase->data, name->data, name->len);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kpn_uplink_auth_file: the destination's credentials, one a line (the
+ * one reader's format), kept as their SHA-256 digests only; the files of
+ * a level add up.
+ */
+
+static char *
+ngx_http_kpn_auth_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    char         *rv;
+    u_char       *d;
+    ngx_str_t    *value, *line;
+    ngx_uint_t    i;
+    ngx_array_t  *lines;
+
+    value = cf->args->elts;
+    lines = NULL;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], 0, &lines);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (klcf->auth_digests == NGX_CONF_UNSET_PTR) {
+        klcf->auth_digests = ngx_array_create(cf->pool, lines->nelts,
+                                              NGX_HTTP_KPN_DIGEST_LEN);
+        if (klcf->auth_digests == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        klcf->auth_no_colon = 0;
+    }
+
+    line = lines->elts;
+    rv = NGX_CONF_OK;
+
+    for (i = 0; i < lines->nelts; i++) {
+
+        if (ngx_strlchr(line[i].data, line[i].data + line[i].len, ':')
+            == NULL)
+        {
+            klcf->auth_no_colon++;
+        }
+
+        d = ngx_array_push(klcf->auth_digests);
+
+        if (d == NULL || ngx_http_kpn_auth_digest(&line[i], d) != NGX_OK) {
+            rv = NGX_CONF_ERROR;
+        }
+
+        /* only the digests are kept */
+        ngx_explicit_memzero(line[i].data, line[i].len);
+    }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_kpn_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    ngx_str_t  *value;
+
+    if (klcf->auth_header.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_kpn_header_name(cf, cmd, &value[1], &klcf->auth_header);
+}
+
+
+static char *
+ngx_http_kpn_pass_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    ngx_str_t  *value, *name;
+
+    value = cf->args->elts;
+
+    if (klcf->pass_headers == NGX_CONF_UNSET_PTR) {
+        klcf->pass_headers = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (klcf->pass_headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    name = ngx_array_push(klcf->pass_headers);
+    if (name == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_kpn_header_name(cf, cmd, &value[1], name);
+}
+
+
+/*
+ * kpn_wtg_token_file: Withthegrid's webhook token, exactly one entry in
+ * the one reader's format, for $kpn_wtg_token (the reader refuses control
+ * characters, so the value cannot split a header)
+ */
+
+static char *
+ngx_http_kpn_wtg_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    char         *rv;
+    ngx_str_t    *value, *line;
+    ngx_array_t  *lines;
+
+    if (klcf->wtg_token.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lines = NULL;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1],
+                                      NGX_HTTP_KPN_CONF_ONE, &lines);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    line = lines->elts;
+    klcf->wtg_token = line[0];
 
     return NGX_CONF_OK;
 }

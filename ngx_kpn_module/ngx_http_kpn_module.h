@@ -37,7 +37,8 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 uplink;
     ngx_array_t               *secrets;     /* of ngx_str_t */
-    ngx_http_complex_value_t  *secret;
+    ngx_array_t               *secret;      /* kpn_uplink_secret, of
+                                               ngx_http_complex_value_t */
     ngx_array_t               *device_types;
                                  /* of ngx_http_kpn_device_type_t */
     ngx_str_t                  device_type_header;   /* lower case */
@@ -45,6 +46,20 @@ typedef struct {
     ngx_uint_t                 max_records;
     ngx_uint_t                 reject_log_level;
                                  /* of both halves: kpn_reject_log_level */
+
+    ngx_uint_t                 auth;        /* NGX_HTTP_KPN_DEST_AUTH_* */
+    ngx_array_t               *auth_digests;
+                                 /* SHA-256 of each line of the
+                                    kpn_uplink_auth_file files */
+    ngx_uint_t                 auth_no_colon;
+                                 /* lines without ':' in them (basic) */
+    ngx_array_t               *auth_values; /* kpn_uplink_auth_value, of
+                                               ngx_http_complex_value_t */
+    ngx_str_t                  auth_header; /* lower case */
+    ngx_array_t               *pass_headers;
+                                 /* kpn_uplink_pass_header, lower case */
+    ngx_str_t                  wtg_token;   /* kpn_wtg_token_file:
+                                               $kpn_wtg_token */
 } ngx_http_kpn_loc_conf_t;
 
 

@@ -61,6 +61,15 @@ ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
         }
     }
 
+    if (err->challenge) {
+        value.data = (u_char *) err->challenge;
+        value.len = ngx_strlen(err->challenge);
+
+        if (ngx_http_kpn_header_out(r, "WWW-Authenticate", &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (retry_after > 0) {
         value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
         if (value.data == NULL) {

@@ -31,11 +31,15 @@ static ngx_int_t ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kpn_uplink_message_id(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx);
 static ngx_uint_t ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h);
+static ngx_int_t ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
+    ngx_http_kpn_loc_conf_t *lcf);
 static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
 static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
 static void ngx_http_kpn_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_spool_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -45,6 +49,8 @@ static ngx_str_t  ngx_http_kpn_application_json =
     ngx_string("application/json");
 static ngx_str_t  ngx_http_kpn_message_token =
     ngx_string("things-message-token");
+static ngx_str_t  ngx_http_kpn_plug_uuid = ngx_string("things-plug-uuid");
+static ngx_str_t  ngx_http_kpn_authorization = ngx_string("authorization");
 
 
 /* the uplink's $kpn_* variables: the main request's ctx */
@@ -70,6 +76,10 @@ static ngx_http_variable_t  ngx_http_kpn_vars[] = {
     ngx_http_kpn_ctx_variable("kpn_message_id", message_id),
     ngx_http_kpn_ctx_variable("kpn_uplink_body", body),
     ngx_http_kpn_ctx_variable("kpn_time", time),
+
+    /* kpn_wtg_token_file of the location: for proxy_set_header */
+    { ngx_string("kpn_wtg_token"), NULL, ngx_http_kpn_wtg_token_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     /* the outage spool (docs/spool.md): worked out when read, in the log phase */
     { ngx_string("kpn_spool_outcome"), NULL, ngx_http_kpn_spool_variable,
@@ -145,6 +155,27 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
         goto reject;
     }
 
+    /* the destination's own authentication: before a byte of the body */
+
+    if (lcf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF) {
+        rc = ngx_http_kpn_auth_destination(r, lcf->auth, &lcf->auth_header,
+                                           lcf->auth_digests,
+                                           lcf->auth_values, &err);
+        if (rc == NGX_DECLINED) {
+            goto reject;
+        }
+
+        if (rc != NGX_OK) {
+            ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
+            ngx_str_set(&ctx->status, "internal_error");
+            ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn uplink: destination auth ok");
+    }
+
     if (!ngx_http_kpn_uplink_is_json(r->headers_in.content_type)) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                            "unsupported_media_type",
@@ -194,6 +225,14 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
     switch (rc) {
 
     case NGX_OK:
+
+        if (ngx_http_kpn_uplink_strip(r, lcf) != NGX_OK) {
+            ngx_str_set(&ctx->status, "internal_error");
+            ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
         ngx_str_set(&ctx->status, "ok");
         ctx->phase_rc = NGX_DECLINED;
 
@@ -391,6 +430,113 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 }
 
 
+/*
+ * The headers KPN addressed to the gateway do not go on: the
+ * Things-Message-Token, Authorization and the API-key header
+ * (kpn_uplink_auth_header), unless kpn_uplink_pass_header names them.
+ * proxy_pass copies r->headers_in.headers, which has no way to delete an
+ * entry: the list is made again without them.  The other headers_in
+ * pointers (Host, Content-Type, ...) keep pointing at the old entries,
+ * whose values are the same.
+ */
+
+static ngx_int_t
+ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
+    ngx_http_kpn_loc_conf_t *lcf)
+{
+    ngx_str_t         *drop[3], *pass;
+    ngx_uint_t         i, j, k, n, removed;
+    ngx_list_t         headers;
+    ngx_table_elt_t   *h, *nh;
+    ngx_list_part_t   *part;
+
+    drop[0] = &ngx_http_kpn_message_token;
+    drop[1] = &ngx_http_kpn_authorization;
+    drop[2] = &lcf->auth_header;
+
+    /* what kpn_uplink_pass_header keeps is not dropped */
+
+    pass = lcf->pass_headers ? lcf->pass_headers->elts : NULL;
+    n = lcf->pass_headers ? lcf->pass_headers->nelts : 0;
+
+    for (k = 0; k < 3; k++) {
+        for (j = 0; j < n; j++) {
+            if (drop[k] && pass[j].len == drop[k]->len
+                && ngx_strncmp(pass[j].data, drop[k]->data, pass[j].len) == 0)
+            {
+                drop[k] = NULL;
+            }
+        }
+    }
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    removed = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (k = 0; k < 3; k++) {
+            if (drop[k] && h[i].key.len == drop[k]->len
+                && ngx_strncmp(h[i].lowcase_key, drop[k]->data,
+                               drop[k]->len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (k < 3) {
+            removed++;
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn uplink: %ui credential header(s) removed", removed);
+
+    if (removed == 0) {
+        return NGX_OK;
+    }
+
+    r->headers_in.headers = headers;
+
+    /* a list of one part: last pointed at the local copy's part */
+
+    if (headers.last == &headers.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
+    if (drop[1]) {
+        r->headers_in.authorization = NULL;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_uint_t
 ngx_http_kpn_uplink_is_json(ngx_table_elt_t *h)
 {
@@ -432,7 +578,10 @@ static void
 ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_http_kpn_error_t *err)
 {
-    ngx_uint_t  level;
+    u_char           *p;
+    ngx_str_t         plug;
+    ngx_uint_t        level, cut;
+    ngx_table_elt_t  *h;
 
     ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
     ctx->status = err->code;
@@ -446,7 +595,40 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
         level = NGX_LOG_ERR;
     }
 
-    if (ctx->device_id.len) {
+    if (err->hint) {
+
+        /*
+         * a credential refused: the destination (its Things-Plug-UUID
+         * header, quoted as printable text) and what to check, never the
+         * credential
+         */
+
+        h = ngx_http_kpn_find_header(r, &ngx_http_kpn_plug_uuid);
+
+        if (h && h->value.len) {
+            ngx_http_kpn_echo(&h->value, NGX_HTTP_KPN_ECHO_MAX, &plug, &cut);
+
+            p = ngx_pnalloc(r->pool, plug.len);
+            if (p != NULL) {
+                ngx_memcpy(p, plug.data, plug.len);
+                plug.len = ngx_http_kpn_printable(p, plug.len);
+                plug.data = p;
+
+            } else {
+                ngx_str_set(&plug, "?");
+            }
+
+        } else {
+            ngx_str_set(&plug, "(no Things-Plug-UUID header)");
+            cut = 0;
+        }
+
+        ngx_log_error(level, r->connection->log, 0,
+                      "kpn uplink rejected: %ui %V: %V, destination: %V%s: "
+                      "%s", err->status, &err->code, &err->message, &plug,
+                      cut ? "..." : "", err->hint);
+
+    } else if (ctx->device_id.len) {
         ngx_log_error(level, r->connection->log, 0,
                       "kpn uplink rejected: %ui %V: %V, device: %V",
                       err->status, &err->code, &err->message,
@@ -536,6 +718,29 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 {
     return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
                                        data);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (lcf->wtg_token.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = lcf->wtg_token.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = lcf->wtg_token.data;
+
+    return NGX_OK;
 }
 
 

@@ -56,7 +56,7 @@ __DATA__
 
 --- must_die
 --- error_log
-empty.secrets" holds no entry
+empty.secrets" holds only comments and blank lines
 
 
 

@@ -1,7 +1,12 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 #
 # Message token secrets: several in a file (rotation), a per-plug secret
-# chosen with map, both directives at once.
+# chosen with map, both directives at once, kpn_uplink_secret repeated
+# (per-plug rotation), the bad_token log line.
+
+# the workers run as www-data, as in production: nginx reads the files as
+# root, the workers never need them
+BEGIN { $ENV{TEST_NGINX_WORKER_USER} = 'www-data' if $> == 0 }
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -15,6 +20,9 @@ $ENV{TEST_NGINX_HTML_DIR} = html_dir();
 our $V = $KPN_VECTOR;
 our $OLD = 'Older-Secret-0123456789-abcdefGH!xyz';
 our $PLUG_B = 'Plug-B-Secret-0123456789-abcdefGHIJ';
+our $PLUG_A_NEXT = 'Plug-A-Next-Secret-0123456789-abcdefGH!';
+our $PLUG_A = '6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01';
+our $BAD_TOKEN = qq({"error":"bad_token","message":"the Things-Message-Token does not match the message and any configured secret"}\n);
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -24,6 +32,11 @@ add_block_preprocessor(sub {
         default                                "";
         6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01   "Example-Secret-0123456789-abcdefGH!";
         0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02   "Plug-B-Secret-0123456789-abcdefGHIJ";
+    }
+    # the secrets that come next (rotation): plug A only
+    map $http_things_plug_uuid $kpn_plug_secret_next {
+        default                                "";
+        6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01   "Plug-A-Next-Secret-0123456789-abcdefGH!";
     }
 _EOC_
         unless defined $block->http_config;
@@ -167,3 +180,67 @@ kpn uplink rejected: 401 bad_token
  ::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::PLUG_B)))]
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: kpn_uplink_secret repeated: a plug's current and next secret both match (rotation per destination)
+--- config eval
+::kpn_uplink_location(secret => ['$kpn_plug_secret', '$kpn_plug_secret_next'])
+--- request eval
+["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
+--- more_headers eval
+[::kpn_headers($::V, extra => ["Things-Plug-UUID: $::PLUG_A"]),
+ ::kpn_headers($::V, secret => $::PLUG_A_NEXT, extra => ["Things-Plug-UUID: $::PLUG_A"])]
+--- response_body eval
+[::kpn_echoed($::KPN_VECTOR_ENVELOPE),
+ ::kpn_echoed(::kpn_with_id($::KPN_VECTOR_ENVELOPE, ::kpn_token($::V, $::PLUG_A_NEXT)))]
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: kpn_uplink_secret repeated: another plug's next secret does not match (its next value is empty)
+--- config eval
+::kpn_uplink_location(secret => ['$kpn_plug_secret', '$kpn_plug_secret_next'], wtg => undef)
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::PLUG_A_NEXT, extra => ["Things-Plug-UUID: 0b6d0f5e-1f5f-4a40-9d0e-3a2f1d8c9e02"])
+--- error_code: 401
+--- response_body eval
+$::BAD_TOKEN
+--- error_log
+kpn uplink: kpn_uplink_secret is empty (#2)
+kpn uplink rejected: 401 bad_token
+
+
+
+=== TEST 11: the bad_token line names the destination and what to check, never a secret
+--- config eval
+::kpn_uplink_location(secret => ['$kpn_plug_secret', '$kpn_plug_secret_next'], wtg => undef)
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::PLUG_B, extra => ["Things-Plug-UUID: $::PLUG_A"])
+--- error_code: 401
+--- response_body eval
+$::BAD_TOKEN
+--- error_log eval
+qr/\[error\] .*kpn uplink rejected: 401 bad_token: the Things-Message-Token does not match the message and any configured secret, destination: 6e0e2a3c-0b25-4b5f-8a35-2f0c8b0b0a01: check the destination's shared secret in KPN's portal against kpn_uplink_secret_file and kpn_uplink_secret/
+--- no_error_log eval
+qr/\[(?:info|notice|warn|error)\].*Secret-0123456789/
+
+
+
+=== TEST 12: the bad_token line without a Things-Plug-UUID header says so
+--- config eval
+::kpn_uplink_location(wtg => undef)
+--- request eval
+"POST /kpn/uplink\n$::V"
+--- more_headers eval
+::kpn_headers($::V, secret => $::PLUG_B)
+--- error_code: 401
+--- response_body eval
+$::BAD_TOKEN
+--- error_log eval
+qr/\[error\] .*kpn uplink rejected: 401 bad_token: .*, destination: \(no Things-Plug-UUID header\): check the destination's shared secret/

@@ -12,6 +12,11 @@ mkdir -p "$prefix/logs" "$prefix/temp"
 
 conf="$root/examples/demo.conf"
 
+# secret files are root-only in production (docs/directives.md): a checkout
+# makes them world-readable, which nginx -t warns of
+chmod go-rwx "$root"/examples/demo/client.secret \
+    "$root"/examples/demo/destination.secrets "$root"/examples/demo/downlink.keys
+
 echo "ngx_kpn_module demo on http://127.0.0.1:8080 (Ctrl-C stops it)"
 echo "try the README's curl examples from another terminal"
 

@@ -1094,10 +1094,13 @@ SKIP: {
     chmod oct $dmode, "$p/spool";
     chmod oct $fmode, $live;
     spew("$p/destination.secrets", "# the KPN Things destination secret\n$KPNTest::KPN_SECRET\n");
+    spew("$p/wtg.token", "# Withthegrid's webhook token\n$TOKEN\n");
+    chmod 0600, "$p/destination.secrets", "$p/wtg.token";
     # the recipe's location, changed where a test on loopback must: each
     # change has to apply (a changed example fails here, not silently)
     my @change = (
         [ 'the secret file', qr{(kpn_uplink_secret_file\s+)/\S+;}, sub { "$1$p/destination.secrets;" } ],
+        [ 'the token file', qr{(kpn_wtg_token_file\s+)/\S+;}, sub { "$1$p/wtg.token;" } ],
         [ 'Withthegrid: the stand-in', qr{(proxy_pass\s+)https://api\.withthegrid\.com/iot;},
           sub { "${1}http://127.0.0.1:$wtg/iot;" } ],
         [ 'no TLS to the stand-in', qr{^[ \t]*proxy_ssl_\w+[^\n]*\n}m, sub { '' } ],
@@ -1129,7 +1132,6 @@ http {
     client_body_temp_path $p/temp/body; proxy_temp_path $p/temp/proxy;
     fastcgi_temp_path $p/temp/fcgi; uwsgi_temp_path $p/temp/uwsgi; scgi_temp_path $p/temp/scgi;
     access_log off;
-    map \$host \$wtg_token { default "$TOKEN"; }
 $http
     server {
         listen 127.0.0.1:$front;
@@ -1232,7 +1234,7 @@ END
     is(scalar(grep { $_->{env} =~ /"messageId":"\Q$_->{id}\E"\},"records":/ } @up), $N,
         'module, healthy: each envelope carries its message id (kpn.messageId)');
     is(scalar(grep { ($_->{headers}{'x-wtg-token'} // '') eq $TOKEN && $_->{path} eq '/iot' } @$h), $N,
-        'module, healthy: POST /iot with $wtg_token in x-wtg-token');
+        'module, healthy: POST /iot with $kpn_wtg_token (kpn_wtg_token_file) in x-wtg-token');
     my %env_id = map { $_->{env} => $_->{id} } @up;
     is(scalar keys %env_id, $N, 'module, healthy: the envelopes are distinct');
     wait_for(sub { @{$spool_lines->($live)} >= $N }, 10);

@@ -25,6 +25,9 @@ package KPNStub;
 #   GET /_log      one summary line per request since the reset
 #   GET /_raw      the raw bytes of every request since the reset
 #
+# /wtg/... plays Withthegrid for the uplink suites: it records the request
+# (its raw bytes in /_raw) and answers 200 {"ok":true}.
+#
 # The token endpoint is /token/MODE (ok, fixed, slow, short, slowshort,
 # shortfail, 500, garbage, noat, numat, big, kill, badchunk), the actuator
 # API /dl/MODE (ok, slow, 302, 302first, 401, 401first, 400): see _serve.
@@ -206,6 +209,11 @@ sub _serve {
 
             push @log, "dl $uri auth=$auth -> $status";
             _answer($c, $status, $type, $body, $extra);
+
+        } elsif ($path =~ m{\A/wtg(?:/|\z)}) {
+            push @raw, $buf;
+            push @log, "wtg $uri";
+            _answer($c, 200, 'application/json', qq({"ok":true}\n));
 
         } else {
             _answer($c, 404, 'text/plain', "not found\n");
