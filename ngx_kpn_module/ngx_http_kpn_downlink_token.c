@@ -130,6 +130,8 @@ ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
     ctx->sub.answer = ngx_http_kpn_downlink_token_answer;
     ctx->sub.answer_data = ctx;
     ctx->tok_rc = NGX_AGAIN;
+    ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
+    ctx->misrouted = 0;
 
     if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                      &dlcf->token_args,
@@ -296,6 +298,16 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn token answer: status %ui rc %i error %d",
                    status, ctx->sub.rc, (int) ctx->sub.error);
+
+    if (ctx->misrouted) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token request to \"%V\" reached a location "
+                           "without \"kpn_endpoint token\", not sent",
+                           &dlcf->token_uri);
+        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        goto failed;
+    }
 
     if (ctx->sub.error) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,

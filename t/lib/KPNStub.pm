@@ -24,6 +24,9 @@ package KPNStub;
 #   GET /_count    "tokens=N downlinks=M\n" since the reset
 #   GET /_log      one summary line per request since the reset
 #   GET /_raw      the raw bytes of every request since the reset
+#   GET /_app      "app=N\n" and the raw bytes of the N requests to /app/...
+#                  (an application behind a catch-all location, which must
+#                  never see a request meant for KPN) since the reset
 #
 # The token endpoint is /token/MODE (ok, fixed, slow, short, slowshort,
 # shortfail, 500, garbage, noat, numat, big, kill, badchunk), the actuator
@@ -70,7 +73,7 @@ sub _answer {
 
 sub _serve {
     my $srv = shift;
-    my (@raw, @log, $tokens, $dls, $issued);
+    my (@raw, @log, @app, $tokens, $dls, $issued);
     $tokens = $dls = $issued = 0;
 
     $SIG{PIPE} = 'IGNORE';
@@ -98,7 +101,7 @@ sub _serve {
         if ($path eq '/_reset') {
             my ($wait) = ($args // '') =~ /\bwait=([\d.]+)/;
             Time::HiRes::sleep($wait) if $wait;
-            @raw = (); @log = (); $tokens = $dls = 0;
+            @raw = (); @log = (); @app = (); $tokens = $dls = 0;
             _answer($c, 200, 'text/plain', "reset\n");
 
         } elsif ($path eq '/_wait') {
@@ -113,6 +116,13 @@ sub _serve {
 
         } elsif ($path eq '/_raw') {
             _answer($c, 200, 'text/plain', join '', @raw);
+
+        } elsif ($path eq '/_app') {
+            _answer($c, 200, 'text/plain', 'app=' . @app . "\n" . join '', @app);
+
+        } elsif ($path =~ m{\A/app/}) {
+            push @app, $buf;
+            _answer($c, 200, 'text/plain', "app\n");
 
         } elsif ($path =~ m{\A/token/(\w+)\z}) {
             my $mode = $1;
