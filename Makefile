@@ -10,7 +10,8 @@
 #   make test-valgrind   the suite under valgrind memcheck
 #   make test-real       the suite under the real Test::Nginx (TEST_NGINX_LIB,
 #                        default ../shared/test-nginx/lib, or a CPAN install)
-#   make matrix          builds: gcc and clang x nginx 1.22.1, 1.26.3, mainline
+#   make matrix          builds: gcc and clang x nginx 1.22.1, 1.26.3, mainline,
+#                        with and without --with-debug (KPN_DEBUG=0)
 #                        (NGINX_MAINLINE=tree or tarball), static once
 #   make test-mainline   the suite against the mainline nginx binary of make matrix
 #   make test-http2      the suite over HTTP/2 (real Test::Nginx, curl, an nginx
@@ -39,19 +40,21 @@ CC          ?= cc
 KPN_LINK        ?= dynamic
 KPN_BINARY      ?= 0
 EXTRA_CONF  ?=
-DEMO_PORT   ?= 8080
 
 ROOT        := $(CURDIR)
 BUILD_ABS   := $(abspath $(BUILD))
 MODULE      := $(BUILD_ABS)/objs/ngx_http_kpn_module.so
-SOURCES     := config $(wildcard ngx_kpn_module/*.c ngx_kpn_module/*.h)
-DEPS_STAMP  := $(BUILD_ABS)/.deps-$(DEPS)
+
+# KPN_DEBUG=0: configure without --with-debug, as nginx.org's packages, the
+# official Docker image and most source builds are (the module's debug lines
+# compile to nothing; a variable used only by them must not break -Werror)
+KPN_DEBUG   ?= 1
 
 # Debian's nginx-dev ships configure flags that match its binary
 ifeq ($(NGINX_SRC),/usr/share/nginx/src)
-CONF_FLAGS  := $$(. /usr/share/nginx/src/conf_flags; printf '%s ' "$${NGX_CONF_FLAGS[@]}")
+CONF_FLAGS  := $$(. /usr/share/nginx/src/conf_flags; printf '%s ' "$${NGX_CONF_FLAGS[@]}" $(if $(filter 0,$(KPN_DEBUG)),| sed 's/--with-debug //'))
 else
-CONF_FLAGS  := --with-compat --with-debug --with-http_ssl_module --with-threads
+CONF_FLAGS  := --with-compat $(if $(filter 0,$(KPN_DEBUG)),,--with-debug) --with-http_ssl_module --with-threads
 endif
 
 SHELL       := /bin/bash
@@ -94,7 +97,7 @@ $(BUILD_ABS)/objs/Makefile: config
 	    || { tail -20 $(BUILD_ABS)/configure.log; rm -f $(BUILD_ABS)/objs/Makefile; exit 1; }
 
 run: build deps-run
-	@util/demo.sh $(BUILD_ABS)/ngx_http_kpn_module.so $(DEMO_PORT)
+	@util/demo.sh $(BUILD_ABS)/ngx_http_kpn_module.so
 
 test: build deps-test
 	util/build-upstream.sh

@@ -24,7 +24,9 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
     off_t         len;
     u_char       *p;
     ssize_t       n;
+#if (NGX_DEBUG)
     ngx_uint_t    nbufs, in_file;
+#endif
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
@@ -35,11 +37,16 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+#if (NGX_DEBUG)
     nbufs = 0;
     in_file = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
         nbufs++;
         in_file |= cl->buf->in_file;
     }
@@ -47,6 +54,7 @@ ngx_http_kpn_body_collect(ngx_http_request_t *r, ngx_str_t *body)
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn body: %O bytes in %ui buffers, in file:%ui",
                    len, nbufs, in_file);
+#endif
 
     if (len == 0) {
         return NGX_OK;

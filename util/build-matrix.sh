@@ -4,7 +4,8 @@
 # (nginx-dev), nginx 1.26.3 (Debian trixie's source, from Debian's archive)
 # and nginx mainline (a source tree or tarball given by NGINX_MAINLINE, by
 # default the snapshot in ../shared/nginx/ when it is there), as a dynamic
-# module, and once linked in statically (mainline, gcc).  It also leaves a
+# module, and once linked in statically (mainline, gcc); each of the three
+# once more by gcc and by clang without --with-debug (KPN_DEBUG=0).  It also leaves a
 # mainline nginx binary with HTTP/2 and the dynamic module built against it
 # in build/mainline/ for `make test-mainline` and `make test-http2`.
 #
@@ -102,6 +103,19 @@ if [ $only_mainline = 0 ]; then
 
     if [ -n "$ml" ]; then
         build "clang-$mlv" CC=clang NGINX_SRC="$ml" || true
+    fi
+
+    # without --with-debug, as nginx.org's packages, the official Docker
+    # image and most source builds are: ngx_log_debug*() compiles to nothing,
+    # so a variable only they read is set but unused (-Werror under clang)
+    for cc in $compilers; do
+        build "$cc-1.22.1-nodebug" CC=$cc KPN_DEBUG=0 || true
+        [ -n "${v126:-}" ] && [ -d "${v126:-/nonexistent}" ] &&
+            { build "$cc-1.26.3-nodebug" CC=$cc KPN_DEBUG=0 NGINX_SRC="$v126" || true; }
+        [ -n "$ml" ] && { build "$cc-$mlv-nodebug" CC=$cc KPN_DEBUG=0 NGINX_SRC="$ml" || true; }
+    done
+
+    if [ -n "$ml" ]; then
         build "gcc-$mlv-static" CC=gcc NGINX_SRC="$ml" KPN_LINK=static &&
             { build/gcc-$mlv-static/objs/nginx -V 2>&1 | grep -q 'add-module=' &&
               echo "ok   gcc-$mlv-static: nginx -V shows the module linked in"; }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the demo: nginx in the foreground with examples/demo.conf.
-# Usage: util/demo.sh MODULE_SO [PORT]   (make run)
+# Usage: util/demo.sh MODULE_SO   (make run; the ports are examples/demo.conf's)
 set -e
 
 root=$(cd "$(dirname "$0")/.." && pwd)
