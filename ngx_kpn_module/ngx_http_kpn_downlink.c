@@ -343,6 +343,25 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
             continue;
         }
 
+        /*
+         * a value whose variables bring a CR, LF or NUL (a decoded $uri)
+         * would split the request: a fault of the configuration, refused
+         */
+
+        if (ctx->var_rc == NGX_OK
+            && (ngx_strlchr(value.data, value.data + value.len, CR)
+                || ngx_strlchr(value.data, value.data + value.len, LF)
+                || ngx_strlchr(value.data, value.data + value.len, '\0')))
+        {
+            ctx->var_level = NGX_LOG_ERR;
+            ctx->var_rc = ngx_http_kpn_error(r->pool, &ctx->var_err,
+                                  NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "internal_error",
+                                  "the value of kpn_downlink_header \"%V\" "
+                                  "holds a CR, LF or NUL: not sent",
+                                  &h[i].name);
+        }
+
         kv->key = h[i].name;
         kv->value = value;
         kv++;
