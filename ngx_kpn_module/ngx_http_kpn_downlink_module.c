@@ -667,42 +667,50 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     /* a location with kpn_downlink: everything must be there */
 
     if (conf->zone->data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\": unknown kpn_token_zone \"%V\"",
-                           &conf->zone->shm.name);
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\": unknown kpn_token_zone \"%V\" "
+                      "in %V:%ui",
+                      &conf->zone->shm.name,
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->keys == NGX_CONF_UNSET_PTR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
-                           "(or \"kpn_downlink_keys off\" when the location "
-                           "is protected otherwise)");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
+                      "(or \"kpn_downlink_keys off\" when the location "
+                      "is protected otherwise) in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->client_id.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_client_id\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_id\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->client_secret.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_client_secret\" "
-                           "or \"kpn_client_secret_file\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_secret\" "
+                      "or \"kpn_client_secret_file\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->token_uri.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_token_uri\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_token_uri\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->downlink_uri.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_downlink_uri\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_uri\" "
+                      "in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 

@@ -45,6 +45,9 @@ typedef struct {
     ngx_uint_t                 max_records;
     ngx_uint_t                 reject_log_level;
                                  /* of both halves: kpn_reject_log_level */
+
+    ngx_str_t                  uplink_file;     /* where kpn_uplink is, */
+    ngx_uint_t                 uplink_line;     /* for the merge's errors */
 } ngx_http_kpn_loc_conf_t;
 
 
