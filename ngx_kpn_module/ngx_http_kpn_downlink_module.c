@@ -90,7 +90,7 @@ static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
       NULL },
 
     { ngx_string("kpn_downlink"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
       ngx_http_kpn_downlink,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -864,6 +864,18 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (dlcf->zone) {
         return "is duplicate";
+    }
+
+    /* the argument count checked here, to say what is missing */
+
+    if (cf->args->nelts != 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" %s: it takes the "
+                           "kpn_token_zone of the access tokens, "
+                           "\"kpn_downlink zone=NAME;\"",
+                           cf->args->nelts == 1 ? "needs a zone"
+                                                : "takes one parameter");
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;

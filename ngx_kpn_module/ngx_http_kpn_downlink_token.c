@@ -334,9 +334,18 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     }
 
     if (status != NGX_HTTP_OK) {
+
+        /* a refusal of the credentials: say which ones to check */
+
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
-                           "the token endpoint answered %ui", status);
+                           "the token endpoint answered %ui%s", status,
+                           status == NGX_HTTP_UNAUTHORIZED
+                           ? ": check kpn_client_id and the client secret"
+                           : status == NGX_HTTP_FORBIDDEN
+                           ? ": check kpn_client_id, the client secret and "
+                             "the API key's roles"
+                           : "");
         ctx->fetch = NGX_HTTP_KPN_FETCH_HTTP_ERROR;
         goto failed;
     }

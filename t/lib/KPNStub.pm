@@ -29,7 +29,7 @@ package KPNStub;
 #                  never see a request meant for KPN) since the reset
 #
 # The token endpoint is /token/MODE (ok, fixed, slow, short, slowshort,
-# shortfail, 500, garbage, noat, numat, big, kill, badchunk), the actuator
+# shortfail, 500, 401, 403, garbage, noat, numat, big, kill, badchunk), the actuator
 # API /dl/MODE (ok, slow, 302, 302first, 401, 401first, 400): see _serve.
 #
 # kpn_stub_start() sets TEST_NGINX_STUB_PORT (the stand-in), and also
@@ -178,6 +178,10 @@ sub _serve {
                 _answer($c, 200, $json, $ok);
             } elsif ($mode eq '500') {
                 _answer($c, 500, $json, '{"error":"server_error"}');
+            } elsif ($mode eq '401') {
+                _answer($c, 401, $json, '{"error":"invalid_client"}');
+            } elsif ($mode eq '403') {
+                _answer($c, 403, $json, '{"error":"access_denied"}');
             } elsif ($mode eq 'garbage') {
                 _answer($c, 200, 'text/html', '<html>not json</html>');
             } elsif ($mode eq 'noat') {
