@@ -343,6 +343,25 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
             continue;
         }
 
+        /*
+         * a value whose variables bring a CR, LF or NUL (a decoded $uri)
+         * would split the request: a fault of the configuration, refused
+         */
+
+        if (ctx->var_rc == NGX_OK
+            && (ngx_strlchr(value.data, value.data + value.len, CR)
+                || ngx_strlchr(value.data, value.data + value.len, LF)
+                || ngx_strlchr(value.data, value.data + value.len, '\0')))
+        {
+            ctx->var_level = NGX_LOG_ERR;
+            ctx->var_rc = ngx_http_kpn_error(r->pool, &ctx->var_err,
+                                  NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "internal_error",
+                                  "the value of kpn_downlink_header \"%V\" "
+                                  "holds a CR, LF or NUL: not sent",
+                                  &h[i].name);
+        }
+
         kv->key = h[i].name;
         kv->value = value;
         kv++;
@@ -398,6 +417,8 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             }
 
             ctx->sub.answer = NULL;
+            ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_API;
+            ctx->misrouted = 0;
 
             rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
                                               &dlcf->downlink_uri,
@@ -445,6 +466,24 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink answer: status %ui rc %i error %d",
                    status, ctx->sub.rc, (int) ctx->sub.error);
+
+    if (ctx->misrouted) {
+        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+        ctx->sent = 0;
+
+        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                               "kpn_unavailable",
+                               "the downlink request to \"%V\" reached a "
+                               "location without \"kpn_endpoint api\", "
+                               "not sent", &dlcf->downlink_uri)
+            == NGX_ERROR)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+    }
 
     if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT && !ctx->sub.error) {
         if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_GATEWAY_TIME_OUT,
@@ -542,6 +581,54 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     ctx->state = NGX_HTTP_KPN_DL_DONE;
 
     return ngx_http_kpn_send_body(r, status, &type, &body);
+}
+
+
+/*
+ * In the rewrite phase of every location (the first handler of the
+ * phase, before "rewrite" and "return"; the access phase is not run for
+ * subrequests): a token or downlink subrequest of ours that has landed in
+ * a location without the kpn_endpoint it needs (a rewrite, an internal
+ * redirect, a changed configuration the checks of nginx -t could not
+ * see) is ended here, before proxy_pass connects anywhere.  The parent
+ * answers 502 and logs it, once.
+ */
+
+ngx_int_t
+ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r)
+{
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+    ngx_http_core_loc_conf_t          *clcf;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || ctx->sub.sr != r) {
+        return NGX_DECLINED;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (dlcf->endpoint == ctx->endpoint && clcf->exact_match) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn endpoint: \"%V\"", &clcf->name);
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn endpoint: \"%V\" is not kpn_endpoint %ui, refused",
+                   &clcf->name, ctx->endpoint);
+
+    ctx->misrouted = 1;
+
+    /* an internal failure of the subrequest: the parent answers */
+
+    return NGX_ERROR;
 }
 
 

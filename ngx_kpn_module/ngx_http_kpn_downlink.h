@@ -37,6 +37,18 @@
 #define NGX_HTTP_KPN_DEFAULT_CONTENT_TYPE  "application/json"
 
 
+/* kpn_endpoint: what an internal location is for (none: 0) */
+#define NGX_HTTP_KPN_ENDPOINT_TOKEN    1       /* kpn_endpoint token */
+#define NGX_HTTP_KPN_ENDPOINT_API      2       /* kpn_endpoint api */
+
+
+/* where a directive was given, for the checks after the parse */
+typedef struct {
+    ngx_str_t                  file;
+    ngx_uint_t                 line;
+} ngx_http_kpn_downlink_pos_t;
+
+
 /* a header of the downlink request: kpn_downlink_header, or a default */
 typedef struct {
     ngx_str_t                  name;
@@ -64,6 +76,14 @@ typedef struct {
                                          ngx_http_kpn_downlink_header_t */
     ngx_http_complex_value_t  *device_id;       /* kpn_downlink_device_id */
     ngx_uint_t                 max_payload;
+
+    ngx_uint_t                 endpoint;    /* kpn_endpoint, this location
+                                               only: NGX_HTTP_KPN_ENDPOINT_* */
+
+    ngx_http_kpn_downlink_pos_t  pos;           /* kpn_downlink */
+    ngx_http_kpn_downlink_pos_t  endpoint_pos;  /* kpn_endpoint */
+    ngx_http_kpn_downlink_pos_t  token_uri_pos;
+    ngx_http_kpn_downlink_pos_t  downlink_uri_pos;
 
     ngx_str_t                  token_body;  /* client-credentials JSON */
     u_char                     key[NGX_HTTP_KPN_SHM_KEY_LEN];
@@ -139,7 +159,11 @@ typedef struct {
     ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_* */
     time_t                     expires;     /* of the token fetched */
 
+    ngx_uint_t                 endpoint;    /* the kpn_endpoint that the
+                                               running subrequest must reach */
+
     unsigned                   retried:1;
+    unsigned                   misrouted:1; /* it reached another location */
     unsigned                   sent:1;      /* a downlink went to KPN */
     unsigned                   valid:1;     /* cmd holds the input */
     unsigned                   evaluating:1;    /* the templates */
@@ -157,6 +181,12 @@ ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
  * the input, $kpn_downlink_* (preconfiguration)
  */
 ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
+
+/*
+ * the rewrite phase handler that refuses a token or downlink subrequest
+ * in a location without the kpn_endpoint it needs, before it goes anywhere
+ */
+ngx_int_t ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r);
 
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);

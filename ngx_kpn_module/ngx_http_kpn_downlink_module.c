@@ -16,8 +16,29 @@
 #include <openssl/evp.h>
 
 
-static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
+/* a kpn_downlink location and its server, for the checks of the routes */
+typedef struct {
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+    ngx_http_core_loc_conf_t          *server;  /* the server's own conf */
+} ngx_http_kpn_downlink_route_t;
 
+
+typedef struct {
+    ngx_array_t                        routes;  /* of ..._route_t */
+} ngx_http_kpn_downlink_main_conf_t;
+
+
+static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_kpn_downlink_check_route(ngx_conf_t *cf,
+    ngx_http_core_loc_conf_t *server, ngx_str_t *uri, ngx_uint_t endpoint,
+    ngx_http_kpn_downlink_pos_t *pos);
+static ngx_int_t ngx_http_kpn_downlink_find_location(ngx_str_t *uri,
+    ngx_http_core_loc_conf_t **clcf);
+static ngx_int_t ngx_http_kpn_downlink_find_static(
+    ngx_http_location_tree_node_t *node, ngx_str_t *uri,
+    ngx_http_core_loc_conf_t **clcf);
+
+static void *ngx_http_kpn_downlink_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -25,6 +46,10 @@ static char *ngx_http_kpn_downlink_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_kpn_downlink_pos(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_pos_t *pos);
 static char *ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf,
@@ -65,8 +90,15 @@ static ngx_command_t  ngx_http_kpn_downlink_commands[] = {
       NULL },
 
     { ngx_string("kpn_downlink"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
       ngx_http_kpn_downlink,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kpn_endpoint"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kpn_downlink_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -177,7 +209,7 @@ static ngx_http_module_t  ngx_http_kpn_downlink_module_ctx = {
     ngx_http_kpn_downlink_add_variables,   /* preconfiguration */
     ngx_http_kpn_downlink_init,            /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_kpn_downlink_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -204,10 +236,287 @@ ngx_module_t  ngx_http_kpn_downlink_module = {
 };
 
 
+/*
+ * Every kpn_token_uri and kpn_downlink_uri of a kpn_downlink location
+ * must land, in that location's server, in a location marked for it
+ * (kpn_endpoint token / api: exact and internal), found as nginx finds
+ * the location of a request; and at run time a subrequest that lands
+ * anywhere else is refused by the rewrite phase handler.
+ */
+
 static ngx_int_t
 ngx_http_kpn_downlink_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                          i;
+    ngx_http_handler_pt                *h;
+    ngx_http_core_main_conf_t          *cmcf;
+    ngx_http_kpn_downlink_route_t      *route;
+    ngx_http_kpn_downlink_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_kpn_downlink_module);
+
+    route = dmcf->routes.elts;
+
+    for (i = 0; i < dmcf->routes.nelts; i++) {
+        if (ngx_http_kpn_downlink_check_route(cf, route[i].server,
+                                  &route[i].dlcf->token_uri,
+                                  NGX_HTTP_KPN_ENDPOINT_TOKEN,
+                                  &route[i].dlcf->token_uri_pos)
+            != NGX_OK
+            || ngx_http_kpn_downlink_check_route(cf, route[i].server,
+                                  &route[i].dlcf->downlink_uri,
+                                  NGX_HTTP_KPN_ENDPOINT_API,
+                                  &route[i].dlcf->downlink_uri_pos)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kpn_downlink_endpoint_handler;
+
     return ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub);
+}
+
+
+/* uri must land in an exact location with "kpn_endpoint <endpoint>" */
+
+static ngx_int_t
+ngx_http_kpn_downlink_check_route(ngx_conf_t *cf,
+    ngx_http_core_loc_conf_t *server, ngx_str_t *uri, ngx_uint_t endpoint,
+    ngx_http_kpn_downlink_pos_t *pos)
+{
+    char                              *what, *kind, *name;
+    ngx_str_t                          none = ngx_null_string;
+    ngx_int_t                          rc;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    clcf = server;
+
+    rc = ngx_http_kpn_downlink_find_location(uri, &clcf);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"%s\" \"%V\": a regular expression of a location "
+                      "failed to run in %V:%ui",
+                      endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN
+                      ? "kpn_token_uri" : "kpn_downlink_uri",
+                      uri, &pos->file, pos->line);
+        return NGX_ERROR;
+    }
+
+    /* the server's own conf, when nothing matched, has no loc_conf */
+
+    if (clcf != server && clcf->exact_match) {
+        dlcf = clcf->loc_conf[ngx_http_kpn_downlink_module.ctx_index];
+
+        if (dlcf->endpoint == endpoint) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cf->log, 0,
+                           "kpn endpoint \"%V\" is location \"%V\"",
+                           uri, &clcf->name);
+            return NGX_OK;
+        }
+    }
+
+    if (endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN) {
+        what = "kpn_token_uri";
+        kind = "token";
+
+    } else {
+        what = "kpn_downlink_uri";
+        kind = "api";
+    }
+
+    name = clcf == server ? "no location" : "location ";
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        name = "location ~ ";
+    }
+#endif
+
+    if (clcf->exact_match) {
+        name = "location = ";
+
+    } else if (clcf->noregex) {
+        name = "location ^~ ";
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"%s\" \"%V\" lands in %s%V, not in a location with "
+                  "\"kpn_endpoint %s\" (an exact, internal location): "
+                  "the %s would go there in %V:%ui",
+                  what, uri, name, clcf == server ? &none : &clcf->name, kind,
+                  endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN
+                  ? "client secret" : "access token",
+                  &pos->file, pos->line);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The location that a subrequest for uri lands in, found at configuration
+ * time the way nginx's find-config phase finds a request's: in the static
+ * tree of the level *clcf, where an exact match ends the search and the
+ * longest prefix is searched again for nested locations; then, unless that
+ * prefix is "^~", the regular expressions of the level in their order.
+ * *clcf is left alone when nothing matches.  The return codes are those of
+ * that search: NGX_OK (exact, or a regular expression), NGX_DONE (a
+ * redirect to uri + "/"), NGX_AGAIN / NGX_DECLINED (a prefix, or none).
+ */
+
+static ngx_int_t
+ngx_http_kpn_downlink_find_location(ngx_str_t *uri,
+    ngx_http_core_loc_conf_t **clcf)
+{
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *level;
+#if (NGX_PCRE)
+    ngx_int_t                  n;
+    ngx_uint_t                 noregex;
+    ngx_http_core_loc_conf_t **re;
+
+    noregex = 0;
+#endif
+
+    level = *clcf;
+
+    rc = ngx_http_kpn_downlink_find_static(level->static_locations, uri,
+                                           clcf);
+
+    if (rc == NGX_AGAIN) {
+#if (NGX_PCRE)
+        noregex = (*clcf)->noregex;
+#endif
+        rc = ngx_http_kpn_downlink_find_location(uri, clcf);
+    }
+
+    if (rc == NGX_OK || rc == NGX_DONE || rc == NGX_ERROR) {
+        return rc;
+    }
+
+#if (NGX_PCRE)
+    if (noregex || level->regex_locations == NULL) {
+        return rc;
+    }
+
+    for (re = level->regex_locations; *re; re++) {
+        n = ngx_regex_exec((*re)->regex->regex, uri, NULL, 0);
+
+        if (n == NGX_REGEX_NO_MATCHED) {
+            continue;
+        }
+
+        if (n < 0) {
+            return NGX_ERROR;
+        }
+
+        *clcf = *re;
+
+        rc = ngx_http_kpn_downlink_find_location(uri, clcf);
+
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    }
+#endif
+
+    return rc;
+}
+
+
+/* the static tree of one level: see ngx_http_kpn_downlink_find_location() */
+
+static ngx_int_t
+ngx_http_kpn_downlink_find_static(ngx_http_location_tree_node_t *node,
+    ngx_str_t *uri, ngx_http_core_loc_conf_t **clcf)
+{
+    size_t      len, n;
+    u_char     *p;
+    ngx_int_t   rc, found;
+
+    p = uri->data;
+    len = uri->len;
+    found = NGX_DECLINED;
+
+    while (node) {
+
+        n = ngx_min(len, (size_t) node->len);
+
+        rc = ngx_filename_cmp(p, node->name, n);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (len > (size_t) node->len) {
+
+            /* a prefix of uri: the longest one wins, look further in */
+
+            if (node->inclusive) {
+                *clcf = node->inclusive;
+                found = NGX_AGAIN;
+                p += n;
+                len -= n;
+                node = node->tree;
+                continue;
+            }
+
+            node = node->right;
+            continue;
+        }
+
+        if (len == (size_t) node->len) {
+            if (node->exact) {
+                *clcf = node->exact;
+                return NGX_OK;
+            }
+
+            *clcf = node->inclusive;
+            return NGX_AGAIN;
+        }
+
+        /* uri is shorter: "/a" for "location /a/" redirects to "/a/" */
+
+        if (len + 1 == (size_t) node->len && node->auto_redirect) {
+            *clcf = node->exact ? node->exact : node->inclusive;
+            found = NGX_DONE;
+        }
+
+        node = node->left;
+    }
+
+    return found;
+}
+
+
+static void *
+ngx_http_kpn_downlink_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_kpn_downlink_main_conf_t  *dmcf;
+
+    dmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_downlink_main_conf_t));
+    if (dmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&dmcf->routes, cf->pool, 4,
+                       sizeof(ngx_http_kpn_downlink_route_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return dmcf;
 }
 
 
@@ -237,6 +546,11 @@ ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
      *     conf->device_id = NULL;
      *     conf->token_body = { 0, NULL };
      *     conf->key = { 0 };
+     *     conf->endpoint = 0;
+     *     conf->pos = { { 0, NULL }, 0 };
+     *     conf->endpoint_pos = { { 0, NULL }, 0 };
+     *     conf->token_uri_pos = { { 0, NULL }, 0 };
+     *     conf->downlink_uri_pos = { { 0, NULL }, 0 };
      */
 
     conf->keys = NGX_CONF_UNSET_PTR;
@@ -262,7 +576,34 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_kpn_downlink_loc_conf_t *prev = parent;
     ngx_http_kpn_downlink_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t           *clcf;
+    ngx_http_core_srv_conf_t           *cscf;
+    ngx_http_kpn_downlink_route_t      *route;
+    ngx_http_kpn_downlink_main_conf_t  *dmcf;
+
     static ngx_str_t  default_body = ngx_string(NGX_HTTP_KPN_DEFAULT_BODY);
+
+    /* kpn_endpoint marks this location alone: never inherited */
+
+    if (conf->endpoint) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->internal != 1) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"kpn_endpoint\" requires \"internal\" in its "
+                          "location \"%V\" in %V:%ui", &clcf->name,
+                          &conf->endpoint_pos.file, conf->endpoint_pos.line);
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->zone) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"kpn_endpoint\" and \"kpn_downlink\" cannot "
+                          "share a location in %V:%ui",
+                          &conf->endpoint_pos.file, conf->endpoint_pos.line);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     /* keys: NULL is "off"; unset stays unset, required below */
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NGX_CONF_UNSET_PTR);
@@ -279,11 +620,13 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->token_uri.data == NULL) {
         conf->token_uri = prev->token_uri;
         conf->token_args = prev->token_args;
+        conf->token_uri_pos = prev->token_uri_pos;
     }
 
     if (conf->downlink_uri.data == NULL) {
         conf->downlink_uri = prev->downlink_uri;
         conf->downlink_args = prev->downlink_args;
+        conf->downlink_uri_pos = prev->downlink_uri_pos;
     }
 
     /* the request of the Beta API unless configured (docs/kpn-api.md) */
@@ -324,48 +667,70 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
     /* a location with kpn_downlink: everything must be there */
 
     if (conf->zone->data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\": unknown kpn_token_zone \"%V\"",
-                           &conf->zone->shm.name);
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\": unknown kpn_token_zone \"%V\" "
+                      "in %V:%ui",
+                      &conf->zone->shm.name,
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->keys == NGX_CONF_UNSET_PTR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
-                           "(or \"kpn_downlink_keys off\" when the location "
-                           "is protected otherwise)");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
+                      "(or \"kpn_downlink_keys off\" when the location "
+                      "is protected otherwise) in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->client_id.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_client_id\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_id\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->client_secret.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_client_secret\" "
-                           "or \"kpn_client_secret_file\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_secret\" "
+                      "or \"kpn_client_secret_file\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->token_uri.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_token_uri\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_token_uri\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (conf->downlink_uri.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_downlink\" requires \"kpn_downlink_uri\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_uri\" "
+                      "in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
         return NGX_CONF_ERROR;
     }
 
     if (ngx_http_kpn_downlink_prepare(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    /* where the URIs lead is checked once the locations are known */
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_kpn_downlink_module);
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    route = ngx_array_push(&dmcf->routes);
+    if (route == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    route->dlcf = conf;
+    route->server = cscf->ctx->loc_conf[ngx_http_core_module.ctx_index];
 
     return NGX_CONF_OK;
 }
@@ -501,6 +866,18 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    /* the argument count checked here, to say what is missing */
+
+    if (cf->args->nelts != 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kpn_downlink\" %s: it takes the "
+                           "kpn_token_zone of the access tokens, "
+                           "\"kpn_downlink zone=NAME;\"",
+                           cf->args->nelts == 1 ? "needs a zone"
+                                                : "takes one parameter");
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
 
     if (ngx_http_kpn_conf_zone(cf, cmd, &value[1], &name, NULL) != NGX_OK) {
@@ -513,10 +890,80 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_kpn_downlink_pos(cf, &dlcf->pos) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_kpn_downlink_handler;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * kpn_endpoint token | api: this location is where kpn_token_uri
+ * (the client secret) or kpn_downlink_uri (the access token) may go; an
+ * exact location (checked here) and internal (checked at the merge, as
+ * "internal" may follow)
+ */
+
+static char *
+ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (dlcf->endpoint) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "token") == 0) {
+        dlcf->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
+
+    } else if (ngx_strcmp(value[1].data, "api") == 0) {
+        dlcf->endpoint = NGX_HTTP_KPN_ENDPOINT_API;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", expected "
+                           "\"token\" or \"api\"", &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (!clcf->exact_match || clcf->named) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be in an exact location "
+                           "(\"location = /uri\"), not in \"%V\"",
+                           &cmd->name, &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_downlink_pos(cf, &dlcf->endpoint_pos) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the file and line of the directive being parsed, for later checks */
+
+static ngx_int_t
+ngx_http_kpn_downlink_pos(ngx_conf_t *cf, ngx_http_kpn_downlink_pos_t *pos)
+{
+    pos->file.len = cf->conf_file->file.name.len;
+    pos->file.data = ngx_pstrdup(cf->pool, &cf->conf_file->file.name);
+    pos->line = cf->conf_file->line;
+
+    return pos->file.data ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -586,6 +1033,8 @@ ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *
 ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
+
     char  *p = conf;
 
     u_char     *q;
@@ -605,6 +1054,10 @@ ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "\"%V\": \"%V\" is not a local URI "
                            "(it must start with \"/\")",
                            &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_downlink_pos(cf, &dlcf->token_uri_pos) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -666,6 +1119,10 @@ ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf, ngx_command_t *cmd,
                            "\"%V\": variables are allowed in the arguments "
                            "only, not in the path \"%V\"",
                            &cmd->name, &path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kpn_downlink_pos(cf, &dlcf->downlink_uri_pos) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -130,6 +130,8 @@ ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
     ctx->sub.answer = ngx_http_kpn_downlink_token_answer;
     ctx->sub.answer_data = ctx;
     ctx->tok_rc = NGX_AGAIN;
+    ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
+    ctx->misrouted = 0;
 
     if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                      &dlcf->token_args,
@@ -297,6 +299,16 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
                    "kpn token answer: status %ui rc %i error %d",
                    status, ctx->sub.rc, (int) ctx->sub.error);
 
+    if (ctx->misrouted) {
+        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+                           "token_unavailable",
+                           "the token request to \"%V\" reached a location "
+                           "without \"kpn_endpoint token\", not sent",
+                           &dlcf->token_uri);
+        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        goto failed;
+    }
+
     if (ctx->sub.error) {
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
@@ -322,9 +334,18 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
     }
 
     if (status != NGX_HTTP_OK) {
+
+        /* a refusal of the credentials: say which ones to check */
+
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
-                           "the token endpoint answered %ui", status);
+                           "the token endpoint answered %ui%s", status,
+                           status == NGX_HTTP_UNAUTHORIZED
+                           ? ": check kpn_client_id and the client secret"
+                           : status == NGX_HTTP_FORBIDDEN
+                           ? ": check kpn_client_id, the client secret and "
+                             "the API key's roles"
+                           : "");
         ctx->fetch = NGX_HTTP_KPN_FETCH_HTTP_ERROR;
         goto failed;
     }

@@ -52,7 +52,7 @@ static char  *ngx_http_kpn_metrics_downlink_results[] = {
     "ok", "not_read", "kpn_rejected", "method_not_allowed", "missing_key",
     "bad_key", "invalid_json", "invalid_dev_eui", "invalid_port",
     "invalid_payload", "invalid_device_id", "missing_field",
-    "token_unavailable", "kpn_auth_failed",
+    "token_unavailable", "kpn_auth_failed", "kpn_unavailable",
     "upstream_timeout", "upstream_error", "client_closed", "internal_error",
     "other", NULL
 };

@@ -26,7 +26,7 @@
 
 /* downlinks by result: ngx_http_kpn_metrics_downlink_results[] */
 #define NGX_HTTP_KPN_M_DOWNLINK_NOT_READ  1
-#define NGX_HTTP_KPN_M_DOWNLINK_N      19
+#define NGX_HTTP_KPN_M_DOWNLINK_N      20
 
 /* status classes: 1xx .. 5xx, and "none" (no answer) */
 #define NGX_HTTP_KPN_M_CLASS_NONE      0

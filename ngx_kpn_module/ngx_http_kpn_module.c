@@ -19,6 +19,8 @@ static ngx_int_t ngx_http_kpn_init(ngx_conf_t *cf);
 static void *ngx_http_kpn_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_kpn_uplink(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_kpn_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_secret(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -83,7 +85,7 @@ static ngx_command_t  ngx_http_kpn_commands[] = {
 
     { ngx_string("kpn_uplink"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_kpn_uplink,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kpn_loc_conf_t, uplink),
       NULL },
@@ -237,6 +239,8 @@ ngx_http_kpn_create_loc_conf(ngx_conf_t *cf)
      *     conf->device_type_header = { 0, NULL };
      *     conf->auth_header = { 0, NULL };
      *     conf->wtg_token = { 0, NULL };
+     *     conf->uplink_file = { 0, NULL };
+     *     conf->uplink_line = 0;
      */
 
     conf->uplink = NGX_CONF_UNSET;
@@ -261,6 +265,8 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_kpn_loc_conf_t *prev = parent;
     ngx_http_kpn_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->uplink, prev->uplink, 0);
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
@@ -292,41 +298,98 @@ ngx_http_kpn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->pass_headers, prev->pass_headers, NULL);
     ngx_conf_merge_str_value(conf->wtg_token, prev->wtg_token, "");
 
-    if (conf->uplink && conf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF
+    if (conf->uplink_file.data == NULL) {
+        conf->uplink_file = prev->uplink_file;
+        conf->uplink_line = prev->uplink_line;
+    }
+
+    if (!conf->uplink) {
+        return NGX_CONF_OK;
+    }
+
+    /* the errors name the kpn_uplink line, not the end of http {} */
+
+    if (conf->secrets == NULL && conf->secret == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_uplink\" requires \"kpn_uplink_secret_file\" "
+                      "or \"kpn_uplink_secret\" in %V:%ui",
+                      &conf->uplink_file, conf->uplink_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->auth != NGX_HTTP_KPN_DEST_AUTH_OFF
         && conf->auth_digests == NULL && conf->auth_values == NULL)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_uplink_auth\" requires "
-                           "\"kpn_uplink_auth_file\" or "
-                           "\"kpn_uplink_auth_value\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_uplink_auth\" requires \"kpn_uplink_auth_file\" "
+                      "or \"kpn_uplink_auth_value\" in %V:%ui",
+                      &conf->uplink_file, conf->uplink_line);
         return NGX_CONF_ERROR;
     }
 
-    if (conf->uplink && conf->auth == NGX_HTTP_KPN_DEST_AUTH_BASIC
+    if (conf->auth == NGX_HTTP_KPN_DEST_AUTH_BASIC
         && conf->auth_no_colon)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_uplink_auth basic\" takes lines of "
-                           "\"user:password\" in \"kpn_uplink_auth_file\", "
-                           "%ui line(s) have no ':'", conf->auth_no_colon);
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_uplink_auth basic\" takes lines of "
+                      "\"user:password\" in \"kpn_uplink_auth_file\", "
+                      "%ui line(s) have no ':', in %V:%ui",
+                      conf->auth_no_colon, &conf->uplink_file,
+                      conf->uplink_line);
         return NGX_CONF_ERROR;
     }
 
-    if (conf->uplink && conf->secrets == NULL && conf->secret == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_uplink\" requires \"kpn_uplink_secret_file\" "
-                           "or \"kpn_uplink_secret\"");
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->uplink && conf->format == NGX_HTTP_KPN_FORMAT_ENVELOPE
+    if (conf->format == NGX_HTTP_KPN_FORMAT_ENVELOPE
         && conf->device_types == NULL)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kpn_uplink\" with \"kpn_uplink_format envelope\" "
-                           "requires at least one \"kpn_device_type\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_uplink\" with \"kpn_uplink_format envelope\" "
+                      "requires at least one \"kpn_device_type\" in %V:%ui",
+                      &conf->uplink_file, conf->uplink_line);
         return NGX_CONF_ERROR;
     }
+
+    /*
+     * the module rewrites the request for a content handler to send on:
+     * without one nginx would answer its own 404 to every uplink ("if"
+     * blocks take the handler of their location)
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == NULL && !clcf->noname) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_uplink\" requires \"proxy_pass\" (or another "
+                      "content handler) in its location \"%V\" in %V:%ui",
+                      &clcf->name, &conf->uplink_file, conf->uplink_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* kpn_uplink on | off, with where it is for the merge's errors */
+
+static char *
+ngx_http_kpn_uplink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kpn_loc_conf_t *klcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    klcf->uplink_file.len = cf->conf_file->file.name.len;
+    klcf->uplink_file.data = ngx_pstrdup(cf->pool, &cf->conf_file->file.name);
+    if (klcf->uplink_file.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    klcf->uplink_line = cf->conf_file->line;
 
     return NGX_CONF_OK;
 }

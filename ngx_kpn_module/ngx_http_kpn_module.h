@@ -60,6 +60,8 @@ typedef struct {
                                  /* kpn_uplink_pass_header, lower case */
     ngx_str_t                  wtg_token;   /* kpn_wtg_token_file:
                                                $kpn_wtg_token */
+    ngx_str_t                  uplink_file;     /* where kpn_uplink is, */
+    ngx_uint_t                 uplink_line;     /* for the merge's errors */
 } ngx_http_kpn_loc_conf_t;
 
 

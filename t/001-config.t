@@ -166,7 +166,7 @@ invalid value "yes" in "kpn_uplink" directive, it must be "on" or "off"
     location = /kpn/uplink {
         kpn_uplink on;
         kpn_uplink_format envelope;
-        return 204;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/t;
     }
     location = /t {
         return 200 "started\n";

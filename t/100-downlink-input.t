@@ -465,7 +465,29 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 30: nginx -t fails: a bad kpn_downlink parameter
+=== TEST 30: nginx -t fails: kpn_downlink without its zone says what is missing
+--- config
+    location = /downlink {
+        kpn_downlink;
+    }
+--- must_die
+--- error_log
+"kpn_downlink" needs a zone: it takes the kpn_token_zone of the access tokens, "kpn_downlink zone=NAME;"
+
+
+
+=== TEST 31: nginx -t fails: kpn_downlink with two parameters
+--- config
+    location = /downlink {
+        kpn_downlink zone=kpn zone=other;
+    }
+--- must_die
+--- error_log
+"kpn_downlink" takes one parameter: it takes the kpn_token_zone of the access tokens, "kpn_downlink zone=NAME;"
+
+
+
+=== TEST 32: nginx -t fails: a bad kpn_downlink parameter
 --- config
     location = /downlink {
         kpn_downlink kpn;
@@ -476,7 +498,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 31: nginx -t fails: a missing keys file
+=== TEST 33: nginx -t fails: a missing keys file
 --- config
     location = /downlink {
         kpn_downlink zone=kpn; kpn_downlink_keys /nonexistent/keys;
@@ -487,7 +509,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 32: nginx -t fails: an empty client secret
+=== TEST 34: nginx -t fails: an empty client secret
 --- config
     location = /downlink {
         kpn_client_secret "";
@@ -498,7 +520,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 33: nginx -t fails: an empty client id
+=== TEST 35: nginx -t fails: an empty client id
 --- config
     location = /downlink {
         kpn_client_id "";
@@ -509,7 +531,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 34: nginx -t fails: an empty audience
+=== TEST 36: nginx -t fails: an empty audience
 --- config
     location = /downlink {
         kpn_audience "";
@@ -520,7 +542,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 35: nginx -t fails: both kpn_client_secret and kpn_client_secret_file
+=== TEST 37: nginx -t fails: both kpn_client_secret and kpn_client_secret_file
 --- config
     location = /downlink {
         kpn_client_secret a; kpn_client_secret_file /etc/hostname;
@@ -531,7 +553,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 36: nginx -t fails: a missing client secret file
+=== TEST 38: nginx -t fails: a missing client secret file
 --- config
     location = /downlink {
         kpn_client_secret_file /nonexistent/secret;
@@ -542,7 +564,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 37: nginx -t fails: a bad kpn_token_refresh
+=== TEST 39: nginx -t fails: a bad kpn_token_refresh
 --- config
     location = /downlink {
         kpn_token_refresh soon;
@@ -553,7 +575,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 38: nginx -t fails: a bad kpn_token_backoff
+=== TEST 40: nginx -t fails: a bad kpn_token_backoff
 --- config
     location = /downlink {
         kpn_token_backoff -1;
@@ -564,7 +586,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 39: nginx -t fails: a bad kpn_token_lock_timeout
+=== TEST 41: nginx -t fails: a bad kpn_token_lock_timeout
 --- config
     location = /downlink {
         kpn_token_lock_timeout x;
@@ -575,7 +597,7 @@ unknown kpn_token_zone "other"
 
 
 
-=== TEST 40: nginx -t fails: a token URI that is not local
+=== TEST 42: nginx -t fails: a token URI that is not local
 --- config
     location = /downlink {
         kpn_token_uri https://auth.grip-on-it.com/token;
@@ -586,7 +608,7 @@ is not a local URI
 
 
 
-=== TEST 41: nginx -t fails: a downlink URI that is not local
+=== TEST 43: nginx -t fails: a downlink URI that is not local
 --- config
     location = /downlink {
         kpn_downlink_uri api/downlinks;
@@ -597,7 +619,7 @@ is not a local URI
 
 
 
-=== TEST 42: nginx -t fails: kpn_downlink_max_payload 0
+=== TEST 44: nginx -t fails: kpn_downlink_max_payload 0
 --- config
     location = /downlink {
         kpn_downlink_max_payload 0;
@@ -608,7 +630,7 @@ is not a local URI
 
 
 
-=== TEST 43: nginx -t fails: kpn_downlink_max_payload 243
+=== TEST 45: nginx -t fails: kpn_downlink_max_payload 243
 --- config
     location = /downlink {
         kpn_downlink_max_payload 243;
@@ -619,7 +641,7 @@ is not a local URI
 
 
 
-=== TEST 44: nginx -t fails: a kpn_token_zone without zone=
+=== TEST 46: nginx -t fails: a kpn_token_zone without zone=
 --- http_config
     kpn_token_zone kpn:1m;
 --- config
@@ -629,7 +651,7 @@ is not a local URI
 
 
 
-=== TEST 45: nginx -t fails: a kpn_token_zone without a size
+=== TEST 47: nginx -t fails: a kpn_token_zone without a size
 --- http_config
     kpn_token_zone zone=kpn;
 --- config
@@ -639,7 +661,7 @@ is not a local URI
 
 
 
-=== TEST 46: nginx -t fails: a kpn_token_zone with a bad size
+=== TEST 48: nginx -t fails: a kpn_token_zone with a bad size
 --- http_config
     kpn_token_zone zone=kpn:lots;
 --- config
@@ -649,7 +671,7 @@ is not a local URI
 
 
 
-=== TEST 47: nginx -t fails: a kpn_token_zone that is too small
+=== TEST 49: nginx -t fails: a kpn_token_zone that is too small
 --- http_config
     kpn_token_zone zone=kpn:4k;
 --- config
@@ -659,7 +681,7 @@ is not a local URI
 
 
 
-=== TEST 48: nginx -t fails: a kpn_token_zone declared twice
+=== TEST 50: nginx -t fails: a kpn_token_zone declared twice
 --- http_config
     kpn_token_zone zone=kpn:1m; kpn_token_zone zone=kpn:1m;
 --- config

@@ -195,3 +195,33 @@ my-secret
 ["reset", qr/\A\{"error":"token_unavailable","message":"the token (?:answer was too big or broken|request failed \(502\))"\}\n\z/,
  qr/failed recently/, qr/failed recently/, qr/\Atokens=1 downlinks=0\n\z/]
 --- timeout: 6
+
+
+
+=== TEST 11: a 401 from the token endpoint says which credentials to check, once, in the log and the answer
+--- config eval
+::kpn_downlink_config(@::CONFIG, token => '401')
+--- request eval
+"POST /downlink\n$::DL"
+--- error_code: 502
+--- response_body
+{"error":"token_unavailable","message":"the token endpoint answered 401: check kpn_client_id and the client secret"}
+--- wait: 2.1
+--- grep_error_log eval: qr/kpn downlink: .*?client secret|my-secret/
+--- grep_error_log_out
+kpn downlink: token_unavailable: the token endpoint answered 401: check kpn_client_id and the client secret
+--- timeout: 6
+
+
+
+=== TEST 12: a 403 from the token endpoint names the API key's roles too
+--- config eval
+::kpn_downlink_config(@::CONFIG, token => '403')
+--- request eval
+"POST /downlink\n$::DL"
+--- error_code: 502
+--- wait: 2.1
+--- grep_error_log eval: qr/kpn downlink: .*?roles|my-secret/
+--- grep_error_log_out
+kpn downlink: token_unavailable: the token endpoint answered 403: check kpn_client_id, the client secret and the API key's roles
+--- timeout: 6

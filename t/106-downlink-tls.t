@@ -82,10 +82,12 @@ _EOC_
         }
         location = /_kpn/token {
             internal;
+            kpn_endpoint token;
 $verify            proxy_pass https://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/token;
         }
         location = /_kpn/downlinks {
             internal;
+            kpn_endpoint api;
 $verify            proxy_pass https://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/api/actuator/downlinks\$is_args\$args;
         }
 _EOC_

@@ -550,3 +550,37 @@ unknown "kpn_downlink_nope" variable
 --- must_die
 --- error_log
 unknown "kpn_device_nope" variable
+
+
+
+=== TEST 29: a header value whose variables bring CR/LF ($uri decoded) is refused: 500 internal_error, nothing reaches KPN; a clean one is sent
+--- config eval
+::cfg(location => '/kpn/dl/', extra => 'kpn_downlink_header X-Path $uri;')
+--- request eval
+["GET /stub/_reset",
+ "POST /kpn/dl/a%0d%0aX-Injected:%20yes\n$::DL",
+ "POST /kpn/dl/a%0aX-Injected:%20yes\n$::DL",
+ "GET /stub/_count",
+ "POST /kpn/dl/abc\n$::DL",
+ "GET /stub/_raw"]
+--- error_code eval
+[200, 500, 500, 200, 201, 200]
+--- response_body_like eval
+["reset",
+ qr/\A\Q{"error":"internal_error","message":"the value of kpn_downlink_header \"X-Path\" holds a CR, LF or NUL: not sent"}\E\n\z/,
+ qr/\A\Q{"error":"internal_error",\E/,
+ qr/\Atokens=0 downlinks=0\n\z/,
+ $::QUEUED_RE,
+ ::kpn_stub_raw($::TOKEN_RAW, ::kpn_dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA, 'X-Path: /kpn/dl/abc'))]
+
+
+
+=== TEST 30: the refused header value: one error line that names the header
+--- config eval
+::cfg(location => '/kpn/dl/', extra => 'kpn_downlink_header X-Path $uri;')
+--- request eval
+"POST /kpn/dl/a%0d%0aX-Injected:%20yes\n$::DL"
+--- error_code: 500
+--- grep_error_log eval: qr/kpn downlink: .*/
+--- grep_error_log_out
+kpn downlink: internal_error: the value of kpn_downlink_header "X-Path" holds a CR, LF or NUL: not sent, client: 127.0.0.1, server: localhost, request: "POST /kpn/dl/a%0d%0aX-Injected:%20yes HTTP/1.1", host: "localhost"

@@ -46,6 +46,7 @@ our $CONFIG = kpn_uplink_location()
     }
     location = /_kpn/refused {
         internal;
+        kpn_endpoint api;
         proxy_pass http://stub/dl/400$is_args$args;
     }
     location = /busy {

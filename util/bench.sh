@@ -120,12 +120,14 @@ http {
         }
         location = /_kpn/token {
             internal;
+            kpn_endpoint token;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_pass http://kpn/token;
         }
         location = /_kpn/downlinks {
             internal;
+            kpn_endpoint api;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_pass http://kpn/api/actuator/downlinks\$is_args\$args;

@@ -130,12 +130,14 @@ http {
         }
         location = /_kpn/token {
             internal;
+            kpn_endpoint token;
             proxy_read_timeout 60s;
             proxy_set_header X-Worker-Pid \$pid;
             proxy_pass http://127.0.0.1:$stub_port/token;
         }
         location = /_kpn/downlinks {
             internal;
+            kpn_endpoint api;
             proxy_pass http://127.0.0.1:$stub_port/downlinks\$is_args\$args;
         }
     }

@@ -60,8 +60,8 @@ http {
             kpn_token_uri /_kpn/token;
             kpn_downlink_uri /_kpn/downlinks;
         }
-        location = /_kpn/token { internal; proxy_pass http://127.0.0.1:$p2/token; }
-        location = /_kpn/downlinks { internal; proxy_pass http://127.0.0.1:$p2/dl\$is_args\$args; }
+        location = /_kpn/token { internal; kpn_endpoint token; proxy_pass http://127.0.0.1:$p2/token; }
+        location = /_kpn/downlinks { internal; kpn_endpoint api; proxy_pass http://127.0.0.1:$p2/dl\$is_args\$args; }
     }
     server {
         listen 127.0.0.1:$p2;

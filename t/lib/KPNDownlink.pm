@@ -131,12 +131,12 @@ sub kpn_stub_locations {
     my $to = sub { defined $_[0] ? "proxy_read_timeout $_[0];" : undef };
 
     return "    location = /_kpn/token {\n"
-        . _lines('        ', ['internal;', grep { defined } $to->($o{token_timeout})])
+        . _lines('        ', ['internal;', 'kpn_endpoint token;', grep { defined } $to->($o{token_timeout})])
         . _lines('        ', $o{token_extra})
         . "        proxy_pass $token;\n"
         . "    }\n"
         . "    location = /_kpn/downlinks {\n"
-        . _lines('        ', ['internal;', grep { defined } $to->($o{dl_timeout})])
+        . _lines('        ', ['internal;', 'kpn_endpoint api;', grep { defined } $to->($o{dl_timeout})])
         . _lines('        ', $o{dl_extra})
         . "        proxy_pass http://stub/dl/$dl\$is_args\$args;\n"
         . "    }\n"

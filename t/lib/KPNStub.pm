@@ -24,12 +24,15 @@ package KPNStub;
 #   GET /_count    "tokens=N downlinks=M\n" since the reset
 #   GET /_log      one summary line per request since the reset
 #   GET /_raw      the raw bytes of every request since the reset
+#   GET /_app      "app=N\n" and the raw bytes of the N requests to /app/...
+#                  (an application behind a catch-all location, which must
+#                  never see a request meant for KPN) since the reset
 #
 # /wtg/... plays Withthegrid for the uplink suites: it records the request
 # (its raw bytes in /_raw) and answers 200 {"ok":true}.
 #
 # The token endpoint is /token/MODE (ok, fixed, slow, short, slowshort,
-# shortfail, 500, garbage, noat, numat, big, kill, badchunk), the actuator
+# shortfail, 500, 401, 403, garbage, noat, numat, big, kill, badchunk), the actuator
 # API /dl/MODE (ok, slow, 302, 302first, 401, 401first, 400): see _serve.
 #
 # kpn_stub_start() sets TEST_NGINX_STUB_PORT (the stand-in), and also
@@ -73,7 +76,7 @@ sub _answer {
 
 sub _serve {
     my $srv = shift;
-    my (@raw, @log, $tokens, $dls, $issued);
+    my (@raw, @log, @app, $tokens, $dls, $issued);
     $tokens = $dls = $issued = 0;
 
     $SIG{PIPE} = 'IGNORE';
@@ -101,7 +104,7 @@ sub _serve {
         if ($path eq '/_reset') {
             my ($wait) = ($args // '') =~ /\bwait=([\d.]+)/;
             Time::HiRes::sleep($wait) if $wait;
-            @raw = (); @log = (); $tokens = $dls = 0;
+            @raw = (); @log = (); @app = (); $tokens = $dls = 0;
             _answer($c, 200, 'text/plain', "reset\n");
 
         } elsif ($path eq '/_wait') {
@@ -116,6 +119,13 @@ sub _serve {
 
         } elsif ($path eq '/_raw') {
             _answer($c, 200, 'text/plain', join '', @raw);
+
+        } elsif ($path eq '/_app') {
+            _answer($c, 200, 'text/plain', 'app=' . @app . "\n" . join '', @app);
+
+        } elsif ($path =~ m{\A/app/}) {
+            push @app, $buf;
+            _answer($c, 200, 'text/plain', "app\n");
 
         } elsif ($path =~ m{\A/token/(\w+)\z}) {
             my $mode = $1;
@@ -171,6 +181,10 @@ sub _serve {
                 _answer($c, 200, $json, $ok);
             } elsif ($mode eq '500') {
                 _answer($c, 500, $json, '{"error":"server_error"}');
+            } elsif ($mode eq '401') {
+                _answer($c, 401, $json, '{"error":"invalid_client"}');
+            } elsif ($mode eq '403') {
+                _answer($c, 403, $json, '{"error":"access_denied"}');
             } elsif ($mode eq 'garbage') {
                 _answer($c, 200, 'text/html', '<html>not json</html>');
             } elsif ($mode eq 'noat') {
