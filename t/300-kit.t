@@ -80,6 +80,7 @@ our $DOWNLINK = <<'_EOC_';
     }
     location = /_kpn/token {
         internal;
+        kpn_endpoint token;
         proxy_pass https://127.0.0.1:$TEST_NGINX_TOKEN_PORT/v2/kit/oidc/idp/c1/token;
         proxy_ssl_verify on;
         proxy_ssl_name auth.grip-on-it.com;
@@ -89,6 +90,7 @@ our $DOWNLINK = <<'_EOC_';
     }
     location = /_kpn/downlinks {
         internal;
+        kpn_endpoint api;
         proxy_pass https://127.0.0.1:$TEST_NGINX_API_PORT/api/actuator/downlinks$is_args$args;
         proxy_ssl_verify on;
         proxy_ssl_name api.kpnthings.com;

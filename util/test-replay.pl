@@ -1398,7 +1398,10 @@ SKIP: {
     chmod 0600, $live;
     chown 0 + getpwnam($WORKER), 0, $live if $WORKER;
     spew("$p/destination.secrets", "$KPNTest::KPN_SECRET\n");
+    spew("$p/wtg.token", "$TOKEN\n");
+    chmod 0600, "$p/destination.secrets", "$p/wtg.token";
     $loc =~ s{(kpn_uplink_secret_file\s+)/\S+;}{$1$p/destination.secrets;};
+    $loc =~ s{(kpn_wtg_token_file\s+)/\S+;}{$1$p/wtg.token;};
     $loc =~ s{(proxy_pass\s+)https://api\.withthegrid\.com/iot;}{${1}http://127.0.0.1:$wtg/iot;};
     $loc =~ s{^[ \t]*proxy_ssl_\w+[^\n]*\n}{}mg;
     $loc =~ s{/var/spool/kpn/uplinks\.spool}{$live};
@@ -1413,7 +1416,6 @@ http {
     client_body_temp_path $p/temp/body; proxy_temp_path $p/temp/proxy;
     fastcgi_temp_path $p/temp/fcgi; uwsgi_temp_path $p/temp/uwsgi; scgi_temp_path $p/temp/scgi;
     access_log off;
-    map \$host \$wtg_token { default "$TOKEN"; }
 $http
     server {
         listen 127.0.0.1:$front;

@@ -36,7 +36,7 @@ kpn_file('kpn/lora.secrets', "# rotation: the old one until the destination has 
 kpn_file('kpn/m2m.secrets', "$M2M\n");
 kpn_file('kpn/downlink.keys', "$KEY\n");
 kpn_file('kpn/client.secret', "kit-client-secret-0123456789\n");
-kpn_file('kpn/withthegrid.conf', qq{map "" \$wtg_token { default "wtg-webhook-token"; }\n});
+kpn_file('kpn/withthegrid.token', "wtg-webhook-token\n");
 my ($cert, $key) = kpn_ca()->issue('kpn-gateway.example.net');
 mkdir kpn_dir() . "/$_" for qw(spool log);
 our $SPOOL = kpn_dir() . '/spool/uplinks.spool';
