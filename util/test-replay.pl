@@ -39,6 +39,10 @@
 #  11  a hanging Withthegrid: KPN's tries at a steady rate, each given up
 #      after 1 s: the example's location spools every one, with the
 #      connections docs/spool.md's sizing rule asks for
+#  12  closing the spool as docs/spool.md says, again and again: its hand
+#      rotation twice within a second, the package's logrotate snippet with
+#      logrotate -f eleven times: no outage's file lost; older than 8 weeks
+#      deleted
 #
 # nginx runs its workers as www-data (user www-data;) when run as root.
 # Every wait is bounded; the whole file stops itself after 300 s.
@@ -1526,6 +1530,67 @@ END
     }
     nginx_stop($npid);
     system('umount', "$p/spool") if delete $MOUNTED{"$p/spool"};
+}
+
+# ===========================================================================
+# 12. closing the spool again and again, as docs/spool.md says
+# ===========================================================================
+#
+# No nginx: the files only (scenario 10 has the workers reopen).  The hand
+# rotation is docs/spool.md's own shell block (the directory changed, nginx's
+# reopen a no-op), run twice within a second, with a line in between: no
+# file may take the place of another.  The package's logrotate snippet
+# (paths changed, no postrotate) with logrotate -f once per outage, eleven
+# times: every file younger than 8 weeks stays (docs/spool.md: kept 8 weeks);
+# a rotated file older than that goes at the next rotation.
+SKIP: {
+    my $d = "$TMP/s12";
+    mkdir $d or die "$d: $!";
+    my $doc = slurp("$ROOT/docs/spool.md");
+    my ($block) = $doc =~ /```sh\n\s*(cd \/var\/spool\/kpn [^`]*?)\s*```/;
+    ok($block, 'close the spool: docs/spool.md has the hand rotation') or skip 'no hand rotation', 1;
+    my $n = ($block =~ s{/var/spool/kpn}{$d}g) + ($block =~ s{nginx -s reopen}{true}g);
+    is($n, 2, 'close the spool: the block names the spool directory and nginx -s reopen once each');
+    $block =~ s/ -o www-data -g root//g unless $WORKER;
+    my @rc;
+    for my $outage (1, 2) {
+        spew("$d/uplinks.spool", "outage $outage\n");
+        chmod 0600, "$d/uplinks.spool";
+        system('sh', '-c', $block);
+        push @rc, $? >> 8;
+    }
+    my %where = map { my $f = $_; (slurp($f) => $f =~ s{.*/}{}r) } glob "$d/uplinks.spool*";
+    ok(-e "$d/uplinks.spool", 'close the spool by hand: the live file is there');
+    is(join(', ', map { $where{"outage $_\n"} ? "outage $_ kept" : "outage $_ lost" } 1, 2),
+       'outage 1 kept, outage 2 kept',
+       "close the spool by hand, twice within a second (exit @rc): no file takes another's place")
+        or diag(join "\n", map { "$_: " . slurp($_) } glob "$d/uplinks.spool*");
+
+    my $logrotate = -x '/usr/sbin/logrotate' ? '/usr/sbin/logrotate' : undef;
+    skip 'no logrotate', 1 unless $logrotate;
+    my $l = "$TMP/s12lr";
+    mkdir $l or die "$l: $!";
+    my $lr = slurp("$ROOT/debian/libnginx-mod-http-kpn.logrotate");
+    $lr =~ s{/var/spool/kpn}{$l}g;
+    $lr =~ s{^\s*postrotate\n.*?endscript\n}{}ms;
+    $lr =~ s/^\s*create .*\n//m unless $WORKER;
+    spew("$l/conf", $lr);
+    chmod 0644, "$l/conf";
+    for my $outage (1 .. 11) {
+        spew("$l/uplinks.spool", "outage $outage\n");
+        my $out = `$logrotate -f -s $l/state $l/conf 2>&1`;
+        is($? . $out, '0', "logrotate -f, outage $outage") if $outage == 1 || $?;
+    }
+    my %kept = map { (slurp($_) => 1) } glob "$l/uplinks.spool.*";
+    is(join(' ', grep { !$kept{"outage $_\n"} } 1 .. 11), '',
+       'logrotate -f once per outage, 11 times: every outage file kept (younger than 8 weeks)');
+    my ($oldest) = grep { slurp($_) eq "outage 1\n" } glob "$l/uplinks.spool.*";
+    utime time - 57 * 86400, time - 57 * 86400, $oldest if $oldest;
+    spew("$l/uplinks.spool", "outage 12\n");
+    `$logrotate -f -s $l/state $l/conf 2>&1`;
+    %kept = map { (slurp($_) => 1) } glob "$l/uplinks.spool.*";
+    is(join(' ', grep { !$kept{"outage $_\n"} } 1 .. 12), '1',
+       'logrotate: a rotated file older than 8 weeks is deleted at the next rotation, the others kept');
 }
 
 sub sleep_until_t { my $d = $_[0] - time; sleep $d if $d > 0 }
