@@ -1123,6 +1123,11 @@ SKIP: {
     unlike($active, qr{/etc/|/var/|https://}, 'module: nothing of the production paths is left');
     like($active, qr{access_log \Q$live\E kpn_spool if=\$kpn_spool_outcome;}, 'module: the spool access_log');
 
+    # $wtg_token as docs/spool.md says to define it (the example does not)
+    my ($wtg_map) = slurp("$ROOT/docs/spool.md") =~ /`(map \$host \$wtg_token \{ default "TOKEN"; \})`/;
+    ok($wtg_map, 'module: docs/spool.md says how to define $wtg_token')
+        or $wtg_map = 'map $host $wtg_token { default "TOKEN"; }';
+    $wtg_map =~ s/TOKEN/$TOKEN/;
     my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 load_module $so;
@@ -1133,7 +1138,7 @@ http {
     client_body_temp_path $p/temp/body; proxy_temp_path $p/temp/proxy;
     fastcgi_temp_path $p/temp/fcgi; uwsgi_temp_path $p/temp/uwsgi; scgi_temp_path $p/temp/scgi;
     access_log off;
-    map \$host \$wtg_token { default "$TOKEN"; }
+    $wtg_map
 $http
     server {
         listen 127.0.0.1:$front;
