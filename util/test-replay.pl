@@ -22,7 +22,8 @@
 #   5  https: an unknown CA and a wrong name are exit 4 and send nothing;
 #      --ca-file delivers
 #   6  unreadable and incomplete spool lines: exit 6, the rest delivered;
-#      a line cut by a full disk; refused lines never posted; --check
+#      a line cut by a full disk; refused lines never posted; --check; a
+#      large envelope (past Perl's 65534 regex repetitions) is sent
 #   7  the progress line shows on a terminal only (script(1))
 #   8  stock nginx writes the spool (map, escape=json, $upstream_status of
 #      next upstream and error_page), kpn-replay sends exactly the failed ones
@@ -808,6 +809,42 @@ SKIP: {
     $r = replay('--check', "$TMP/s1.spool", "$TMP/s3.spool");
     ok($r->{code} == 0 && $r->{stdout} =~ /every line can be read and sent \(exit 0\)/,
         '--check, good spools: exit 0') or show($r);
+}
+
+# ===========================================================================
+# 6c. a large envelope: more than 65534 characters and escapes
+# ===========================================================================
+#
+# The module forwards up to client_max_body_size (1m by default) and 256
+# records; nginx spools the envelope whole.  A body with 80,000 multibyte
+# characters and 80,000 escapes (about 240 KB in the line) is past the
+# 65534 repetitions at which a Perl regular expression stops ("Complex
+# regular subexpression recursion limit"): it must be read, checked and sent
+# byte for byte, by both readers, with no such warning.
+{
+    my $id = sha256_hex('large envelope');
+    my $dev = '0059AC0000BBBBBB';
+    my $big = qq({"deviceTypeHashId":"wasd2","deviceIdentifier":"$dev","kpn":{"urn":"urn:dev:DEVEUI:$dev:",)
+        . qq("idType":"DEVEUI","deviceType":"dragino-lds01","time":1765739955,"port":1,"payloadHex":"00",)
+        . qq("messageId":"$id"},"records":[{"n":"urn:dev:DEVEUI:$dev:note","t":1765739955,"vs":")
+        . ("\xc3\xa9\\\"" x 80000) . qq("}]});
+    spew("$TMP/s6l.spool", spool_line(id => $id, msec => 1796000001, us => '502', body => $big));
+    for my $pp (0, 1) {
+        local $ENV{KPN_REPLAY_JSON_PP} = $pp;
+        my $port = free_port();
+        my $log = "$TMP/wtg6l$pp.log";
+        my $sp = standin_start(port => $port, log => $log, rule => sub { '200' });
+        my $r = replay('--url', "http://127.0.0.1:$port/iot", @common, '--state', "$TMP/s6l$pp.state",
+            '--rate', 100, "$TMP/s6l.spool");
+        standin_stop($sp);
+        is($r->{code}, 0, "a large envelope (JSON::PP $pp): exit 0") or show($r);
+        unlike($r->{stderr}, qr/recursion limit|not sent/, "a large envelope (JSON::PP $pp): no warning, not refused");
+        my $w = standin_log($log);
+        ok(@{$w->{accepted}} == 1 && $w->{accepted}[0]{body} eq $big,
+           "a large envelope (JSON::PP $pp): sent once, byte for byte");
+        $r = replay('--check', "$TMP/s6l.spool");
+        ok($r->{code} == 0 && $r->{stderr} eq '', "a large envelope (JSON::PP $pp): --check exit 0") or show($r);
+    }
 }
 
 # ===========================================================================
