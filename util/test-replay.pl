@@ -22,7 +22,8 @@
 #   5  https: an unknown CA and a wrong name are exit 4 and send nothing;
 #      --ca-file delivers
 #   6  unreadable and incomplete spool lines: exit 6, the rest delivered;
-#      a line cut by a full disk; refused lines never posted; --check
+#      a line cut by a full disk; refused lines never posted; --check; a
+#      large envelope (past Perl's 65534 regex repetitions) is sent
 #   7  the progress line shows on a terminal only (script(1))
 #   8  stock nginx writes the spool (map, escape=json, $upstream_status of
 #      next upstream and error_page), kpn-replay sends exactly the failed ones
@@ -39,6 +40,10 @@
 #  11  a hanging Withthegrid: KPN's tries at a steady rate, each given up
 #      after 1 s: the example's location spools every one, with the
 #      connections docs/spool.md's sizing rule asks for
+#  12  closing the spool as docs/spool.md says, again and again: its hand
+#      rotation twice within a second, the package's logrotate snippet with
+#      logrotate -f eleven times: no outage's file lost; older than 8 weeks
+#      deleted
 #
 # nginx runs its workers as www-data (user www-data;) when run as root.
 # Every wait is bounded; the whole file stops itself after 300 s.
@@ -807,6 +812,42 @@ SKIP: {
 }
 
 # ===========================================================================
+# 6c. a large envelope: more than 65534 characters and escapes
+# ===========================================================================
+#
+# The module forwards up to client_max_body_size (1m by default) and 256
+# records; nginx spools the envelope whole.  A body with 80,000 multibyte
+# characters and 80,000 escapes (about 240 KB in the line) is past the
+# 65534 repetitions at which a Perl regular expression stops ("Complex
+# regular subexpression recursion limit"): it must be read, checked and sent
+# byte for byte, by both readers, with no such warning.
+{
+    my $id = sha256_hex('large envelope');
+    my $dev = '0059AC0000BBBBBB';
+    my $big = qq({"deviceTypeHashId":"wasd2","deviceIdentifier":"$dev","kpn":{"urn":"urn:dev:DEVEUI:$dev:",)
+        . qq("idType":"DEVEUI","deviceType":"dragino-lds01","time":1765739955,"port":1,"payloadHex":"00",)
+        . qq("messageId":"$id"},"records":[{"n":"urn:dev:DEVEUI:$dev:note","t":1765739955,"vs":")
+        . ("\xc3\xa9\\\"" x 80000) . qq("}]});
+    spew("$TMP/s6l.spool", spool_line(id => $id, msec => 1796000001, us => '502', body => $big));
+    for my $pp (0, 1) {
+        local $ENV{KPN_REPLAY_JSON_PP} = $pp;
+        my $port = free_port();
+        my $log = "$TMP/wtg6l$pp.log";
+        my $sp = standin_start(port => $port, log => $log, rule => sub { '200' });
+        my $r = replay('--url', "http://127.0.0.1:$port/iot", @common, '--state', "$TMP/s6l$pp.state",
+            '--rate', 100, "$TMP/s6l.spool");
+        standin_stop($sp);
+        is($r->{code}, 0, "a large envelope (JSON::PP $pp): exit 0") or show($r);
+        unlike($r->{stderr}, qr/recursion limit|not sent/, "a large envelope (JSON::PP $pp): no warning, not refused");
+        my $w = standin_log($log);
+        ok(@{$w->{accepted}} == 1 && $w->{accepted}[0]{body} eq $big,
+           "a large envelope (JSON::PP $pp): sent once, byte for byte");
+        $r = replay('--check', "$TMP/s6l.spool");
+        ok($r->{code} == 0 && $r->{stderr} eq '', "a large envelope (JSON::PP $pp): --check exit 0") or show($r);
+    }
+}
+
+# ===========================================================================
 # 7. progress on a terminal
 # ===========================================================================
 SKIP: {
@@ -1352,8 +1393,38 @@ END
     is_deeply(\@got, \@order,
         "module, killed: across both runs exactly $N accepted, none twice, byte-identical, in order");
 
+    # A reopen that failed (the directory closed to the worker user, as in
+    # the layout of earlier docs): the workers stay on the renamed file and
+    # the new one stays empty.  Once the directory is right again, the next
+    # logrotate -f must rotate that empty file too and reopen: the next line
+    # is in the live file, not in the renamed one.
+    my $stuck_test = $WORKER && $logrotate;
+    if ($stuck_test) {
+        my $count = sub { scalar(() = slurp("$p/logs/error.log") =~ /$_[0]/g) };
+        my $emerg0 = $count->(qr/\[emerg\] .*open\(\) "\Q$live\E" failed \(13: Permission denied\)/);
+        $post->($up[1], $up[1]{token});      # a line: logrotate rotates a spool with lines
+        wait_for(sub { @{$spool_lines->($live)} >= 1 }, 10);
+        chmod 0700, "$p/spool";
+        `$logrotate -f -s $p/logrotate.state $p/logrotate.conf 2>&1`;
+        wait_for(sub { $count->(qr/\[emerg\] .*open\(\) "\Q$live\E" failed \(13: Permission denied\)/)
+                       >= $emerg0 + 2 }, 10)
+            or diag('module, stuck: the workers did reopen?' . slurp("$p/logs/error.log"));
+        ok(rename("$live.1", "$p/spool/stuck.spool"), 'module, stuck: the workers write to the renamed file');
+        chmod oct $dmode, "$p/spool";
+        my $reopen0 = $count->(qr/reopening logs/);
+        my $out = `$logrotate -f -s $p/logrotate.state $p/logrotate.conf 2>&1`;
+        wait_for(sub { $count->(qr/reopening logs/) >= $reopen0 + 3 }, 5);
+        my $st = $post->($up[0], $up[0]{token});
+        wait_for(sub { @{$spool_lines->($live)} + @{$spool_lines->("$p/spool/stuck.spool")} >= 1 }, 10);
+        is(scalar @{$spool_lines->($live)}, 1,
+           "module, stuck: after the directory is right again, logrotate -f ($?$out) rotates the "
+           . "empty spool and reopens: the next line ($st) is in the live file")
+            or diag('the renamed file has ' . scalar(@{$spool_lines->("$p/spool/stuck.spool")}) . ' line(s)');
+    }
+
     nginx_stop($npid);
     my $el = slurp("$p/logs/error.log");
+    $el =~ s/^.*\[emerg\] .*open\(\) "\Q$live\E" failed \(13: Permission denied\)\n//mg if $stuck_test;
     like($el, qr/a client request body is buffered to a temporary file/,
         'module: the large uplink was read from a temp file');
     my @err = grep { /\[(?:error|crit|alert|emerg)\]/ } split /\n/, $el;
@@ -1530,6 +1601,67 @@ END
     }
     nginx_stop($npid);
     system('umount', "$p/spool") if delete $MOUNTED{"$p/spool"};
+}
+
+# ===========================================================================
+# 12. closing the spool again and again, as docs/spool.md says
+# ===========================================================================
+#
+# No nginx: the files only (scenario 10 has the workers reopen).  The hand
+# rotation is docs/spool.md's own shell block (the directory changed, nginx's
+# reopen a no-op), run twice within a second, with a line in between: no
+# file may take the place of another.  The package's logrotate snippet
+# (paths changed, no postrotate) with logrotate -f once per outage, eleven
+# times: every file younger than 8 weeks stays (docs/spool.md: kept 8 weeks);
+# a rotated file older than that goes at the next rotation.
+SKIP: {
+    my $d = "$TMP/s12";
+    mkdir $d or die "$d: $!";
+    my $doc = slurp("$ROOT/docs/spool.md");
+    my ($block) = $doc =~ /```sh\n\s*(cd \/var\/spool\/kpn [^`]*?)\s*```/;
+    ok($block, 'close the spool: docs/spool.md has the hand rotation') or skip 'no hand rotation', 1;
+    my $n = ($block =~ s{/var/spool/kpn}{$d}g) + ($block =~ s{nginx -s reopen}{true}g);
+    is($n, 2, 'close the spool: the block names the spool directory and nginx -s reopen once each');
+    $block =~ s/ -o www-data -g root//g unless $WORKER;
+    my @rc;
+    for my $outage (1, 2) {
+        spew("$d/uplinks.spool", "outage $outage\n");
+        chmod 0600, "$d/uplinks.spool";
+        system('sh', '-c', $block);
+        push @rc, $? >> 8;
+    }
+    my %where = map { my $f = $_; (slurp($f) => $f =~ s{.*/}{}r) } glob "$d/uplinks.spool*";
+    ok(-e "$d/uplinks.spool", 'close the spool by hand: the live file is there');
+    is(join(', ', map { $where{"outage $_\n"} ? "outage $_ kept" : "outage $_ lost" } 1, 2),
+       'outage 1 kept, outage 2 kept',
+       "close the spool by hand, twice within a second (exit @rc): no file takes another's place")
+        or diag(join "\n", map { "$_: " . slurp($_) } glob "$d/uplinks.spool*");
+
+    my $logrotate = -x '/usr/sbin/logrotate' ? '/usr/sbin/logrotate' : undef;
+    skip 'no logrotate', 1 unless $logrotate;
+    my $l = "$TMP/s12lr";
+    mkdir $l or die "$l: $!";
+    my $lr = slurp("$ROOT/debian/libnginx-mod-http-kpn.logrotate");
+    $lr =~ s{/var/spool/kpn}{$l}g;
+    $lr =~ s{^\s*postrotate\n.*?endscript\n}{}ms;
+    $lr =~ s/^\s*create .*\n//m unless $WORKER;
+    spew("$l/conf", $lr);
+    chmod 0644, "$l/conf";
+    for my $outage (1 .. 11) {
+        spew("$l/uplinks.spool", "outage $outage\n");
+        my $out = `$logrotate -f -s $l/state $l/conf 2>&1`;
+        is($? . $out, '0', "logrotate -f, outage $outage") if $outage == 1 || $?;
+    }
+    my %kept = map { (slurp($_) => 1) } glob "$l/uplinks.spool.*";
+    is(join(' ', grep { !$kept{"outage $_\n"} } 1 .. 11), '',
+       'logrotate -f once per outage, 11 times: every outage file kept (younger than 8 weeks)');
+    my ($oldest) = grep { slurp($_) eq "outage 1\n" } glob "$l/uplinks.spool.*";
+    utime time - 57 * 86400, time - 57 * 86400, $oldest if $oldest;
+    spew("$l/uplinks.spool", "outage 12\n");
+    `$logrotate -f -s $l/state $l/conf 2>&1`;
+    %kept = map { (slurp($_) => 1) } glob "$l/uplinks.spool.*";
+    is(join(' ', grep { !$kept{"outage $_\n"} } 1 .. 12), '1',
+       'logrotate: a rotated file older than 8 weeks is deleted at the next rotation, the others kept');
 }
 
 sub sleep_until_t { my $d = $_[0] - time; sleep $d if $d > 0 }
