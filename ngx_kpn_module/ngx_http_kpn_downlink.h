@@ -82,6 +82,7 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 #define NGX_HTTP_KPN_FETCH_TIMEOUT     3
 #define NGX_HTTP_KPN_FETCH_BAD_ANSWER  4       /* 200, but no usable token */
 #define NGX_HTTP_KPN_FETCH_ERROR       5       /* no answer */
+#define NGX_HTTP_KPN_FETCH_N           5
 
 
 /* the states of a downlink request */
@@ -136,7 +137,11 @@ typedef struct {
 
     /* for the metrics */
     ngx_uint_t                 kpn_status;  /* of the last downlink sent */
-    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_* */
+    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_*: the
+                                               last fetch */
+    u_char                     fetches[NGX_HTTP_KPN_FETCH_N];  /* how many
+                                               ended so, by fetch - 1 (a
+                                               302/401 fetches anew) */
     time_t                     expires;     /* of the token fetched */
 
     unsigned                   retried:1;

@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_shm_result_t *res);
 static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data);
+static void ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
+    ngx_uint_t result);
 
 
 static ngx_keyval_t  ngx_http_kpn_downlink_token_type = {
@@ -301,7 +303,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token answer was too big or broken");
-        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
         goto failed;
     }
 
@@ -309,7 +311,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request timed out");
-        ctx->fetch = NGX_HTTP_KPN_FETCH_TIMEOUT;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_TIMEOUT);
         goto failed;
     }
 
@@ -317,7 +319,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request failed (%i)", ctx->sub.rc);
-        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
     }
 
@@ -325,21 +327,21 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token endpoint answered %ui", status);
-        ctx->fetch = NGX_HTTP_KPN_FETCH_HTTP_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_HTTP_ERROR);
         goto failed;
     }
 
     /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
 
     if (ctx->tok_rc == NGX_ERROR) {
-        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
         ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->tok_rc != NGX_OK) {
         err = ctx->tok_err;
-        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
 
         if (ctx->tok_rc == NGX_AGAIN) {
             ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
@@ -350,7 +352,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
-    ctx->fetch = NGX_HTTP_KPN_FETCH_OK;
+    ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_OK);
     ctx->state = NGX_HTTP_KPN_DL_SEND;
 
     return NGX_AGAIN;
@@ -381,4 +383,15 @@ failed:
     }
 
     return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+}
+
+
+/* how a fetch ended: the last one, and each one counted (for the metrics) */
+
+static void
+ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
+    ngx_uint_t result)
+{
+    ctx->fetch = result;
+    ctx->fetches[result - 1]++;
 }

@@ -18,6 +18,11 @@
 #include "ngx_http_kpn_metrics.h"
 
 
+#if (NGX_HTTP_KPN_FETCH_N != NGX_HTTP_KPN_M_FETCH_N)
+#error the metrics count other token fetch results than the downlink has
+#endif
+
+
 typedef struct {
     ngx_shm_zone_t            *count;       /* kpn_metrics_count; NULL: off */
     ngx_shm_zone_t            *show;        /* kpn_metrics zone=NAME */
@@ -409,7 +414,7 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx)
 {
     ngx_str_t                          internal;
-    ngx_uint_t                         result, outcome, class;
+    ngx_uint_t                         i, result, outcome, class;
     ngx_atomic_t                      *v;
     ngx_http_kpn_metrics_sh_t         *sh;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
@@ -452,13 +457,18 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
         (void) ngx_atomic_fetch_add(&sh->token_cache[outcome], 1);
     }
 
-    if (ctx->fetch == NGX_HTTP_KPN_FETCH_NONE) {
-        return;
+    /* every fetch: a 302/401 from KPN makes a second one */
+
+    for (i = 0; i < NGX_HTTP_KPN_FETCH_N; i++) {
+        if (ctx->fetches[i]) {
+            (void) ngx_atomic_fetch_add(&sh->token_fetches[i],
+                                        ctx->fetches[i]);
+        }
     }
 
-    (void) ngx_atomic_fetch_add(&sh->token_fetches[ctx->fetch - 1], 1);
+    /* the expiry of the token fetched last */
 
-    if (ctx->fetch != NGX_HTTP_KPN_FETCH_OK || ctx->expires == 0) {
+    if (ctx->expires == 0) {
         return;
     }
 

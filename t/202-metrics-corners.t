@@ -1,0 +1,55 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+#
+# The metrics in the corners (issue 18): a second token fetch after KPN's
+# 401, a caller that hangs up while its downlink waits, bodies over
+# client_max_body_size, mirror subrequests that log, and which Accept
+# header gets JSON.
+#
+# nginx keeps running across the repeat_each iterations of a block: a count
+# is "n in the first iteration, 2n in the second" unless said otherwise.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use KPNTest;
+use KPNDownlink;
+use KPNStub;
+
+repeat_each(2);
+no_shuffle();
+
+kpn_stub_start();
+
+our $METRICS = <<'_EOC_';
+    location = /metrics {
+        kpn_metrics;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", $KPN_ECHO_SERVER . $KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_')
+    kpn_metrics_zone zone=m:1m;
+    kpn_metrics_count zone=m;
+    proxy_set_header Host $host;
+_EOC_
+        unless defined $block->http_config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a 401 from KPN: the token fetched anew is a second fetch, counted
+# the first iteration fetches (cold cache), is refused once and fetches
+# again: 2; the second has the token cached, is refused and fetches: 3
+--- config eval
+::kpn_downlink_config(dl => '401first', headers => ['cache']) . $::METRICS
+--- request eval
+["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_count", "GET /metrics"]
+--- error_code eval
+[200, 201, 200, 200]
+--- response_body_like eval
+["reset", $::QUEUED_RE, qr/\Atokens=[12] downlinks=2\n\z/,
+ qr/^kpn_token_fetches_total\{result="ok"\} [23]$/m]
+--- no_error_log
+[error]
