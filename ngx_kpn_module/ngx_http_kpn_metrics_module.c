@@ -30,6 +30,14 @@ typedef struct {
 } ngx_http_kpn_metrics_loc_conf_t;
 
 
+/* what the Accept headers of a scrape give each format: a q, -1 unlisted */
+typedef struct {
+    ngx_int_t                  json;        /* application/json */
+    ngx_int_t                  text;        /* text/plain or a wildcard */
+    ngx_uint_t                 text_rank;   /* how specific the range was */
+} ngx_http_kpn_metrics_accept_t;
+
+
 static ngx_int_t ngx_http_kpn_metrics_init(ngx_conf_t *cf);
 static void *ngx_http_kpn_metrics_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf,
@@ -48,6 +56,10 @@ static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 static void ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_metrics_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kpn_metrics_accept_format(ngx_http_request_t *r);
+static void ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a);
+static ngx_int_t ngx_http_kpn_metrics_qvalue(u_char *p, size_t len);
 
 
 static ngx_command_t  ngx_http_kpn_metrics_commands[] = {
@@ -487,7 +499,6 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
 {
     ngx_str_t                         out, value, *type;
     ngx_uint_t                        format;
-    ngx_table_elt_t                  *h;
     ngx_http_kpn_error_t              err;
     ngx_http_kpn_metrics_ctx_t       *mctx;
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
@@ -515,15 +526,7 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
         format = NGX_HTTP_KPN_M_JSON;
 
     } else {
-        h = ngx_http_kpn_find_header(r, &ngx_http_kpn_metrics_accept);
-
-        if (h && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
-                                  (u_char *) "application/json",
-                                  sizeof("application/json") - 2)
-                 != NULL)
-        {
-            format = NGX_HTTP_KPN_M_JSON;
-        }
+        format = ngx_http_kpn_metrics_accept_format(r);
     }
 
     if (ngx_http_kpn_metrics_write(r->pool, mctx->sh, format, &out)
@@ -536,4 +539,259 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
                                            : &ngx_http_kpn_metrics_text_type;
 
     return ngx_http_kpn_send_body(r, NGX_HTTP_OK, type, &out);
+}
+
+
+/*
+ * The format the Accept headers of a scrape ask for (RFC 9110, 12.5.1):
+ * JSON when the media range application/json (exactly; any parameters
+ * besides q are ignored) has a q above 0 and above the q that the text
+ * format gets from the most specific range listed that covers it
+ * (text/plain, then the "text/" wildcard, then the wildcard of all);
+ * text otherwise, and on a tie (the default).  An element with a q that
+ * is not a qvalue counts as not listed.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_metrics_accept_format(ngx_http_request_t *r)
+{
+    ngx_uint_t                      i;
+    ngx_list_part_t                *part;
+    ngx_table_elt_t                *h;
+    ngx_http_kpn_metrics_accept_t   a;
+
+    a.json = -1;
+    a.text = -1;
+    a.text_rank = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == ngx_http_kpn_metrics_accept.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_kpn_metrics_accept.data,
+                               ngx_http_kpn_metrics_accept.len)
+               == 0)
+        {
+            ngx_http_kpn_metrics_accept_parse(&h[i].value, &a);
+        }
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn metrics accept: json q %i, text q %i (rank %ui)",
+                   a.json, a.text, a.text_rank);
+
+    if (a.json > 0 && a.json > a.text) {
+        return NGX_HTTP_KPN_M_JSON;
+    }
+
+    return NGX_HTTP_KPN_M_TEXT;
+}
+
+
+#define ngx_http_kpn_metrics_ows(p, last)                                    \
+    while (p < last && (*p == ' ' || *p == '\t')) { p++; }
+
+#define ngx_http_kpn_metrics_is(s, len, lit)                                 \
+    (len == sizeof(lit) - 1                                                  \
+     && ngx_strncasecmp(s, (u_char *) lit, sizeof(lit) - 1) == 0)
+
+
+/* one Accept header: #( media-range *( OWS ";" OWS parameter ) ) */
+
+static void
+ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a)
+{
+    u_char      *p, *last, *range, *name, *v;
+    size_t       range_len, name_len;
+    ngx_int_t    q;
+    ngx_uint_t   rank, bad;
+
+    p = value->data;
+    last = p + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        range = p;
+
+        while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+        {
+            p++;
+        }
+
+        range_len = p - range;
+        q = 1000;
+        bad = 0;
+
+        for ( ;; ) {
+            ngx_http_kpn_metrics_ows(p, last);
+
+            if (p == last || *p == ',') {
+                break;
+            }
+
+            if (*p != ';') {
+                bad = 1;
+                break;
+            }
+
+            p++;
+            ngx_http_kpn_metrics_ows(p, last);
+
+            name = p;
+
+            while (p < last && *p != '=' && *p != ';' && *p != ','
+                   && *p != ' ' && *p != '\t')
+            {
+                p++;
+            }
+
+            name_len = p - name;
+
+            if (p == last || *p != '=') {
+                continue;   /* a parameter without a value: ignored */
+            }
+
+            v = ++p;
+
+            if (p < last && *p == '"') {
+
+                /* a quoted-string: skipped, a comma in it included */
+
+                for (p++; p < last && *p != '"'; p++) {
+                    if (*p == '\\' && p + 1 < last) {
+                        p++;
+                    }
+                }
+
+                if (p == last) {
+                    bad = 1;
+                    break;
+                }
+
+                p++;
+
+            } else {
+                while (p < last && *p != ';' && *p != ','
+                       && *p != ' ' && *p != '\t')
+                {
+                    p++;
+                }
+            }
+
+            if (ngx_http_kpn_metrics_is(name, name_len, "q")) {
+                q = ngx_http_kpn_metrics_qvalue(v, p - v);
+
+                if (q == NGX_ERROR) {
+                    bad = 1;
+                }
+            }
+        }
+
+        if (bad) {
+            /* this element is not one: on to the next comma */
+
+            while (p < last && *p != ',') {
+                if (*p == '"') {
+                    for (p++; p < last && *p != '"'; p++) {
+                        if (*p == '\\' && p + 1 < last) {
+                            p++;
+                        }
+                    }
+
+                    if (p == last) {
+                        break;
+                    }
+                }
+
+                p++;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "application/json")) {
+            a->json = ngx_max(a->json, q);
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "text/plain")) {
+            rank = 3;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "text/*")) {
+            rank = 2;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "*/*")) {
+            rank = 1;
+
+        } else {
+            continue;
+        }
+
+        if (rank > a->text_rank) {
+            a->text_rank = rank;
+            a->text = q;
+
+        } else if (rank == a->text_rank) {
+            a->text = ngx_max(a->text, q);
+        }
+    }
+}
+
+
+/* a qvalue, "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in thousandths */
+
+static ngx_int_t
+ngx_http_kpn_metrics_qvalue(u_char *p, size_t len)
+{
+    ngx_int_t   q, scale;
+    ngx_uint_t  i;
+
+    if (len == 0 || len > 5 || (p[0] != '0' && p[0] != '1')) {
+        return NGX_ERROR;
+    }
+
+    q = (p[0] - '0') * 1000;
+
+    if (len == 1) {
+        return q;
+    }
+
+    if (p[1] != '.') {
+        return NGX_ERROR;
+    }
+
+    scale = 100;
+
+    for (i = 2; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return NGX_ERROR;
+        }
+
+        q += (p[i] - '0') * scale;
+        scale /= 10;
+    }
+
+    return (q > 1000) ? NGX_ERROR : q;
 }

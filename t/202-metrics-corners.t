@@ -53,3 +53,30 @@ __DATA__
  qr/^kpn_token_fetches_total\{result="ok"\} [23]$/m]
 --- no_error_log
 [error]
+
+
+
+=== TEST 2: Accept: JSON only for application/json itself with a q above 0 and above text's
+--- config eval
+$::METRICS
+--- request eval
+[("GET /metrics") x 13]
+--- more_headers eval
+["Accept: application/json;q=0",
+ "Accept: application/json-patch+json",
+ "Accept: application/jsonx, text/json",
+ "Accept: application/json;q=0.5, */*",
+ "Accept: application/json, text/plain",
+ "Accept: application/json;q=1.5",
+ "Accept: application/json;q=0.",
+ "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+ "Accept: Application/JSON ; charset=utf-8",
+ "Accept: text/plain;q=0.5, application/json;q=0.9",
+ "Accept: application/json, */*;q=0.1",
+ "Accept: text/*;q=0.3, */*, application/json;q=0.4",
+ "Accept: text/plain;q=0\nAccept: application/json;x=\"a,q=0\";q=0.5"]
+--- error_code eval
+[(200) x 13]
+--- response_headers eval
+[("Content-Type: text/plain; version=0.0.4; charset=utf-8") x 8,
+ ("Content-Type: application/json") x 5]
