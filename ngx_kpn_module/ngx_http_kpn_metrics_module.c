@@ -325,6 +325,17 @@ ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
     ngx_http_kpn_downlink_ctx_t      *dctx;
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
 
+    /*
+     * main requests only: a subrequest logged with "log_subrequest on"
+     * (a mirror, the downlink's token and downlink requests) finds the
+     * uplink ctx of its main request through the pool it shares with it,
+     * and would count that uplink once more
+     */
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_metrics_module);
 
     if (mlcf->count == NULL) {

@@ -80,3 +80,32 @@ $::METRICS
 --- response_headers eval
 [("Content-Type: text/plain; version=0.0.4; charset=utf-8") x 8,
  ("Content-Type: application/json") x 5]
+
+
+
+=== TEST 3: mirror and log_subrequest on: an uplink counts once, a downlink once
+# an iteration: one uplink without a mirror and one with: 2 (twice 2: 4); a
+# mirror subrequest that counted would make 3 and 6
+--- config eval
+"    log_subrequest on;\n"
+. ::kpn_uplink_location()
+. ::kpn_uplink_location(location => '= /kpn/mirrored', extra => ['mirror /m;'])
+. ::kpn_downlink_config(headers => [])
+. $::METRICS . <<'_EOC_'
+    location = /m {
+        internal;
+        return 204;
+    }
+_EOC_
+--- request eval
+["POST /kpn/uplink\n$::KPN_VECTOR", "POST /kpn/mirrored\n$::KPN_VECTOR",
+ "POST /downlink\n$::DL", "GET /metrics"]
+--- more_headers eval
+[::kpn_headers($::KPN_VECTOR), ::kpn_headers($::KPN_VECTOR), "", ""]
+--- error_code eval
+[200, 200, 201, 200]
+--- response_body_like eval
+[qr/./s, qr/./s, $::QUEUED_RE,
+ qr/(?=.*^kpn_uplinks_total\{result="ok"\} [24]$)(?=.*^kpn_uplink_device_types_total\{device_type="dragino-lds01"\} [24]$)(?=.*^kpn_downlinks_total\{result="ok"\} [12]$)(?=.*^kpn_downlinks_total\{result="internal_error"\} 0$)/ms]
+--- no_error_log
+[error]
