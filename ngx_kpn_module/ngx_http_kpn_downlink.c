@@ -46,6 +46,7 @@ static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
+static void ngx_http_kpn_downlink_terminated(void *data);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -99,6 +100,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
 {
     ngx_int_t                          rc;
     ngx_pool_cleanup_t                *cln;
+    ngx_http_cleanup_t                *hcln;
     ngx_http_kpn_error_t               err;
     ngx_http_kpn_downlink_ctx_t       *ctx;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
@@ -141,6 +143,16 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
 
     cln->handler = ngx_http_kpn_downlink_cleanup;
     cln->data = ctx;
+
+    /* run before the log phase, also when nginx terminates the request */
+
+    hcln = ngx_http_cleanup_add(r, 0);
+    if (hcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hcln->handler = ngx_http_kpn_downlink_terminated;
+    hcln->data = r;
 
     ngx_http_set_ctx(r, ctx, ngx_http_kpn_downlink_module);
 
@@ -690,6 +702,46 @@ ngx_http_kpn_downlink_cleanup(void *data)
     if (ctx->lease.owned) {
         ngx_http_kpn_shm_release(&ctx->lease, 0);
     }
+}
+
+
+/*
+ * The request is closed before the log phase: a request without an
+ * answer of its own here was ended by nginx.  Past the body read, that
+ * is the client going away (ngx_http_test_reading() while the request
+ * waits for another request's token fetch, the upstream's check of the
+ * client while KPN is slow): client_closed, as when the going away is
+ * found before a downlink is sent.
+ */
+
+static void
+ngx_http_kpn_downlink_terminated(void *data)
+{
+    ngx_http_request_t  *r = data;
+
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL
+        || ctx->status.len
+        || ctx->state == NGX_HTTP_KPN_DL_READING
+        || ctx->state == NGX_HTTP_KPN_DL_DONE
+        || !(r->connection->error
+             || r->headers_out.status == NGX_HTTP_CLIENT_CLOSED_REQUEST))
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  ctx->sent ? "kpn downlink: the client closed the "
+                              "connection, the downlink was sent, KPN's "
+                              "answer is not passed on"
+                            : "kpn downlink: the client closed the "
+                              "connection, no downlink sent");
+
+    ngx_str_set(&ctx->status, "client_closed");
+    ctx->state = NGX_HTTP_KPN_DL_DONE;
 }
 
 

@@ -25,13 +25,28 @@ our $METRICS = <<'_EOC_';
     }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", $KPN_ECHO_SERVER . $KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_')
+# without the echo server: the blocks with a second downlink server (on
+# the same port)
+our $HTTP_DL = $KPN_DOWNLINK_HTTP_CONFIG . <<'_EOC_';
     kpn_metrics_zone zone=m:1m;
     kpn_metrics_count zone=m;
     proxy_set_header Host $host;
+    log_format kpn_dl '$kpn_token_cache $kpn_downlink_status $status';
 _EOC_
+
+# a caller that hangs up: /impatient, with its own error log for the
+# "upstream timed out" of its proxy
+our $IMPATIENT = <<'_EOC_';
+    location = /impatient {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/downlink;
+        proxy_read_timeout 300ms;
+        error_log logs/impatient-error.log;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", $KPN_ECHO_SERVER . $HTTP_DL)
         unless defined $block->http_config;
 });
 
@@ -109,3 +124,72 @@ _EOC_
  qr/(?=.*^kpn_uplinks_total\{result="ok"\} [24]$)(?=.*^kpn_uplink_device_types_total\{device_type="dragino-lds01"\} [24]$)(?=.*^kpn_downlinks_total\{result="ok"\} [12]$)(?=.*^kpn_downlinks_total\{result="internal_error"\} 0$)/ms]
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: a caller that hangs up while KPN is slow: client_closed, in $kpn_downlink_status and the metrics
+# KPN's stand-in takes 1.5 s to answer the downlink, the caller gives up
+# after 0.3 s
+--- http_config eval
+$::HTTP_DL . ::kpn_downlink_server(dl => 'slow')
+--- config eval
+$::IMPATIENT . $::KPN_MIRROR_LOCATIONS . $::METRICS
+--- request eval
+["GET /stub/_reset", "POST /impatient\n$::DL", "GET /downlink-log", "GET /metrics"]
+--- error_code eval
+[200, 504, 200, 200]
+--- response_body_like eval
+["reset", "504", qr/\A(?:(?:miss|hit) client_closed 499\n){1,2}\z/,
+ qr/(?=.*^kpn_downlinks_total\{result="client_closed"\} [12]$)(?=.*^kpn_downlinks_total\{result="internal_error"\} 0$)(?=.*^kpn_downlink_kpn_responses_total\{class="none"\} [12]$)/ms]
+--- no_error_log
+[error]
+--- timeout: 5
+
+
+
+=== TEST 5: a caller that hangs up while it waits for another request's token fetch: client_closed
+# /wait-hangup's mirror sends the first downlink (the fetch, 0.4 s); the
+# caller's own reaches kpn_downlink 80 ms later (after /late times out on
+# a port that never answers), waits for that fetch, and is given up by the
+# caller at 250 ms.  The token lasts 4 s: the second iteration, 4.2 s
+# later, fetches again.
+--- http_config eval
+my $s = ::kpn_downlink_config(location => '= /downlink', headers => [], token => 'slowshort',
+                              extra => 'access_log logs/downlink.log kpn_dl;', stub => 0)
+      . ::kpn_downlink_location(location => '@late', headers => [],
+                                extra => 'access_log logs/downlink.log kpn_dl;')
+      . <<'_EOC_';
+    location = /late {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BLACKHOLE_PORT;
+        proxy_read_timeout 80ms;
+        error_page 504 = @late;
+        error_log logs/impatient-error.log;
+    }
+_EOC_
+$s =~ s/^/    /mg;
+$::HTTP_DL . "    server {\n        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;\n$s    }\n"
+--- config eval
+$::KPN_MIRROR_LOCATIONS . $::METRICS . <<'_EOC_'
+    location = /wait-hangup {
+        mirror /m;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/late;
+        proxy_read_timeout 250ms;
+        error_log logs/impatient-error.log;
+    }
+    location = /pause {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BLACKHOLE_PORT;
+        proxy_read_timeout 500ms;
+        error_log logs/impatient-error.log;
+    }
+_EOC_
+--- request eval
+["GET /stub/_reset?wait=4.2", "POST /wait-hangup\n$::DL", "GET /pause", "GET /downlink-log",
+ "GET /metrics"]
+--- error_code eval
+[200, 504, 504, 200, 200]
+--- response_body_like eval
+["reset", "504", qr/./s, qr/\A(?:wait client_closed 499\nmiss ok 201\n){1,2}\z/,
+ qr/(?=.*^kpn_downlinks_total\{result="client_closed"\} [12]$)(?=.*^kpn_downlinks_total\{result="internal_error"\} 0$)(?=.*^kpn_token_cache_lookups_total\{outcome="wait"\} [12]$)/ms]
+--- no_error_log
+[error]
+--- timeout: 8
