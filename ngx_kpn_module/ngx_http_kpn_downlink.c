@@ -32,6 +32,16 @@
 #include "ngx_http_kpn_vars.h"
 
 
+static ngx_uint_t ngx_http_kpn_downlink_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_downlink_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt
+    ngx_http_kpn_downlink_next_header_filter;
+static ngx_http_output_body_filter_pt
+    ngx_http_kpn_downlink_next_body_filter;
 static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
@@ -941,4 +951,77 @@ ngx_int_t
 ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
 {
     return ngx_http_kpn_register_variables(cf, ngx_http_kpn_downlink_vars);
+}
+
+/*
+ * nginx's own 413 for a body over client_max_body_size in a kpn_downlink
+ * location becomes the module's JSON error (ngx_http_kpn_too_large_*()):
+ * when Content-Length announces it, nginx answers in the find-config
+ * phase, before the kpn_downlink handler runs.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_downlink_too_large(ngx_http_request_t *r)
+{
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    if (r->err_status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE || r != r->main) {
+        return 0;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone == NULL) {
+        return 0;
+    }
+
+    /* no ctx: the find-config phase; still reading: the body read failed */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    return ctx == NULL
+           || (ctx->status.len == 0 && ctx->state == NGX_HTTP_KPN_DL_READING);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_header_filter(ngx_http_request_t *r)
+{
+    if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_downlink_too_large(r)
+        && ngx_http_kpn_too_large_header(r) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    if (in
+        && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_downlink_too_large(r)
+        && ngx_http_kpn_too_large_body(r, &in) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_next_body_filter(r, in);
+}
+
+
+ngx_int_t
+ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_kpn_downlink_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_kpn_downlink_header_filter;
+
+    ngx_http_kpn_downlink_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kpn_downlink_body_filter;
+
+    return NGX_OK;
 }

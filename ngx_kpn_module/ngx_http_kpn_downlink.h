@@ -163,6 +163,12 @@ ngx_int_t ngx_http_kpn_downlink_handler(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
 
+/*
+ * the header and body filters that answer nginx's own 413 of a
+ * kpn_downlink location with the JSON error (postconfiguration)
+ */
+ngx_int_t ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf);
+
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);
 

@@ -207,7 +207,13 @@ ngx_module_t  ngx_http_kpn_downlink_module = {
 static ngx_int_t
 ngx_http_kpn_downlink_init(ngx_conf_t *cf)
 {
-    return ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub);
+    if (ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_filter_init(cf);
 }
 
 

@@ -55,6 +55,8 @@ static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx);
 static void ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx);
+static void ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_kpn_metrics_accept_format(ngx_http_request_t *r);
 static void ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
@@ -354,7 +356,46 @@ ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
         ngx_http_kpn_metrics_downlink(r, mlcf->count->data, dctx);
     }
 
+    if (uctx == NULL && dctx == NULL
+        && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+    {
+        ngx_http_kpn_metrics_too_large(r, mlcf->count->data);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * A body over client_max_body_size that Content-Length announced: nginx
+ * answered 413 in the find-config phase, before the location's handler
+ * made a ctx.  Not read, as the same body sent chunked.
+ */
+
+static void
+ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx)
+{
+    ngx_http_kpn_metrics_sh_t         *sh;
+    ngx_http_kpn_loc_conf_t           *lcf;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    sh = mctx->sh;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (lcf->uplink) {
+        (void) ngx_atomic_fetch_add(
+                   &sh->uplinks[NGX_HTTP_KPN_M_UPLINK_NOT_READ], 1);
+        return;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone) {
+        (void) ngx_atomic_fetch_add(
+                   &sh->downlinks[NGX_HTTP_KPN_M_DOWNLINK_NOT_READ], 1);
+    }
 }
 
 

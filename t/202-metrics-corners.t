@@ -193,3 +193,47 @@ _EOC_
 --- no_error_log
 [error]
 --- timeout: 8
+
+
+
+=== TEST 6: bodies over client_max_body_size announced by Content-Length: the JSON 413, counted not_read (both halves)
+# nginx refuses them before the module's handlers run (the find-config
+# phase); the module's filters turn its HTML page into the JSON error
+--- config eval
+::kpn_uplink_location(extra => 'client_max_body_size 64;')
+. ::kpn_downlink_config(headers => [], extra => 'client_max_body_size 64;')
+. $::METRICS
+--- request eval
+["POST /kpn/uplink\n$::KPN_VECTOR", "POST /downlink\n{" . (' ' x 20) . substr($::DL, 1), "GET /metrics"]
+--- more_headers eval
+[::kpn_headers($::KPN_VECTOR), "", ""]
+--- error_code eval
+[413, 413, 200]
+--- response_headers eval
+["Content-Type: application/json", "Content-Type: application/json", ""]
+--- response_body eval
+[qq({"error":"body_too_large","message":"the body is larger than client_max_body_size (64 bytes)"}\n),
+ qq({"error":"body_too_large","message":"the body is larger than client_max_body_size (64 bytes)"}\n),
+ qr/(?=.*^kpn_uplinks_total\{result="not_read"\} [12]$)(?=.*^kpn_downlinks_total\{result="not_read"\} [12]$)(?=.*^kpn_uplinks_total\{result="other"\} 0$)/ms]
+--- no_error_log
+kpn uplink rejected
+
+
+
+=== TEST 7: the same body chunked: the JSON 413 too (the body read fails after the handler ran)
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
+--- config eval
+::kpn_uplink_location(extra => ['client_max_body_size 64;', 'client_body_timeout 5s;'])
+. $::METRICS
+--- raw_request eval
+my $h = "POST /kpn/uplink HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    . CORE::join("", map { "$_\r\n" } split /\n/, ::kpn_headers($::KPN_VECTOR))
+    . "Transfer-Encoding: chunked\r\n\r\n";
+$h . sprintf("%x\r\n%s\r\n0\r\n\r\n", length($::KPN_VECTOR), $::KPN_VECTOR)
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"body_too_large","message":"the body is larger than client_max_body_size (64 bytes)"}
+--- error_log
+client intended to send too large chunked body
