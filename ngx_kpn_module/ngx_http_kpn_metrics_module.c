@@ -50,6 +50,8 @@ static char *ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_shm_zone_t *ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *arg);
+static ngx_int_t ngx_http_kpn_metrics_names(ngx_conf_t *cf,
+    ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r);
 static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx);
@@ -132,8 +134,42 @@ static ngx_str_t  ngx_http_kpn_metrics_accept = ngx_string("accept");
 static ngx_int_t
 ngx_http_kpn_metrics_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                  i;
+    ngx_shm_zone_t             *shm_zone;
+    ngx_list_part_t            *part;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    /* every zone holds the labels its locations have (all merged now) */
+
+    part = &cf->cycle->shared_memory.part;
+    shm_zone = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm_zone = part->elts;
+            i = 0;
+        }
+
+        if (shm_zone[i].tag != &ngx_http_kpn_metrics_module
+            || shm_zone[i].data == NULL)
+        {
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_check_size(shm_zone[i].data,
+                                            shm_zone[i].shm.size, cf->log)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -190,6 +226,12 @@ ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    if (conf->count
+        && ngx_http_kpn_metrics_names(cf, conf->count->data) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->handler) {
         return NGX_CONF_OK;
     }
@@ -224,8 +266,10 @@ ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *
 ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ssize_t     size;
-    ngx_str_t  *value, name;
+    ssize_t                      size;
+    ngx_str_t                   *value, name, unconfigured;
+    ngx_shm_zone_t              *shm_zone;
+    ngx_http_kpn_metrics_ctx_t  *mctx;
 
     value = cf->args->elts;
 
@@ -233,12 +277,40 @@ ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_kpn_conf_shm(cf, &name, size, &ngx_http_kpn_metrics_module,
-                              ngx_http_kpn_metrics_init_zone)
-        == NULL)
+    shm_zone = ngx_http_kpn_conf_shm(cf, &name, size,
+                                     &ngx_http_kpn_metrics_module,
+                                     ngx_http_kpn_metrics_init_zone);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the zone's data: an ngx_http_kpn_zone_t and the labels configured */
+
+    mctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_metrics_ctx_t));
+    if (mctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_array_init(&mctx->names, cf->pool, 8,
+                       sizeof(ngx_http_kpn_metrics_name_t))
+        != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
+
+    mctx->file = cf->conf_file->file.name;
+    mctx->line = cf->conf_file->line;
+
+    ngx_str_set(&unconfigured, NGX_HTTP_KPN_M_UNCONFIGURED);
+
+    if (ngx_http_kpn_metrics_add_name(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                      &unconfigured)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->data = mctx;
 
     return NGX_CONF_OK;
 }
@@ -295,6 +367,47 @@ ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_kpn_metrics_handler;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The label values of the location being merged, for the zone it counts
+ * into: its device types (kpn_device_type) and its client id
+ * (kpn_client_id); the halves' confs are merged already (module order).
+ */
+
+static ngx_int_t
+ngx_http_kpn_metrics_names(ngx_conf_t *cf, ngx_http_kpn_metrics_ctx_t *mctx)
+{
+    ngx_uint_t                         i;
+    ngx_http_kpn_loc_conf_t           *lcf;
+    ngx_http_kpn_device_type_t        *dt;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_kpn_module);
+
+    if (lcf->uplink == 1 && lcf->device_types) {
+        dt = lcf->device_types->elts;
+
+        for (i = 0; i < lcf->device_types->nelts; i++) {
+            if (ngx_http_kpn_metrics_add_name(mctx,
+                                              NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                              &dt[i].name)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    dlcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone && dlcf->client_id.len) {
+        return ngx_http_kpn_metrics_add_name(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
+                                             &dlcf->client_id);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -438,11 +551,11 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 
     if (name.len) {
         v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
-                                       &name, r->connection->log);
+                                       &name);
         if (v == NULL) {
             ngx_str_set(&name, NGX_HTTP_KPN_M_UNCONFIGURED);
             v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
-                                           &name, r->connection->log);
+                                           &name);
         }
 
         if (v) {
@@ -539,7 +652,7 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
     v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
-                                   &dlcf->client_id, r->connection->log);
+                                   &dlcf->client_id);
     if (v) {
         *v = (ngx_atomic_uint_t) ctx->expires;
     }

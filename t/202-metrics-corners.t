@@ -237,3 +237,17 @@ Content-Type: application/json
 {"error":"body_too_large","message":"the body is larger than client_max_body_size (64 bytes)"}
 --- error_log
 client intended to send too large chunked body
+
+
+
+=== TEST 8: nginx -t fails: a kpn_metrics_zone too small for the device types configured
+--- http_config eval
+$::KPN_ECHO_SERVER . <<'_EOC_'
+    kpn_metrics_zone zone=small:32k;
+    kpn_metrics_count zone=small;
+_EOC_
+--- config eval
+::kpn_uplink_location(device_type => [map { sprintf "t%03d h%03d", $_, $_ } 1 .. 200])
+--- must_die
+--- error_log eval
+qr/"kpn_metrics_zone": zone of 32k is too small for 201 device types and client ids, make it at least 80k in \S+nginx\.conf:\d+/
