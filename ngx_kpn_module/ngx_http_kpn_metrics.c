@@ -173,7 +173,7 @@ static ngx_int_t
 ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
     ngx_http_kpn_metrics_ctx_t *ctx)
 {
-    ngx_uint_t                      i, j, kept;
+    ngx_uint_t                      i, j;
     ngx_http_kpn_metrics_sh_t      *sh;
     ngx_http_kpn_metrics_name_t    *names;
     ngx_http_kpn_metrics_label_t   *l, *o;
@@ -193,8 +193,6 @@ ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
         return NGX_ERROR;
     }
 
-    kept = 0;
-
     for (i = 0; i < ctx->names.nelts; i++) {
         l = &labels->label[i];
         l->family = names[i].family;
@@ -212,7 +210,6 @@ ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
                 && ngx_memcmp(o->name, l->name, l->len) == 0)
             {
                 l->value = o->value;
-                kept++;
                 break;
             }
         }
@@ -220,10 +217,9 @@ ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
 
     labels->n = ctx->names.nelts;
 
-    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
-                   "kpn metrics zone \"%V\": %ui labels, %ui kept of %ui",
-                   &shm_zone->shm.name, labels->n, kept,
-                   old ? old->n : 0);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "kpn metrics zone \"%V\": %ui labels, %ui before",
+                   &shm_zone->shm.name, labels->n, old ? old->n : 0);
 
     ngx_memory_barrier();
 
