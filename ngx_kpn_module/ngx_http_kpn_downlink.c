@@ -36,12 +36,6 @@ static ngx_uint_t ngx_http_kpn_downlink_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-
-
-static ngx_http_output_header_filter_pt
-    ngx_http_kpn_downlink_next_header_filter;
-static ngx_http_output_body_filter_pt
-    ngx_http_kpn_downlink_next_body_filter;
 static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
@@ -952,6 +946,13 @@ ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
 {
     return ngx_http_kpn_register_variables(cf, ngx_http_kpn_downlink_vars);
 }
+
+
+static ngx_http_output_header_filter_pt
+    ngx_http_kpn_downlink_next_header_filter;
+static ngx_http_output_body_filter_pt
+    ngx_http_kpn_downlink_next_body_filter;
+
 
 /*
  * nginx's own 413 for a body over client_max_body_size in a kpn_downlink

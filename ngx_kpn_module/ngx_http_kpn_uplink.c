@@ -26,12 +26,6 @@ static ngx_uint_t ngx_http_kpn_uplink_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_uplink_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_uplink_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-
-
-static ngx_http_output_header_filter_pt
-    ngx_http_kpn_uplink_next_header_filter;
-static ngx_http_output_body_filter_pt
-    ngx_http_kpn_uplink_next_body_filter;
 static ngx_int_t ngx_http_kpn_uplink_process(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
     ngx_http_kpn_error_t *err);
@@ -538,6 +532,13 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
                                        data);
 }
+
+
+static ngx_http_output_header_filter_pt
+    ngx_http_kpn_uplink_next_header_filter;
+static ngx_http_output_body_filter_pt
+    ngx_http_kpn_uplink_next_body_filter;
+
 
 /*
  * nginx's own 413 for a body over client_max_body_size in a kpn_uplink
