@@ -166,7 +166,7 @@ ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
  * look-up, and a look-up that raced the swap reads memory of the zone
  * that nothing reuses before the next reload.  Workers of the old
  * configuration count into the new table from then on, under the names it
- * has.
+ * has (also when the reload fails after this zone: until the next one).
  */
 
 static ngx_int_t
