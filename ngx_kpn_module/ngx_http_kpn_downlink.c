@@ -32,6 +32,10 @@
 #include "ngx_http_kpn_vars.h"
 
 
+static ngx_uint_t ngx_http_kpn_downlink_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_downlink_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static void ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
@@ -46,6 +50,7 @@ static void ngx_http_kpn_downlink_resume(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_kpn_downlink_client_gone(ngx_http_request_t *r);
 static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
+static void ngx_http_kpn_downlink_terminated(void *data);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -99,6 +104,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
 {
     ngx_int_t                          rc;
     ngx_pool_cleanup_t                *cln;
+    ngx_http_cleanup_t                *hcln;
     ngx_http_kpn_error_t               err;
     ngx_http_kpn_downlink_ctx_t       *ctx;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
@@ -141,6 +147,16 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
 
     cln->handler = ngx_http_kpn_downlink_cleanup;
     cln->data = ctx;
+
+    /* run before the log phase, also when nginx terminates the request */
+
+    hcln = ngx_http_cleanup_add(r, 0);
+    if (hcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hcln->handler = ngx_http_kpn_downlink_terminated;
+    hcln->data = r;
 
     ngx_http_set_ctx(r, ctx, ngx_http_kpn_downlink_module);
 
@@ -780,6 +796,46 @@ ngx_http_kpn_downlink_cleanup(void *data)
 }
 
 
+/*
+ * The request is closed before the log phase: a request without an
+ * answer of its own here was ended by nginx.  Past the body read, that
+ * is the client going away (ngx_http_test_reading() while the request
+ * waits for another request's token fetch, the upstream's check of the
+ * client while KPN is slow): client_closed, as when the going away is
+ * found before a downlink is sent.
+ */
+
+static void
+ngx_http_kpn_downlink_terminated(void *data)
+{
+    ngx_http_request_t  *r = data;
+
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL
+        || ctx->status.len
+        || ctx->state == NGX_HTTP_KPN_DL_READING
+        || ctx->state == NGX_HTTP_KPN_DL_DONE
+        || !(r->connection->error
+             || r->headers_out.status == NGX_HTTP_CLIENT_CLOSED_REQUEST))
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  ctx->sent ? "kpn downlink: the client closed the "
+                              "connection, the downlink was sent, KPN's "
+                              "answer is not passed on"
+                            : "kpn downlink: the client closed the "
+                              "connection, no downlink sent");
+
+    ngx_str_set(&ctx->status, "client_closed");
+    ctx->state = NGX_HTTP_KPN_DL_DONE;
+}
+
+
 ngx_int_t
 ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
@@ -976,4 +1032,84 @@ ngx_int_t
 ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf)
 {
     return ngx_http_kpn_register_variables(cf, ngx_http_kpn_downlink_vars);
+}
+
+
+static ngx_http_output_header_filter_pt
+    ngx_http_kpn_downlink_next_header_filter;
+static ngx_http_output_body_filter_pt
+    ngx_http_kpn_downlink_next_body_filter;
+
+
+/*
+ * nginx's own 413 for a body over client_max_body_size in a kpn_downlink
+ * location becomes the module's JSON error (ngx_http_kpn_too_large_*()):
+ * when Content-Length announces it, nginx answers in the find-config
+ * phase, before the kpn_downlink handler runs.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_downlink_too_large(ngx_http_request_t *r)
+{
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    if (r->err_status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE || r != r->main) {
+        return 0;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone == NULL) {
+        return 0;
+    }
+
+    /* no ctx: the find-config phase; still reading: the body read failed */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    return ctx == NULL
+           || (ctx->status.len == 0 && ctx->state == NGX_HTTP_KPN_DL_READING);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_header_filter(ngx_http_request_t *r)
+{
+    if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_downlink_too_large(r)
+        && ngx_http_kpn_too_large_header(r) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    if (in
+        && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_downlink_too_large(r)
+        && ngx_http_kpn_too_large_body(r, &in) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_next_body_filter(r, in);
+}
+
+
+ngx_int_t
+ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_kpn_downlink_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_kpn_downlink_header_filter;
+
+    ngx_http_kpn_downlink_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kpn_downlink_body_filter;
+
+    return NGX_OK;
 }

@@ -102,6 +102,7 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 #define NGX_HTTP_KPN_FETCH_TIMEOUT     3
 #define NGX_HTTP_KPN_FETCH_BAD_ANSWER  4       /* 200, but no usable token */
 #define NGX_HTTP_KPN_FETCH_ERROR       5       /* no answer */
+#define NGX_HTTP_KPN_FETCH_N           5
 
 
 /* the states of a downlink request */
@@ -156,7 +157,11 @@ typedef struct {
 
     /* for the metrics */
     ngx_uint_t                 kpn_status;  /* of the last downlink sent */
-    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_* */
+    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_*: the
+                                               last fetch */
+    u_char                     fetches[NGX_HTTP_KPN_FETCH_N];  /* how many
+                                               ended so, by fetch - 1 (a
+                                               302/401 fetches anew) */
     time_t                     expires;     /* of the token fetched */
 
     ngx_uint_t                 endpoint;    /* the kpn_endpoint that the
@@ -187,6 +192,12 @@ ngx_int_t ngx_http_kpn_downlink_add_variables(ngx_conf_t *cf);
  * in a location without the kpn_endpoint it needs, before it goes anywhere
  */
 ngx_int_t ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r);
+
+/*
+ * the header and body filters that answer nginx's own 413 of a
+ * kpn_downlink location with the JSON error (postconfiguration)
+ */
+ngx_int_t ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf);
 
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);

@@ -283,7 +283,13 @@ ngx_http_kpn_downlink_init(ngx_conf_t *cf)
 
     *h = ngx_http_kpn_downlink_endpoint_handler;
 
-    return ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub);
+    if (ngx_http_kpn_subrequest_init(cf, ngx_http_kpn_downlink_sub)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_downlink_filter_init(cf);
 }
 
 

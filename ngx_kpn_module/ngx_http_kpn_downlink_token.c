@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_shm_result_t *res);
 static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data);
+static void ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
+    ngx_uint_t result);
 
 
 static ngx_keyval_t  ngx_http_kpn_downlink_token_type = {
@@ -305,7 +307,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
                            "the token request to \"%V\" reached a location "
                            "without \"kpn_endpoint token\", not sent",
                            &dlcf->token_uri);
-        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
     }
 
@@ -313,7 +315,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token answer was too big or broken");
-        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
         goto failed;
     }
 
@@ -321,7 +323,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request timed out");
-        ctx->fetch = NGX_HTTP_KPN_FETCH_TIMEOUT;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_TIMEOUT);
         goto failed;
     }
 
@@ -329,7 +331,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request failed (%i)", ctx->sub.rc);
-        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
     }
 
@@ -346,21 +348,21 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
                            ? ": check kpn_client_id, the client secret and "
                              "the API key's roles"
                            : "");
-        ctx->fetch = NGX_HTTP_KPN_FETCH_HTTP_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_HTTP_ERROR);
         goto failed;
     }
 
     /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
 
     if (ctx->tok_rc == NGX_ERROR) {
-        ctx->fetch = NGX_HTTP_KPN_FETCH_ERROR;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
         ngx_http_kpn_shm_release(&ctx->lease, 0);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->tok_rc != NGX_OK) {
         err = ctx->tok_err;
-        ctx->fetch = NGX_HTTP_KPN_FETCH_BAD_ANSWER;
+        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
 
         if (ctx->tok_rc == NGX_AGAIN) {
             ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
@@ -371,7 +373,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
-    ctx->fetch = NGX_HTTP_KPN_FETCH_OK;
+    ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_OK);
     ctx->state = NGX_HTTP_KPN_DL_SEND;
 
     return NGX_AGAIN;
@@ -402,4 +404,15 @@ failed:
     }
 
     return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+}
+
+
+/* how a fetch ended: the last one, and each one counted (for the metrics) */
+
+static void
+ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
+    ngx_uint_t result)
+{
+    ctx->fetch = result;
+    ctx->fetches[result - 1]++;
 }

@@ -14,7 +14,7 @@
 #include "ngx_http_kpn_conf.h"
 
 
-#define NGX_HTTP_KPN_M_VERSION         0x6b706d01
+#define NGX_HTTP_KPN_M_VERSION         0x6b706d02
 
 
 typedef struct {
@@ -32,8 +32,11 @@ typedef struct {
 static u_char *ngx_http_kpn_metrics_family(u_char *p, u_char *last,
     ngx_http_kpn_metrics_sh_t *sh, ngx_http_kpn_metrics_family_t *f,
     ngx_uint_t format);
+static ngx_int_t ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
+    ngx_http_kpn_metrics_ctx_t *ctx);
+static size_t ngx_http_kpn_metrics_pages(size_t size);
 static u_char *ngx_http_kpn_metrics_labels(u_char *p, u_char *last,
-    ngx_http_kpn_metrics_sh_t *sh, ngx_uint_t family, char *name,
+    ngx_http_kpn_metrics_labels_t *labels, ngx_uint_t family, char *name,
     char *label, ngx_uint_t format);
 static u_char *ngx_http_kpn_metrics_text_label(u_char *p, u_char *last,
     u_char *s, size_t len);
@@ -124,6 +127,11 @@ static ngx_http_kpn_metrics_family_t  ngx_http_kpn_metrics_families[] = {
 };
 
 
+#define ngx_http_kpn_metrics_table_size(n)                                  \
+    (offsetof(ngx_http_kpn_metrics_labels_t, label)                         \
+     + (n) * sizeof(ngx_http_kpn_metrics_label_t))
+
+
 ngx_int_t
 ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -136,7 +144,190 @@ ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                                     sizeof(ngx_http_kpn_metrics_sh_t),
                                     "kpn_metrics_zone");
 
-    return (rc == NGX_DONE) ? NGX_OK : rc;
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && data == NULL) {
+        /* the zone existed already (Windows): so did its labels */
+        return NGX_OK;
+    }
+
+    return ngx_http_kpn_metrics_init_labels(shm_zone, shm_zone->data);
+}
+
+
+/*
+ * The label table of this configuration, made by the master when the zone
+ * is created and at each reload: every device type and client id
+ * configured (and _unconfigured), no other.  A series the previous
+ * configuration had as well goes on with its value; one it no longer has
+ * is gone, as after a restart.  The new table is published with one
+ * pointer, then the old one is freed: a worker reads the pointer once per
+ * look-up, and a look-up that raced the swap reads memory of the zone
+ * that nothing reuses before the next reload.  Workers of the old
+ * configuration count into the new table from then on, under the names it
+ * has (also when the reload fails after this zone: until the next one).
+ */
+
+static ngx_int_t
+ngx_http_kpn_metrics_init_labels(ngx_shm_zone_t *shm_zone,
+    ngx_http_kpn_metrics_ctx_t *ctx)
+{
+    ngx_uint_t                      i, j;
+    ngx_http_kpn_metrics_sh_t      *sh;
+    ngx_http_kpn_metrics_name_t    *names;
+    ngx_http_kpn_metrics_label_t   *l, *o;
+    ngx_http_kpn_metrics_labels_t  *labels, *old;
+
+    sh = ctx->sh;
+    old = sh->labels;
+    names = ctx->names.elts;
+
+    labels = ngx_slab_calloc(ctx->shpool,
+                 ngx_http_kpn_metrics_table_size(ctx->names.nelts));
+    if (labels == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "kpn_metrics_zone \"%V\" is too small for %ui device "
+                      "types and client ids", &shm_zone->shm.name,
+                      ctx->names.nelts);
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ctx->names.nelts; i++) {
+        l = &labels->label[i];
+        l->family = names[i].family;
+        l->len = names[i].name.len;
+        ngx_memcpy(l->name, names[i].name.data, l->len);
+
+        if (old == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < old->n; j++) {
+            o = &old->label[j];
+
+            if (o->family == l->family && o->len == l->len
+                && ngx_memcmp(o->name, l->name, l->len) == 0)
+            {
+                l->value = o->value;
+                break;
+            }
+        }
+    }
+
+    labels->n = ctx->names.nelts;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "kpn metrics zone \"%V\": %ui labels, %ui before",
+                   &shm_zone->shm.name, labels->n, old ? old->n : 0);
+
+    ngx_memory_barrier();
+
+    sh->labels = labels;
+
+    ngx_memory_barrier();
+
+    if (old) {
+        ngx_slab_free(ctx->shpool, old);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_metrics_add_name(ngx_http_kpn_metrics_ctx_t *ctx,
+    ngx_uint_t family, ngx_str_t *name)
+{
+    ngx_uint_t                    i;
+    ngx_http_kpn_metrics_name_t  *n;
+
+    /* a name longer than a label holds is not labelled (docs/metrics.md) */
+
+    if (name->len == 0 || name->len > NGX_HTTP_KPN_M_LABEL_LEN) {
+        return NGX_OK;
+    }
+
+    n = ctx->names.elts;
+
+    for (i = 0; i < ctx->names.nelts; i++) {
+        if (n[i].family == family && n[i].name.len == name->len
+            && ngx_memcmp(n[i].name.data, name->data, name->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    n = ngx_array_push(&ctx->names);
+    if (n == NULL) {
+        return NGX_ERROR;
+    }
+
+    n->family = family;
+    n->name = *name;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether a zone of size bytes holds the counters and the labels of this
+ * configuration, twice (at a reload the new table is made before the old
+ * one is freed): pages as ngx_slab_init() lays them out, a page for
+ * each small allocation (the counters, the log text), whole pages for a
+ * larger one.  At nginx -t, so that a reload or a start never finds out.
+ */
+
+ngx_int_t
+ngx_http_kpn_metrics_check_size(ngx_http_kpn_metrics_ctx_t *ctx, size_t size,
+    ngx_log_t *log)
+{
+    size_t  have, need, table, min;
+
+    have = ngx_http_kpn_metrics_pages(size);
+
+    table = ngx_http_kpn_metrics_table_size(ctx->names.nelts);
+    table = (table > ngx_pagesize / 2)
+            ? (table + ngx_pagesize - 1) / ngx_pagesize : 1;
+
+    need = 2 + 2 * table;
+
+    if (have >= need) {
+        return NGX_OK;
+    }
+
+    for (min = size; ngx_http_kpn_metrics_pages(min) < need; /* void */) {
+        min += 16 * 1024;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, log, 0,
+                  "\"kpn_metrics_zone\": zone of %uzk is too small for %ui "
+                  "device types and client ids, make it at least %uzk in "
+                  "%V:%ui", size / 1024, ctx->names.nelts, min / 1024,
+                  &ctx->file, ctx->line);
+
+    return NGX_ERROR;
+}
+
+
+/* the pages a zone of size bytes gives ngx_slab_alloc(), at most */
+
+static size_t
+ngx_http_kpn_metrics_pages(size_t size)
+{
+    size_t  overhead;
+
+    overhead = sizeof(ngx_slab_pool_t)
+               + 16 * (sizeof(ngx_slab_page_t) + sizeof(ngx_slab_stat_t));
+
+    if (size < overhead + 2 * ngx_pagesize) {
+        return 0;
+    }
+
+    /* one page lost to the alignment of the first */
+
+    return (size - overhead) / (ngx_pagesize + sizeof(ngx_slab_page_t)) - 1;
 }
 
 
@@ -188,25 +379,26 @@ ngx_http_kpn_metrics_class(ngx_uint_t status)
 
 ngx_atomic_t *
 ngx_http_kpn_metrics_label(ngx_http_kpn_metrics_ctx_t *ctx,
-    ngx_uint_t family, ngx_str_t *name, ngx_log_t *log)
+    ngx_uint_t family, ngx_str_t *name)
 {
-    ngx_uint_t                     i, n;
-    ngx_http_kpn_metrics_sh_t     *sh;
-    ngx_http_kpn_metrics_label_t  *l;
+    ngx_uint_t                      i;
+    ngx_http_kpn_metrics_sh_t      *sh;
+    ngx_http_kpn_metrics_label_t   *l;
+    ngx_http_kpn_metrics_labels_t  *labels;
 
     sh = ctx->sh;
 
-    if (name->len == 0 || name->len > NGX_HTTP_KPN_M_LABEL_LEN) {
+    /* the table of the configuration, read once: no lock */
+
+    labels = sh->labels;
+    ngx_memory_barrier();
+
+    if (labels == NULL) {
         return NULL;
     }
 
-    /* entries are published after they are written: no lock to read */
-
-    n = sh->nlabels;
-    ngx_memory_barrier();
-
-    for (i = 0; i < n; i++) {
-        l = &sh->labels[i];
+    for (i = 0; i < labels->n; i++) {
+        l = &labels->label[i];
 
         if (l->family == family && l->len == name->len
             && ngx_memcmp(l->name, name->data, name->len) == 0)
@@ -215,46 +407,7 @@ ngx_http_kpn_metrics_label(ngx_http_kpn_metrics_ctx_t *ctx,
         }
     }
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    /* another worker may have added it meanwhile */
-
-    for (n = sh->nlabels; i < n; i++) {
-        l = &sh->labels[i];
-
-        if (l->family == family && l->len == name->len
-            && ngx_memcmp(l->name, name->data, name->len) == 0)
-        {
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
-            return &l->value;
-        }
-    }
-
-    if (n == NGX_HTTP_KPN_M_LABELS_MAX) {
-        if (!sh->labels_full) {
-            sh->labels_full = 1;
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "kpn metrics: more than %d device types and "
-                          "client ids, \"%V\" and later ones not counted",
-                          NGX_HTTP_KPN_M_LABELS_MAX, name);
-        }
-
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-        return NULL;
-    }
-
-    l = &sh->labels[n];
-    l->family = family;
-    l->len = name->len;
-    ngx_memcpy(l->name, name->data, name->len);
-    l->value = 0;
-
-    ngx_memory_barrier();
-    sh->nlabels = n + 1;
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    return &l->value;
+    return NULL;
 }
 
 
@@ -265,10 +418,16 @@ ngx_http_kpn_metrics_write(ngx_pool_t *pool, ngx_http_kpn_metrics_sh_t *sh,
     u_char                         *p, *last;
     size_t                          len;
     ngx_http_kpn_metrics_family_t  *f;
+    ngx_http_kpn_metrics_labels_t  *labels;
+
+    /* the label table of this moment, read once */
+
+    labels = sh->labels;
+    ngx_memory_barrier();
 
     /* a bound: every line of a family, every label escaped for JSON */
 
-    len = 4096 + NGX_HTTP_KPN_M_LABELS_MAX
+    len = 4096 + (labels ? labels->n : 0)
                  * (NGX_HTTP_KPN_M_LABEL_LEN * 6 + 128);
 
     for (f = ngx_http_kpn_metrics_families; f->name; f++) {
@@ -310,7 +469,8 @@ ngx_http_kpn_metrics_write(ngx_pool_t *pool, ngx_http_kpn_metrics_sh_t *sh,
                          "# TYPE kpn_uplink_device_types_total counter\n");
     }
 
-    p = ngx_http_kpn_metrics_labels(p, last, sh, NGX_HTTP_KPN_M_DEVICE_TYPE,
+    p = ngx_http_kpn_metrics_labels(p, last, labels,
+                                    NGX_HTTP_KPN_M_DEVICE_TYPE,
                                     "kpn_uplink_device_types_total",
                                     "device_type", format);
 
@@ -322,7 +482,8 @@ ngx_http_kpn_metrics_write(ngx_pool_t *pool, ngx_http_kpn_metrics_sh_t *sh,
                          "# TYPE kpn_token_expiry_timestamp_seconds gauge\n");
     }
 
-    p = ngx_http_kpn_metrics_labels(p, last, sh, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
+    p = ngx_http_kpn_metrics_labels(p, last, labels,
+                                    NGX_HTTP_KPN_M_TOKEN_EXPIRY,
                                     "kpn_token_expiry_timestamp_seconds",
                                     "client_id", format);
 
@@ -384,14 +545,13 @@ ngx_http_kpn_metrics_family(u_char *p, u_char *last,
 
 static u_char *
 ngx_http_kpn_metrics_labels(u_char *p, u_char *last,
-    ngx_http_kpn_metrics_sh_t *sh, ngx_uint_t family, char *name,
+    ngx_http_kpn_metrics_labels_t *labels, ngx_uint_t family, char *name,
     char *label, ngx_uint_t format)
 {
     ngx_uint_t                     i, n, first;
     ngx_http_kpn_metrics_label_t  *l;
 
-    n = sh->nlabels;
-    ngx_memory_barrier();
+    n = labels ? labels->n : 0;
 
     if (format == NGX_HTTP_KPN_M_JSON) {
         p = ngx_slprintf(p, last, ",\"%s\":{",
@@ -402,9 +562,15 @@ ngx_http_kpn_metrics_labels(u_char *p, u_char *last,
     first = 1;
 
     for (i = 0; i < n; i++) {
-        l = &sh->labels[i];
+        l = &labels->label[i];
 
         if (l->family != family) {
+            continue;
+        }
+
+        /* a client id whose token was not fetched yet has no expiry */
+
+        if (family == NGX_HTTP_KPN_M_TOKEN_EXPIRY && l->value == 0) {
             continue;
         }
 

@@ -3,9 +3,10 @@
  * Copyright (C) ngx_kpn_module developers
  *
  * The counters of kpn_metrics_zone: one block of atomics in shared
- * memory, counted into without a lock; a small table of labelled values
- * (configured device types, client ids) appended to under the zone's
- * mutex; the Prometheus text and JSON writers.
+ * memory, counted into without a lock; a table of labelled values
+ * (configured device types, client ids) made by the master from the
+ * configuration when the zone is created and at every reload; the
+ * Prometheus text and JSON writers.
  */
 
 
@@ -46,7 +47,6 @@
 #define NGX_HTTP_KPN_M_DEVICE_TYPE     1       /* counter */
 #define NGX_HTTP_KPN_M_TOKEN_EXPIRY    2       /* gauge: a unix time */
 #define NGX_HTTP_KPN_M_LABEL_LEN       128     /* longer names: not counted */
-#define NGX_HTTP_KPN_M_LABELS_MAX      128
 
 /* the device type label of every type not configured */
 #define NGX_HTTP_KPN_M_UNCONFIGURED    "_unconfigured"
@@ -56,11 +56,25 @@
 
 
 typedef struct {
-    ngx_atomic_t               family;
+    ngx_uint_t                 family;
     size_t                     len;
     u_char                     name[NGX_HTTP_KPN_M_LABEL_LEN];
     ngx_atomic_t               value;
 } ngx_http_kpn_metrics_label_t;
+
+
+/* the labels of one configuration: read through sh->labels, one pointer */
+typedef struct {
+    ngx_uint_t                 n;
+    ngx_http_kpn_metrics_label_t  label[1];
+} ngx_http_kpn_metrics_labels_t;
+
+
+/* a label value the configuration has, collected at nginx -t */
+typedef struct {
+    ngx_uint_t                 family;
+    ngx_str_t                  name;
+} ngx_http_kpn_metrics_name_t;
 
 
 typedef struct {
@@ -76,14 +90,24 @@ typedef struct {
     ngx_atomic_t               token_fetches[NGX_HTTP_KPN_M_FETCH_N];
     ngx_atomic_t               token_cache[NGX_HTTP_KPN_M_CACHE_N];
 
-    ngx_atomic_t               nlabels;     /* published entries */
-    ngx_uint_t                 labels_full; /* said once */
-    ngx_http_kpn_metrics_label_t  labels[NGX_HTTP_KPN_M_LABELS_MAX];
+    ngx_http_kpn_metrics_labels_t *volatile  labels;    /* NULL: none */
 } ngx_http_kpn_metrics_sh_t;
 
 
-/* ctx->sh: an ngx_http_kpn_metrics_sh_t */
-typedef ngx_http_kpn_zone_t  ngx_http_kpn_metrics_ctx_t;
+/*
+ * The shm_zone->data of a kpn_metrics_zone: starts as an
+ * ngx_http_kpn_zone_t (ngx_http_kpn_conf_shm_init() uses that part);
+ * sh is an ngx_http_kpn_metrics_sh_t.
+ */
+typedef struct {
+    void                      *sh;
+    ngx_slab_pool_t           *shpool;
+
+    ngx_array_t                names;       /* of ngx_http_kpn_metrics_name_t:
+                                               the label values configured */
+    ngx_str_t                  file;        /* of the kpn_metrics_zone line */
+    ngx_uint_t                 line;
+} ngx_http_kpn_metrics_ctx_t;
 
 
 /* the shm_zone->init of a kpn_metrics_zone */
@@ -97,12 +121,17 @@ ngx_uint_t ngx_http_kpn_metrics_downlink_result(ngx_str_t *code);
 /* a status as its class: NGX_HTTP_KPN_M_CLASS_NONE for 0 */
 ngx_uint_t ngx_http_kpn_metrics_class(ngx_uint_t status);
 
-/*
- * The value of a labelled series, added to the table on first use; NULL
- * when the table is full (logged once).
- */
+/* the value of a labelled series; NULL: not a configured label value */
 ngx_atomic_t *ngx_http_kpn_metrics_label(ngx_http_kpn_metrics_ctx_t *ctx,
-    ngx_uint_t family, ngx_str_t *name, ngx_log_t *log);
+    ngx_uint_t family, ngx_str_t *name);
+
+/* adds a label value of the configuration to ctx->names, once */
+ngx_int_t ngx_http_kpn_metrics_add_name(ngx_http_kpn_metrics_ctx_t *ctx,
+    ngx_uint_t family, ngx_str_t *name);
+
+/* whether the zone of ctx holds the counters and the labels configured */
+ngx_int_t ngx_http_kpn_metrics_check_size(ngx_http_kpn_metrics_ctx_t *ctx,
+    size_t size, ngx_log_t *log);
 
 /* the exposition, in pool: text (Prometheus 0.0.4) or JSON */
 ngx_int_t ngx_http_kpn_metrics_write(ngx_pool_t *pool,

@@ -18,11 +18,24 @@
 #include "ngx_http_kpn_metrics.h"
 
 
+#if (NGX_HTTP_KPN_FETCH_N != NGX_HTTP_KPN_M_FETCH_N)
+#error the metrics count other token fetch results than the downlink has
+#endif
+
+
 typedef struct {
     ngx_shm_zone_t            *count;       /* kpn_metrics_count; NULL: off */
     ngx_shm_zone_t            *show;        /* kpn_metrics zone=NAME */
     ngx_flag_t                 handler;     /* kpn_metrics here */
 } ngx_http_kpn_metrics_loc_conf_t;
+
+
+/* what the Accept headers of a scrape give each format: a q, -1 unlisted */
+typedef struct {
+    ngx_int_t                  json;        /* application/json */
+    ngx_int_t                  text;        /* text/plain or a wildcard */
+    ngx_uint_t                 text_rank;   /* how specific the range was */
+} ngx_http_kpn_metrics_accept_t;
 
 
 static ngx_int_t ngx_http_kpn_metrics_init(ngx_conf_t *cf);
@@ -37,12 +50,20 @@ static char *ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_shm_zone_t *ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *arg);
+static ngx_int_t ngx_http_kpn_metrics_names(ngx_conf_t *cf,
+    ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r);
 static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx);
 static void ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx);
+static void ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kpn_metrics_accept_format(ngx_http_request_t *r);
+static void ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a);
+static ngx_int_t ngx_http_kpn_metrics_qvalue(u_char *p, size_t len);
 
 
 static ngx_command_t  ngx_http_kpn_metrics_commands[] = {
@@ -113,8 +134,42 @@ static ngx_str_t  ngx_http_kpn_metrics_accept = ngx_string("accept");
 static ngx_int_t
 ngx_http_kpn_metrics_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                  i;
+    ngx_shm_zone_t             *shm_zone;
+    ngx_list_part_t            *part;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    /* every zone holds the labels its locations have (all merged now) */
+
+    part = &cf->cycle->shared_memory.part;
+    shm_zone = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm_zone = part->elts;
+            i = 0;
+        }
+
+        if (shm_zone[i].tag != &ngx_http_kpn_metrics_module
+            || shm_zone[i].data == NULL)
+        {
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_check_size(shm_zone[i].data,
+                                            shm_zone[i].shm.size, cf->log)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -171,6 +226,12 @@ ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    if (conf->count
+        && ngx_http_kpn_metrics_names(cf, conf->count->data) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->handler) {
         return NGX_CONF_OK;
     }
@@ -205,8 +266,10 @@ ngx_http_kpn_metrics_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *
 ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ssize_t     size;
-    ngx_str_t  *value, name;
+    ssize_t                      size;
+    ngx_str_t                   *value, name, unconfigured;
+    ngx_shm_zone_t              *shm_zone;
+    ngx_http_kpn_metrics_ctx_t  *mctx;
 
     value = cf->args->elts;
 
@@ -214,12 +277,40 @@ ngx_http_kpn_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_kpn_conf_shm(cf, &name, size, &ngx_http_kpn_metrics_module,
-                              ngx_http_kpn_metrics_init_zone)
-        == NULL)
+    shm_zone = ngx_http_kpn_conf_shm(cf, &name, size,
+                                     &ngx_http_kpn_metrics_module,
+                                     ngx_http_kpn_metrics_init_zone);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the zone's data: an ngx_http_kpn_zone_t and the labels configured */
+
+    mctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_kpn_metrics_ctx_t));
+    if (mctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_array_init(&mctx->names, cf->pool, 8,
+                       sizeof(ngx_http_kpn_metrics_name_t))
+        != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
+
+    mctx->file = cf->conf_file->file.name;
+    mctx->line = cf->conf_file->line;
+
+    ngx_str_set(&unconfigured, NGX_HTTP_KPN_M_UNCONFIGURED);
+
+    if (ngx_http_kpn_metrics_add_name(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                      &unconfigured)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->data = mctx;
 
     return NGX_CONF_OK;
 }
@@ -279,6 +370,47 @@ ngx_http_kpn_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * The label values of the location being merged, for the zone it counts
+ * into: its device types (kpn_device_type) and its client id
+ * (kpn_client_id); the halves' confs are merged already (module order).
+ */
+
+static ngx_int_t
+ngx_http_kpn_metrics_names(ngx_conf_t *cf, ngx_http_kpn_metrics_ctx_t *mctx)
+{
+    ngx_uint_t                         i;
+    ngx_http_kpn_loc_conf_t           *lcf;
+    ngx_http_kpn_device_type_t        *dt;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_kpn_module);
+
+    if (lcf->uplink == 1 && lcf->device_types) {
+        dt = lcf->device_types->elts;
+
+        for (i = 0; i < lcf->device_types->nelts; i++) {
+            if (ngx_http_kpn_metrics_add_name(mctx,
+                                              NGX_HTTP_KPN_M_DEVICE_TYPE,
+                                              &dt[i].name)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    dlcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone && dlcf->client_id.len) {
+        return ngx_http_kpn_metrics_add_name(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
+                                             &dlcf->client_id);
+    }
+
+    return NGX_OK;
+}
+
+
 /* zone=NAME of a zone declared (maybe later) by kpn_metrics_zone */
 
 static ngx_shm_zone_t *
@@ -308,6 +440,17 @@ ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
     ngx_http_kpn_downlink_ctx_t      *dctx;
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
 
+    /*
+     * main requests only: a subrequest logged with "log_subrequest on"
+     * (a mirror, the downlink's token and downlink requests) finds the
+     * uplink ctx of its main request through the pool it shares with it,
+     * and would count that uplink once more
+     */
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_metrics_module);
 
     if (mlcf->count == NULL) {
@@ -326,7 +469,46 @@ ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
         ngx_http_kpn_metrics_downlink(r, mlcf->count->data, dctx);
     }
 
+    if (uctx == NULL && dctx == NULL
+        && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+    {
+        ngx_http_kpn_metrics_too_large(r, mlcf->count->data);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * A body over client_max_body_size that Content-Length announced: nginx
+ * answered 413 in the find-config phase, before the location's handler
+ * made a ctx.  Not read, as the same body sent chunked.
+ */
+
+static void
+ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
+    ngx_http_kpn_metrics_ctx_t *mctx)
+{
+    ngx_http_kpn_metrics_sh_t         *sh;
+    ngx_http_kpn_loc_conf_t           *lcf;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+
+    sh = mctx->sh;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (lcf->uplink) {
+        (void) ngx_atomic_fetch_add(
+                   &sh->uplinks[NGX_HTTP_KPN_M_UPLINK_NOT_READ], 1);
+        return;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    if (dlcf->zone) {
+        (void) ngx_atomic_fetch_add(
+                   &sh->downlinks[NGX_HTTP_KPN_M_DOWNLINK_NOT_READ], 1);
+    }
 }
 
 
@@ -369,11 +551,11 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 
     if (name.len) {
         v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
-                                       &name, r->connection->log);
+                                       &name);
         if (v == NULL) {
             ngx_str_set(&name, NGX_HTTP_KPN_M_UNCONFIGURED);
             v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_DEVICE_TYPE,
-                                           &name, r->connection->log);
+                                           &name);
         }
 
         if (v) {
@@ -409,7 +591,7 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx)
 {
     ngx_str_t                          internal;
-    ngx_uint_t                         result, outcome, class;
+    ngx_uint_t                         i, result, outcome, class;
     ngx_atomic_t                      *v;
     ngx_http_kpn_metrics_sh_t         *sh;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
@@ -452,20 +634,25 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
         (void) ngx_atomic_fetch_add(&sh->token_cache[outcome], 1);
     }
 
-    if (ctx->fetch == NGX_HTTP_KPN_FETCH_NONE) {
-        return;
+    /* every fetch: a 302/401 from KPN makes a second one */
+
+    for (i = 0; i < NGX_HTTP_KPN_FETCH_N; i++) {
+        if (ctx->fetches[i]) {
+            (void) ngx_atomic_fetch_add(&sh->token_fetches[i],
+                                        ctx->fetches[i]);
+        }
     }
 
-    (void) ngx_atomic_fetch_add(&sh->token_fetches[ctx->fetch - 1], 1);
+    /* the expiry of the token fetched last */
 
-    if (ctx->fetch != NGX_HTTP_KPN_FETCH_OK || ctx->expires == 0) {
+    if (ctx->expires == 0) {
         return;
     }
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
     v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
-                                   &dlcf->client_id, r->connection->log);
+                                   &dlcf->client_id);
     if (v) {
         *v = (ngx_atomic_uint_t) ctx->expires;
     }
@@ -477,7 +664,6 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
 {
     ngx_str_t                         out, value, *type;
     ngx_uint_t                        format;
-    ngx_table_elt_t                  *h;
     ngx_http_kpn_error_t              err;
     ngx_http_kpn_metrics_ctx_t       *mctx;
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
@@ -505,15 +691,7 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
         format = NGX_HTTP_KPN_M_JSON;
 
     } else {
-        h = ngx_http_kpn_find_header(r, &ngx_http_kpn_metrics_accept);
-
-        if (h && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
-                                  (u_char *) "application/json",
-                                  sizeof("application/json") - 2)
-                 != NULL)
-        {
-            format = NGX_HTTP_KPN_M_JSON;
-        }
+        format = ngx_http_kpn_metrics_accept_format(r);
     }
 
     if (ngx_http_kpn_metrics_write(r->pool, mctx->sh, format, &out)
@@ -526,4 +704,259 @@ ngx_http_kpn_metrics_handler(ngx_http_request_t *r)
                                            : &ngx_http_kpn_metrics_text_type;
 
     return ngx_http_kpn_send_body(r, NGX_HTTP_OK, type, &out);
+}
+
+
+/*
+ * The format the Accept headers of a scrape ask for (RFC 9110, 12.5.1):
+ * JSON when the media range application/json (exactly; any parameters
+ * besides q are ignored) has a q above 0 and above the q that the text
+ * format gets from the most specific range listed that covers it
+ * (text/plain, then the "text/" wildcard, then the wildcard of all);
+ * text otherwise, and on a tie (the default).  An element with a q that
+ * is not a qvalue counts as not listed.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_metrics_accept_format(ngx_http_request_t *r)
+{
+    ngx_uint_t                      i;
+    ngx_list_part_t                *part;
+    ngx_table_elt_t                *h;
+    ngx_http_kpn_metrics_accept_t   a;
+
+    a.json = -1;
+    a.text = -1;
+    a.text_rank = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == ngx_http_kpn_metrics_accept.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_kpn_metrics_accept.data,
+                               ngx_http_kpn_metrics_accept.len)
+               == 0)
+        {
+            ngx_http_kpn_metrics_accept_parse(&h[i].value, &a);
+        }
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn metrics accept: json q %i, text q %i (rank %ui)",
+                   a.json, a.text, a.text_rank);
+
+    if (a.json > 0 && a.json > a.text) {
+        return NGX_HTTP_KPN_M_JSON;
+    }
+
+    return NGX_HTTP_KPN_M_TEXT;
+}
+
+
+#define ngx_http_kpn_metrics_ows(p, last)                                    \
+    while (p < last && (*p == ' ' || *p == '\t')) { p++; }
+
+#define ngx_http_kpn_metrics_is(s, len, lit)                                 \
+    (len == sizeof(lit) - 1                                                  \
+     && ngx_strncasecmp(s, (u_char *) lit, sizeof(lit) - 1) == 0)
+
+
+/* one Accept header: #( media-range *( OWS ";" OWS parameter ) ) */
+
+static void
+ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a)
+{
+    u_char      *p, *last, *range, *name, *v;
+    size_t       range_len, name_len;
+    ngx_int_t    q;
+    ngx_uint_t   rank, bad;
+
+    p = value->data;
+    last = p + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        range = p;
+
+        while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+        {
+            p++;
+        }
+
+        range_len = p - range;
+        q = 1000;
+        bad = 0;
+
+        for ( ;; ) {
+            ngx_http_kpn_metrics_ows(p, last);
+
+            if (p == last || *p == ',') {
+                break;
+            }
+
+            if (*p != ';') {
+                bad = 1;
+                break;
+            }
+
+            p++;
+            ngx_http_kpn_metrics_ows(p, last);
+
+            name = p;
+
+            while (p < last && *p != '=' && *p != ';' && *p != ','
+                   && *p != ' ' && *p != '\t')
+            {
+                p++;
+            }
+
+            name_len = p - name;
+
+            if (p == last || *p != '=') {
+                continue;   /* a parameter without a value: ignored */
+            }
+
+            v = ++p;
+
+            if (p < last && *p == '"') {
+
+                /* a quoted-string: skipped, a comma in it included */
+
+                for (p++; p < last && *p != '"'; p++) {
+                    if (*p == '\\' && p + 1 < last) {
+                        p++;
+                    }
+                }
+
+                if (p == last) {
+                    bad = 1;
+                    break;
+                }
+
+                p++;
+
+            } else {
+                while (p < last && *p != ';' && *p != ','
+                       && *p != ' ' && *p != '\t')
+                {
+                    p++;
+                }
+            }
+
+            if (ngx_http_kpn_metrics_is(name, name_len, "q")) {
+                q = ngx_http_kpn_metrics_qvalue(v, p - v);
+
+                if (q == NGX_ERROR) {
+                    bad = 1;
+                }
+            }
+        }
+
+        if (bad) {
+            /* this element is not one: on to the next comma */
+
+            while (p < last && *p != ',') {
+                if (*p == '"') {
+                    for (p++; p < last && *p != '"'; p++) {
+                        if (*p == '\\' && p + 1 < last) {
+                            p++;
+                        }
+                    }
+
+                    if (p == last) {
+                        break;
+                    }
+                }
+
+                p++;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "application/json")) {
+            a->json = ngx_max(a->json, q);
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "text/plain")) {
+            rank = 3;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "text/*")) {
+            rank = 2;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "*/*")) {
+            rank = 1;
+
+        } else {
+            continue;
+        }
+
+        if (rank > a->text_rank) {
+            a->text_rank = rank;
+            a->text = q;
+
+        } else if (rank == a->text_rank) {
+            a->text = ngx_max(a->text, q);
+        }
+    }
+}
+
+
+/* a qvalue, "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in thousandths */
+
+static ngx_int_t
+ngx_http_kpn_metrics_qvalue(u_char *p, size_t len)
+{
+    ngx_int_t   q, scale;
+    ngx_uint_t  i;
+
+    if (len == 0 || len > 5 || (p[0] != '0' && p[0] != '1')) {
+        return NGX_ERROR;
+    }
+
+    q = (p[0] - '0') * 1000;
+
+    if (len == 1) {
+        return q;
+    }
+
+    if (p[1] != '.') {
+        return NGX_ERROR;
+    }
+
+    scale = 100;
+
+    for (i = 2; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return NGX_ERROR;
+        }
+
+        q += (p[i] - '0') * scale;
+        scale /= 10;
+    }
+
+    return (q > 1000) ? NGX_ERROR : q;
 }

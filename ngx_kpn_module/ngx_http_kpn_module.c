@@ -787,7 +787,7 @@ ngx_http_kpn_init(ngx_conf_t *cf)
 
     *h = ngx_http_kpn_uplink_handler;
 
-    return NGX_OK;
+    return ngx_http_kpn_uplink_filter_init(cf);
 }
 
 

@@ -12,6 +12,10 @@
 
 static ngx_int_t ngx_http_kpn_header_out(ngx_http_request_t *r, char *key,
     ngx_str_t *value);
+static ngx_int_t ngx_http_kpn_error_body(ngx_pool_t *pool,
+    ngx_http_kpn_error_t *err, ngx_str_t *body);
+static ngx_int_t ngx_http_kpn_too_large_error(ngx_http_request_t *r,
+    ngx_str_t *body);
 
 
 static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
@@ -21,32 +25,14 @@ ngx_int_t
 ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
     time_t retry_after)
 {
-    size_t            len;
-    u_char           *p;
-    uintptr_t         code_esc, msg_esc;
-    ngx_str_t         body, value;
+    ngx_str_t  body, value;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn error response: %ui %V", err->status, &err->code);
 
-    code_esc = ngx_escape_json(NULL, err->code.data, err->code.len);
-    msg_esc = ngx_escape_json(NULL, err->message.data, err->message.len);
-
-    len = sizeof("{\"error\":\"\",\"message\":\"\"}\n") - 1
-          + err->code.len + code_esc + err->message.len + msg_esc;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (ngx_http_kpn_error_body(r->pool, err, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    body.data = p;
-    p = ngx_cpymem(p, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
-    p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, err->message.data, err->message.len);
-    p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
-    body.len = p - body.data;
 
     if (err->status == NGX_HTTP_NOT_ALLOWED) {
         ngx_str_set(&value, "POST");
@@ -85,6 +71,151 @@ ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
 
     return ngx_http_kpn_send_body(r, err->status, &ngx_http_kpn_json_type,
                                   &body);
+}
+
+
+/* {"error":"<code>","message":"<message>"}\n, in pool */
+
+static ngx_int_t
+ngx_http_kpn_error_body(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_str_t *body)
+{
+    size_t      len;
+    u_char     *p;
+    uintptr_t   code_esc, msg_esc;
+
+    code_esc = ngx_escape_json(NULL, err->code.data, err->code.len);
+    msg_esc = ngx_escape_json(NULL, err->message.data, err->message.len);
+
+    len = sizeof("{\"error\":\"\",\"message\":\"\"}\n") - 1
+          + err->code.len + code_esc + err->message.len + msg_esc;
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    p = ngx_cpymem(p, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
+    p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, err->message.data, err->message.len);
+    p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx's own 413 (a body over client_max_body_size: announced by
+ * Content-Length, found by the find-config phase before any module
+ * handler runs, or found while a chunked body is read) as the module's
+ * JSON error.  The two filters below are called by the header and body
+ * filters of the halves for the responses of their own locations that
+ * nginx made (r->err_status 413, ngx_http_special_response_handler()):
+ * the header becomes the JSON one, the body nginx's HTML page would have
+ * is dropped and the JSON takes its last buffer's place.  The same text
+ * in both: it depends on the location only.
+ */
+
+static ngx_int_t
+ngx_http_kpn_too_large_error(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_http_kpn_error_t       err;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                           "body_too_large",
+                           "the body is larger than client_max_body_size "
+                           "(%O bytes)", clcf->client_max_body_size)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_error_body(r->pool, &err, body);
+}
+
+
+ngx_int_t
+ngx_http_kpn_too_large_header(ngx_http_request_t *r)
+{
+    ngx_str_t  body;
+
+    if (ngx_http_kpn_too_large_error(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn: nginx's 413 answered as body_too_large");
+
+    r->headers_out.content_type = ngx_http_kpn_json_type;
+    r->headers_out.content_type_len = ngx_http_kpn_json_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+    r->headers_out.content_length_n = body.len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_too_large_body(ngx_http_request_t *r, ngx_chain_t **in)
+{
+    ngx_buf_t    *b;
+    ngx_str_t     body;
+    ngx_uint_t    last;
+    ngx_chain_t  *cl;
+
+    last = 0;
+
+    for (cl = *in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+
+        if (cl->buf->last_buf) {
+            last = 1;
+        }
+    }
+
+    if (!last) {
+        *in = NULL;
+        return NGX_OK;
+    }
+
+    if (ngx_http_kpn_too_large_error(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body.data;
+    b->last = body.data + body.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *in = cl;
+
+    return NGX_OK;
 }
 
 

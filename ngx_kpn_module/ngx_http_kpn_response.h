@@ -35,6 +35,16 @@ ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_kpn_not_allowed(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, char *allow);
 
+/*
+ * nginx's own 413 of a module location (r->err_status 413, no answer of
+ * the module's) as {"error":"body_too_large",...}: for the header filter
+ * (the JSON header) and the body filter (nginx's page dropped, the JSON
+ * in place of its last buffer) of a half.  NGX_ERROR: no memory.
+ */
+ngx_int_t ngx_http_kpn_too_large_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_kpn_too_large_body(ngx_http_request_t *r,
+    ngx_chain_t **in);
+
 /* sends a complete response with the given body and content type */
 ngx_int_t ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *content_type, ngx_str_t *body);

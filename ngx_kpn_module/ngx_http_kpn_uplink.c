@@ -22,6 +22,10 @@
 
 
 static void ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kpn_uplink_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_uplink_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kpn_uplink_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static ngx_int_t ngx_http_kpn_uplink_process(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_loc_conf_t *lcf,
     ngx_http_kpn_error_t *err);
@@ -813,4 +817,83 @@ ngx_http_kpn_spool_variable(ngx_http_request_t *r,
 
     return ngx_http_kpn_variable_field(v, ctx, offsetof(ngx_http_kpn_ctx_t,
                                                         body));
+}
+
+
+static ngx_http_output_header_filter_pt
+    ngx_http_kpn_uplink_next_header_filter;
+static ngx_http_output_body_filter_pt
+    ngx_http_kpn_uplink_next_body_filter;
+
+
+/*
+ * nginx's own 413 for a body over client_max_body_size in a kpn_uplink
+ * location becomes the module's JSON error (ngx_http_kpn_too_large_*()):
+ * when Content-Length announces it, nginx answers in the find-config
+ * phase, before the kpn_uplink handler runs.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_uplink_too_large(ngx_http_request_t *r)
+{
+    ngx_http_kpn_ctx_t       *ctx;
+    ngx_http_kpn_loc_conf_t  *lcf;
+
+    if (r->err_status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE || r != r->main) {
+        return 0;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
+
+    if (!lcf->uplink) {
+        return 0;
+    }
+
+    /* no ctx: the find-config phase; no status: the body read failed */
+
+    ctx = ngx_http_kpn_get_ctx(r);
+
+    return ctx == NULL || ctx->status.len == 0;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_uplink_header_filter(ngx_http_request_t *r)
+{
+    if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_uplink_too_large(r)
+        && ngx_http_kpn_too_large_header(r) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_uplink_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_uplink_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    if (in
+        && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && ngx_http_kpn_uplink_too_large(r)
+        && ngx_http_kpn_too_large_body(r, &in) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kpn_uplink_next_body_filter(r, in);
+}
+
+
+ngx_int_t
+ngx_http_kpn_uplink_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_kpn_uplink_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_kpn_uplink_header_filter;
+
+    ngx_http_kpn_uplink_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kpn_uplink_body_filter;
+
+    return NGX_OK;
 }

@@ -14,6 +14,12 @@
 /* the precontent phase handler of "kpn_uplink on" */
 ngx_int_t ngx_http_kpn_uplink_handler(ngx_http_request_t *r);
 
+/*
+ * the header and body filters that answer nginx's own 413 of a
+ * kpn_uplink location with the JSON error (postconfiguration)
+ */
+ngx_int_t ngx_http_kpn_uplink_filter_init(ngx_conf_t *cf);
+
 /* adds the uplink $kpn_* variables (preconfiguration) */
 ngx_int_t ngx_http_kpn_add_variables(ngx_conf_t *cf);
 
