@@ -13,6 +13,7 @@ use Test::More;
 use Digest::SHA qw(sha256_hex);
 use File::Temp ();
 use IO::Socket::INET;
+use POSIX ();
 
 my $SIGN = $ENV{KPN_SIGN} // 'util/kpn-sign';
 my $SECRET = 'Example-Secret-0123456789-abcdefGH!';
@@ -131,6 +132,29 @@ like($err, qr/TLS/, '... saying TLS');
 
 ($c, $out, $err) = run($body, '-s', $secrets, '--send', $wtg->url('/'));
 is($c, 5, 'the system CA store does not know the test CA: exit 5');
+
+# a certificate of the trusted CA for another name: hostname verification
+# fails, which is exit 5 (not 4, "no answer")
+{
+    require IO::Socket::SSL;
+    my ($pem, $key) = kpn_ca()->issue('other.example.net');
+    my $tls = IO::Socket::SSL->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 5,
+                                   ReuseAddr => 1, SSL_server => 1,
+                                   SSL_cert_file => $pem, SSL_key_file => $key)
+        or die "listen: $IO::Socket::SSL::SSL_ERROR";
+    my $port = $tls->sockport;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        for (1 .. 2) { my $s = $tls->accept or next; close $s }
+        POSIX::_exit(0);
+    }
+    close $tls;
+    ($c, $out, $err) = run($body, '-s', $secrets, '--send', "https://127.0.0.1:$port/", '--ca-file', $ca);
+    is($c, 5, 'a certificate for another name: exit 5');
+    like($err, qr/TLS .* hostname verification/, '... saying TLS and hostname verification');
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+}
 
 # plain http, to a stand-in on a port chosen by the test
 my $free = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)->sockport;
