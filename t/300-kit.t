@@ -38,6 +38,23 @@ our $Net     = kpn_internet_pack(uuid => '3F1E2D4C-5B6A-4789-9ABC-DEF012345678',
                                  records => [ { n => 'state', vs => 'open' },
                                               { n => 'temp', u => 'Cel', v => '19.25', t => 2 } ]);
 
+# options are name => value pairs: positional arguments or a misspelt name
+# die (they used to give a default pack, or leave a header out, silently)
+eval { kpn_lora_pack('0059AC00001B3461', '0a0b') };
+like($@, qr/\Akpn_lora_pack: unknown option "0059AC00001B3461" \(deveui, /, 'kpn_lora_pack: positional arguments die');
+eval { kpn_lora_pack(devEUI => '0059AC00001B3461') };
+like($@, qr/\Akpn_lora_pack: unknown option "devEUI"/, 'kpn_lora_pack: a misspelt option dies');
+eval { kpn_cellular_pack('356938035643809') };
+like($@, qr/\Akpn_cellular_pack: options are name => value pairs/, 'kpn_cellular_pack: an odd list dies');
+eval { kpn_headers('[]', secret => 's', device_Type => 'x') };
+like($@, qr/\Akpn_headers: unknown option "device_Type"/, 'kpn_headers: a misspelt option dies');
+eval { kpn_envelope($Lora, hash_id => 'wasd2', secrets => 's') };
+like($@, qr/\Akpn_envelope: unknown option "secrets"/, 'kpn_envelope: a misspelt option dies');
+eval { kpn_standin('withthegrid', TLS => 1) };
+like($@, qr/\Akpn_standin: unknown option "TLS"/, 'kpn_standin: a misspelt option dies');
+eval { kpn_file('x', "y\n", 0600) };
+like($@, qr/\Akpn_file: options are name => value pairs/, 'kpn_file: a bare mode dies');
+
 sub env { kpn_envelope($_[0], hash_id => $_[1] // 'wasd2',
                        device_type => $_[2] // 'dragino-lds01', secret => $SECRET) }
 
