@@ -55,6 +55,18 @@ like($@, qr/\Akpn_standin: unknown option "TLS"/, 'kpn_standin: a misspelt optio
 eval { kpn_file('x', "y\n", 0600) };
 like($@, qr/\Akpn_file: options are name => value pairs/, 'kpn_file: a bare mode dies');
 
+# loaded after the framework, the kit says that its defaults come too late
+SKIP: {
+    skip 'the defaults apply as root or with the package installed', 2
+        unless $> == 0 && defined getpwnam('www-data') || -f $Test::KPN::MODULE;
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_LOAD_MODULES TEST_NGINX_WORKER_USER)};
+    my $late = `$^X -Iperl/lib -e 'BEGIN { \$INC{"Test/Nginx/Socket.pm"} = 1 } use Test::KPN;' 2>&1`;
+    like($late, qr/\ATest::KPN: load it before Test::Nginx::Socket/, 'loaded after the framework: a warning');
+    my $first = `$^X -Iperl/lib -e 'use Test::KPN;' 2>&1`;
+    is($first, '', 'loaded first: no warning');
+}
+
 sub env { kpn_envelope($_[0], hash_id => $_[1] // 'wasd2',
                        device_type => $_[2] // 'dragino-lds01', secret => $SECRET) }
 

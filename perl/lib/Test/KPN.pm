@@ -40,8 +40,23 @@ _subreaper() unless $ENV{TEST_KPN_NO_SUBREAPER};
 # (www-data) when the suite runs as root: read by the framework when it
 # loads, so Test::KPN comes first.  Set either variable to choose.
 our $MODULE = '/usr/lib/nginx/modules/ngx_http_kpn_module.so';
-$ENV{TEST_NGINX_LOAD_MODULES} //= $MODULE if -f $MODULE;
-$ENV{TEST_NGINX_WORKER_USER} //= 'www-data' if $> == 0 && defined getpwnam('www-data');
+{
+    my @set;
+    if (!defined $ENV{TEST_NGINX_LOAD_MODULES} && -f $MODULE) {
+        $ENV{TEST_NGINX_LOAD_MODULES} = $MODULE;
+        push @set, "TEST_NGINX_LOAD_MODULES=$MODULE";
+    }
+    if (!defined $ENV{TEST_NGINX_WORKER_USER} && $> == 0 && defined getpwnam('www-data')) {
+        $ENV{TEST_NGINX_WORKER_USER} = 'www-data';
+        push @set, 'TEST_NGINX_WORKER_USER=www-data';
+    }
+    # too late for a framework that is already loaded: say so rather than
+    # let nginx fail on an unknown directive or run its workers as root
+    warn "Test::KPN: load it before Test::Nginx::Socket (use Test::KPN; first): the framework"
+       . " has already read its settings, so " . join(' and ', @set)
+       . (@set > 1 ? ' do' : ' does') . " not apply\n"
+        if @set && ($INC{'Test/Nginx/Socket.pm'} || $INC{'Test/Nginx/Util.pm'});
+}
 
 # ----------------------------------------------------------------------------
 # Options are name => value pairs; an odd list (positional arguments) or a
