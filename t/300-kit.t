@@ -52,6 +52,10 @@ eval { kpn_envelope($Lora, hash_id => 'wasd2', secrets => 's') };
 like($@, qr/\Akpn_envelope: unknown option "secrets"/, 'kpn_envelope: a misspelt option dies');
 eval { kpn_standin('withthegrid', TLS => 1) };
 like($@, qr/\Akpn_standin: unknown option "TLS"/, 'kpn_standin: a misspelt option dies');
+eval { $Wtg->answer(code => 204) };
+like($@, qr/unknown answer option "code"/, 'answer: a misspelt option dies');
+eval { $Wtg->fault(503) };
+like($@, qr/fault takes name => value pairs/, 'fault: a bare status dies');
 eval { kpn_file('x', "y\n", 0600) };
 like($@, qr/\Akpn_file: options are name => value pairs/, 'kpn_file: a bare mode dies');
 
