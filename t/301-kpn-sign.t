@@ -159,6 +159,29 @@ is($c, 5, 'the system CA store does not know the test CA: exit 5');
     waitpid $pid, 0;
 }
 
+# an answer without a reason phrase (nginx's 422): the status alone, no trailing blank
+{
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 5,
+                                    ReuseAddr => 1) or die "listen: $!";
+    my $port = $srv->sockport;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $s = $srv->accept;
+        my $in = '';
+        while ($in !~ /\r\n\r\n/) { sysread($s, $in, 4096, length $in) or last }
+        my $answer = '{"error":"unknown_device_type"}';
+        syswrite $s, "HTTP/1.1 422 \r\nContent-Type: application/json\r\nContent-Length: "
+                   . length($answer) . "\r\nConnection: close\r\n\r\n$answer";
+        close $s;
+        POSIX::_exit(0);
+    }
+    close $srv;
+    ($c, $out) = run($body, '-s', $secrets, '--send', "http://127.0.0.1:$port/kpn/uplink");
+    is($c, 3, 'a 422 answer: exit 3');
+    like($out, qr/\A422\n\{"error"/, '... its status line is "422", no trailing blank');
+    waitpid $pid, 0;
+}
+
 # plain http, to a stand-in on a port chosen by the test
 my $free = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)->sockport;
 my $api = kpn_standin('kpn_api', port => $free);
