@@ -38,6 +38,39 @@ our $Net     = kpn_internet_pack(uuid => '3F1E2D4C-5B6A-4789-9ABC-DEF012345678',
                                  records => [ { n => 'state', vs => 'open' },
                                               { n => 'temp', u => 'Cel', v => '19.25', t => 2 } ]);
 
+# options are name => value pairs: positional arguments or a misspelt name
+# die (they used to give a default pack, or leave a header out, silently)
+eval { kpn_lora_pack('0059AC00001B3461', '0a0b') };
+like($@, qr/\Akpn_lora_pack: unknown option "0059AC00001B3461" \(deveui, /, 'kpn_lora_pack: positional arguments die');
+eval { kpn_lora_pack(devEUI => '0059AC00001B3461') };
+like($@, qr/\Akpn_lora_pack: unknown option "devEUI"/, 'kpn_lora_pack: a misspelt option dies');
+eval { kpn_cellular_pack('356938035643809') };
+like($@, qr/\Akpn_cellular_pack: options are name => value pairs/, 'kpn_cellular_pack: an odd list dies');
+eval { kpn_headers('[]', secret => 's', device_Type => 'x') };
+like($@, qr/\Akpn_headers: unknown option "device_Type"/, 'kpn_headers: a misspelt option dies');
+eval { kpn_envelope($Lora, hash_id => 'wasd2', secrets => 's') };
+like($@, qr/\Akpn_envelope: unknown option "secrets"/, 'kpn_envelope: a misspelt option dies');
+eval { kpn_standin('withthegrid', TLS => 1) };
+like($@, qr/\Akpn_standin: unknown option "TLS"/, 'kpn_standin: a misspelt option dies');
+eval { $Wtg->answer(code => 204) };
+like($@, qr/unknown answer option "code"/, 'answer: a misspelt option dies');
+eval { $Wtg->fault(503) };
+like($@, qr/fault takes name => value pairs/, 'fault: a bare status dies');
+eval { kpn_file('x', "y\n", 0600) };
+like($@, qr/\Akpn_file: options are name => value pairs/, 'kpn_file: a bare mode dies');
+
+# loaded after the framework, the kit says that its defaults come too late
+SKIP: {
+    skip 'the defaults apply as root or with the package installed', 2
+        unless $> == 0 && defined getpwnam('www-data') || -f $Test::KPN::MODULE;
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_LOAD_MODULES TEST_NGINX_WORKER_USER)};
+    my $late = `$^X -Iperl/lib -e 'BEGIN { \$INC{"Test/Nginx/Socket.pm"} = 1 } use Test::KPN;' 2>&1`;
+    like($late, qr/\ATest::KPN: load it before Test::Nginx::Socket/, 'loaded after the framework: a warning');
+    my $first = `$^X -Iperl/lib -e 'use Test::KPN;' 2>&1`;
+    is($first, '', 'loaded first: no warning');
+}
+
 sub env { kpn_envelope($_[0], hash_id => $_[1] // 'wasd2',
                        device_type => $_[2] // 'dragino-lds01', secret => $SECRET) }
 

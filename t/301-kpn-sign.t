@@ -13,6 +13,7 @@ use Test::More;
 use Digest::SHA qw(sha256_hex);
 use File::Temp ();
 use IO::Socket::INET;
+use POSIX ();
 
 my $SIGN = $ENV{KPN_SIGN} // 'util/kpn-sign';
 my $SECRET = 'Example-Secret-0123456789-abcdefGH!';
@@ -84,6 +85,9 @@ unlike($err, qr/\Q$SECRET\E/, 'no secret in the message');
 is($c, 2, 'a secret file without a secret: exit 2');
 ($c) = run(undef, '-s', $secrets, "$dir/none.json");
 is($c, 2, 'an unreadable body: exit 2');
+($c, $out, $err) = run(undef, '-s', $secrets, File::Temp::tempdir(CLEANUP => 1));
+is($c, 2, 'a directory as the body: exit 2 (it signed an empty body)');
+is($out, '', '... no token printed');
 ($c, $out) = run(undef, '--help');
 is($c, 0, '--help: exit 0');
 like($out, qr/EXIT STATUS|--send/, '--help shows the options');
@@ -131,6 +135,52 @@ like($err, qr/TLS/, '... saying TLS');
 
 ($c, $out, $err) = run($body, '-s', $secrets, '--send', $wtg->url('/'));
 is($c, 5, 'the system CA store does not know the test CA: exit 5');
+
+# a certificate of the trusted CA for another name: hostname verification
+# fails, which is exit 5 (not 4, "no answer")
+{
+    require IO::Socket::SSL;
+    my ($pem, $key) = kpn_ca()->issue('other.example.net');
+    my $tls = IO::Socket::SSL->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 5,
+                                   ReuseAddr => 1, SSL_server => 1,
+                                   SSL_cert_file => $pem, SSL_key_file => $key)
+        or die "listen: $IO::Socket::SSL::SSL_ERROR";
+    my $port = $tls->sockport;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        for (1 .. 2) { my $s = $tls->accept or next; close $s }
+        POSIX::_exit(0);
+    }
+    close $tls;
+    ($c, $out, $err) = run($body, '-s', $secrets, '--send', "https://127.0.0.1:$port/", '--ca-file', $ca);
+    is($c, 5, 'a certificate for another name: exit 5');
+    like($err, qr/TLS .* hostname verification/, '... saying TLS and hostname verification');
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+}
+
+# an answer without a reason phrase (nginx's 422): the status alone, no trailing blank
+{
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 5,
+                                    ReuseAddr => 1) or die "listen: $!";
+    my $port = $srv->sockport;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $s = $srv->accept;
+        my $in = '';
+        while ($in !~ /\r\n\r\n/) { sysread($s, $in, 4096, length $in) or last }
+        my $answer = '{"error":"unknown_device_type"}';
+        syswrite $s, "HTTP/1.1 422 \r\nContent-Type: application/json\r\nContent-Length: "
+                   . length($answer) . "\r\nConnection: close\r\n\r\n$answer";
+        close $s;
+        POSIX::_exit(0);
+    }
+    close $srv;
+    ($c, $out) = run($body, '-s', $secrets, '--send', "http://127.0.0.1:$port/kpn/uplink");
+    is($c, 3, 'a 422 answer: exit 3');
+    like($out, qr/\A422\n\{"error"/, '... its status line is "422", no trailing blank');
+    waitpid $pid, 0;
+}
 
 # plain http, to a stand-in on a port chosen by the test
 my $free = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)->sockport;

@@ -40,8 +40,40 @@ _subreaper() unless $ENV{TEST_KPN_NO_SUBREAPER};
 # (www-data) when the suite runs as root: read by the framework when it
 # loads, so Test::KPN comes first.  Set either variable to choose.
 our $MODULE = '/usr/lib/nginx/modules/ngx_http_kpn_module.so';
-$ENV{TEST_NGINX_LOAD_MODULES} //= $MODULE if -f $MODULE;
-$ENV{TEST_NGINX_WORKER_USER} //= 'www-data' if $> == 0 && defined getpwnam('www-data');
+{
+    my @set;
+    if (!defined $ENV{TEST_NGINX_LOAD_MODULES} && -f $MODULE) {
+        $ENV{TEST_NGINX_LOAD_MODULES} = $MODULE;
+        push @set, "TEST_NGINX_LOAD_MODULES=$MODULE";
+    }
+    if (!defined $ENV{TEST_NGINX_WORKER_USER} && $> == 0 && defined getpwnam('www-data')) {
+        $ENV{TEST_NGINX_WORKER_USER} = 'www-data';
+        push @set, 'TEST_NGINX_WORKER_USER=www-data';
+    }
+    # too late for a framework that is already loaded: say so rather than
+    # let nginx fail on an unknown directive or run its workers as root
+    warn "Test::KPN: load it before Test::Nginx::Socket (use Test::KPN; first): the framework"
+       . " has already read its settings, so " . join(' and ', @set)
+       . (@set > 1 ? ' do' : ' does') . " not apply\n"
+        if @set && ($INC{'Test/Nginx/Socket.pm'} || $INC{'Test/Nginx/Util.pm'});
+}
+
+# ----------------------------------------------------------------------------
+# Options are name => value pairs; an odd list (positional arguments) or a
+# misspelt name dies, so a test never silently runs with a default pack or
+# without a header it meant to send
+
+sub _opts {
+    my ($fn, $args, @known) = @_;
+    die "$fn: options are name => value pairs (" . join(', ', map { "$_ => ..." } @known) . ")\n"
+        if @$args % 2;
+    my %o = @$args;
+    my %k = map { $_ => 1 } @known;
+    my @bad = grep { !$k{$_} } sort keys %o;
+    die "$fn: unknown option" . (@bad > 1 ? 's' : '') . ' ' . join(', ', map { "\"$_\"" } @bad)
+        . ' (' . join(', ', @known) . ")\n" if @bad;
+    return %o;
+}
 
 # ----------------------------------------------------------------------------
 # Signing
@@ -57,7 +89,8 @@ sub kpn_sign {
 # plug => UUID, token => TOKEN (instead of signing), content_type => CT,
 # extra => ["Name: value", ...]); undef leaves a header out
 sub kpn_headers {
-    my ($body, %o) = @_;
+    my ($body, @args) = @_;
+    my %o = _opts('kpn_headers', \@args, qw(secret token device_type plug content_type extra));
     my $token = exists $o{token} ? $o{token} : kpn_sign($body, $o{secret});
     my $ct = exists $o{content_type} ? $o{content_type} : 'application/json';
     my @h;
@@ -99,7 +132,7 @@ sub _record {
 # kpn_pack(urn => 'urn:dev:...:', time => T, layout => 'current'|'legacy',
 #          records => [ {n => ..., v|vs|vb|vd => ..., u => ..., t => ...}, ... ])
 sub kpn_pack {
-    my (%o) = @_;
+    my %o = _opts('kpn_pack', \@_, qw(urn time layout records));
     my $urn = $o{urn} // die "kpn_pack: urn is needed\n";
     my @recs = @{ $o{records} // [] };
     die "kpn_pack: at least one record is needed\n" unless @recs;
@@ -123,7 +156,7 @@ sub kpn_pack {
 # fields of KPN's extended decoder: fcnt (FCntUp), rssi (LrrRSSI), snr
 # (LrrSNR); more => [records]
 sub kpn_lora_pack {
-    my (%o) = @_;
+    my %o = _opts('kpn_lora_pack', \@_, qw(deveui time payload port fcnt rssi snr more layout));
     my $eui = $o{deveui} // '0059AC00001B3461';
     die "kpn_lora_pack: a DevEUI is 16 hex digits\n" unless $eui =~ /\A[0-9a-fA-F]{16}\z/;
     my @r;
@@ -140,7 +173,7 @@ sub kpn_lora_pack {
 # an NB-IoT / LTE-M (M2M) device (urn:dev:IMEI): its own measurements
 # (records => [...], default a temperature), optionally a raw payload
 sub kpn_cellular_pack {
-    my (%o) = @_;
+    my %o = _opts('kpn_cellular_pack', \@_, qw(imei time records payload layout));
     my $imei = $o{imei} // '356938035643809';
     die "kpn_cellular_pack: an IMEI is 15 digits\n" unless $imei =~ /\A\d{15}\z/;
     my @r = @{ $o{records} // [ { n => 'temperature', u => 'Cel', v => '21.1' },
@@ -152,7 +185,7 @@ sub kpn_cellular_pack {
 
 # an internet-connected device (urn:dev:DVNUUID)
 sub kpn_internet_pack {
-    my (%o) = @_;
+    my %o = _opts('kpn_internet_pack', \@_, qw(uuid time records layout));
     my $uuid = $o{uuid} // '3f1e2d4c-5b6a-4789-9abc-def012345678';
     die "kpn_internet_pack: not a UUID\n"
         unless $uuid =~ /\A[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\z/;
@@ -188,7 +221,8 @@ sub _device_urn {
 }
 
 sub kpn_envelope {
-    my ($body, %o) = @_;
+    my ($body, @args) = @_;
+    my %o = _opts('kpn_envelope', \@args, qw(hash_id device_type secret token));
     my $pack = JSON::PP->new->decode($body);
     die "kpn_envelope: not a SenML pack\n" unless ref $pack eq 'ARRAY' && @$pack;
     my $hash_id = $o{hash_id} // die "kpn_envelope: hash_id is needed\n";
@@ -270,7 +304,8 @@ sub kpn_ca_file { kpn_ca()->cert_file }
 # kpn_standin('withthegrid' | 'kpn_token' | 'kpn_api', port => N, tls => 1,
 #             names => [...], ca => $ca, env => 'TEST_NGINX_WTG_PORT')
 sub kpn_standin {
-    my ($role, %o) = @_;
+    my ($role, @args) = @_;
+    my %o = _opts('kpn_standin', \@args, qw(port tls names ca env));
     return Test::KPN::StandIn->new(%o, role => $role);
 }
 
@@ -285,7 +320,8 @@ sub kpn_dir { _tmp() }
 
 # kpn_file('destination.secrets', "line\n...", mode => 0640): its path
 sub kpn_file {
-    my ($name, $text, %o) = @_;
+    my ($name, $text, @args) = @_;
+    my %o = _opts('kpn_file', \@args, qw(mode));
     die "kpn_file: a relative file name\n" unless $name =~ m{\A[\w.-]+(?:/[\w.-]+)*\z} && $name !~ m{(?:\A|/)\.\.(?:/|\z)};
     if ($name =~ m{\A(.*)/}) { require File::Path; File::Path::make_path(_tmp() . "/$1") }
     my $path = _tmp() . "/$name";
@@ -413,7 +449,8 @@ package: write C<::kpn_headers(...)>, C<$::Var> (declared with C<our>).
 
 =head1 FUNCTIONS
 
-All are exported.
+All are exported.  Options are C<< name => value >> pairs; a name a function
+does not know, or positional arguments, die (with the names it knows).
 
 =over
 

@@ -138,7 +138,14 @@ sub reset {
 # the normal answer: status, body (text, 'echo' or, for kpn_token, 'token'),
 # type, headers ({name => value}); no arguments: the role's default
 sub answer {
-    my ($self, %o) = @_;
+    my ($self, @args) = @_;
+    die "Test::KPN::StandIn: answer takes name => value pairs (status, body, type, headers)\n"
+        if @args % 2;
+    my %o = @args;
+    for (keys %o) {
+        die "Test::KPN::StandIn: unknown answer option \"$_\" (status, body, type, headers)\n"
+            unless /\A(?:status|body|type|headers)\z/;
+    }
     if (%o) { _write_json("$self->{dir}/answer.json", \%o) }
     else    { unlink "$self->{dir}/answer.json" }
     return $self;
@@ -148,7 +155,9 @@ sub answer {
 # hang => 1, reset => 1; count => N limits it to the next N requests;
 # no arguments: no fault
 sub fault {
-    my ($self, %o) = @_;
+    my ($self, @args) = @_;
+    die "Test::KPN::StandIn: fault takes name => value pairs\n" if @args % 2;
+    my %o = @args;
     for (keys %o) {
         die "Test::KPN::StandIn: unknown fault option \"$_\"\n"
             unless /\A(?:status|body|type|delay|hang|reset|count)\z/;
