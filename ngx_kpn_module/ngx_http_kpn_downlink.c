@@ -41,7 +41,8 @@ static ngx_int_t ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
     ngx_uint_t *level);
 static ngx_int_t ngx_http_kpn_downlink_build(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level);
 static ngx_int_t ngx_http_kpn_downlink_run(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx);
 static ngx_int_t ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
@@ -60,9 +61,15 @@ static ngx_int_t ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_downlink_device_id_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
-static void ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t status, ngx_uint_t level,
-    char *code, const char *fmt, ngx_str_t *arg);
+static ngx_int_t ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level);
+static ngx_int_t ngx_http_kpn_downlink_access(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t verdict,
+    ngx_http_kpn_refusal_t *ref);
+static ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t level, time_t retry_after);
 
 
 #define ngx_http_kpn_downlink_input(name, field)                             \
@@ -92,7 +99,7 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
 
     { ngx_string("kpn_token_cache"), NULL,
       ngx_http_kpn_downlink_status_variable,
-      offsetof(ngx_http_kpn_downlink_ctx_t, cache),
+      offsetof(ngx_http_kpn_downlink_ctx_t, access.cache),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -127,14 +134,14 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
      *
      *     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
      *     ctx->status = { 0, NULL };
-     *     ctx->cache = { 0, NULL };
+     *     ctx->access.cache = { 0, NULL };
      *     ctx->sub.sr = NULL;
-     *     ctx->lease.owned = 0;
+     *     ctx->access.lease.owned = 0;
      */
 
-    ctx->lease.zone = dlcf->zone;
-    ctx->lease.key = dlcf->key;
-    ctx->lease.log = r->connection->log;
+    ctx->access.lease.zone = dlcf->zone;
+    ctx->access.lease.key = dlcf->key;
+    ctx->access.lease.log = r->connection->log;
 
     ctx->timer.handler = ngx_http_kpn_downlink_timer_handler;
     ctx->timer.data = r;
@@ -235,7 +242,7 @@ ngx_http_kpn_downlink_body_handler(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_kpn_downlink_resume;
 
     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
-    ctx->wait_start = ngx_current_msec;
+    ctx->access.wait_start = ngx_current_msec;
 
     rc = ngx_http_kpn_downlink_run(r, ctx);
 
@@ -280,17 +287,11 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
     ctx->valid = 1;
 
     ctx->evaluating = 1;
-    rc = ngx_http_kpn_downlink_build(r, ctx);
+    rc = ngx_http_kpn_downlink_build(r, ctx, err, level);
     ctx->evaluating = 0;
 
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (ctx->var_rc != NGX_OK) {
-        *err = ctx->var_err;
-        *level = ctx->var_level;
-        return ctx->var_rc;
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -302,15 +303,18 @@ ngx_http_kpn_downlink_validate(ngx_http_request_t *r,
 
 
 /*
- * The arguments, the body and the headers from their templates; an input
- * variable that is asked for and absent sets ctx->var_rc (see
- * ngx_http_kpn_downlink_missing()).  NGX_ERROR: no memory.
+ * The arguments, the body and the headers from their templates.  The
+ * first input variable asked for and absent (noted in ctx->missing by the
+ * variable) or header value that would split the request refuses it:
+ * NGX_DECLINED with err and its log level.  NGX_ERROR: no memory.
  */
 
 static ngx_int_t
 ngx_http_kpn_downlink_build(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level)
 {
+    ngx_int_t                          rc;
     ngx_str_t                          args, value;
     ngx_uint_t                         i;
     ngx_keyval_t                      *kv;
@@ -318,6 +322,8 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+    rc = NGX_OK;
 
     if (dlcf->downlink_args == NULL) {
         if (ngx_http_kpn_command_args(r->pool, &ctx->cmd, &ctx->args)
@@ -364,18 +370,22 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
          * would split the request: a fault of the configuration, refused
          */
 
-        if (ctx->var_rc == NGX_OK
+        if (rc == NGX_OK
+            && ctx->missing == NGX_HTTP_KPN_MISSING_NONE
             && (ngx_strlchr(value.data, value.data + value.len, CR)
                 || ngx_strlchr(value.data, value.data + value.len, LF)
                 || ngx_strlchr(value.data, value.data + value.len, '\0')))
         {
-            ctx->var_level = NGX_LOG_ERR;
-            ctx->var_rc = ngx_http_kpn_error(r->pool, &ctx->var_err,
-                                  NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "internal_error",
-                                  "the value of kpn_downlink_header \"%V\" "
-                                  "holds a CR, LF or NUL: not sent",
-                                  &h[i].name);
+            *level = NGX_LOG_ERR;
+            rc = ngx_http_kpn_error(r->pool, err,
+                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal_error",
+                                    "the value of kpn_downlink_header "
+                                    "\"%V\" holds a CR, LF or NUL: not sent",
+                                    &h[i].name);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
         }
 
         kv->key = h[i].name;
@@ -385,7 +395,11 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
 
     ctx->nheaders = kv - ctx->headers;
 
-    return ctx->var_rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_kpn_downlink_missing(r, ctx, err, level);
 }
 
 
@@ -399,6 +413,8 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx)
 {
     ngx_int_t                          rc;
+    ngx_uint_t                         verdict;
+    ngx_http_kpn_refusal_t             ref;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
@@ -411,11 +427,18 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
         switch (ctx->state) {
 
         case NGX_HTTP_KPN_DL_DECIDE:
-            rc = ngx_http_kpn_downlink_decide(r, ctx);
+            ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
+            ctx->misrouted = 0;
+
+            verdict = ngx_http_kpn_access_decide(r, &ctx->access, &ctx->sub,
+                                                 &ref);
+            rc = ngx_http_kpn_downlink_access(r, ctx, verdict, &ref);
             break;
 
         case NGX_HTTP_KPN_DL_TOKEN:
-            rc = ngx_http_kpn_downlink_token_done(r, ctx);
+            verdict = ngx_http_kpn_access_done(r, &ctx->access, &ctx->sub,
+                                               ctx->misrouted, &ref);
+            rc = ngx_http_kpn_downlink_access(r, ctx, verdict, &ref);
             break;
 
         case NGX_HTTP_KPN_DL_WAIT:
@@ -440,7 +463,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
                                               &dlcf->downlink_uri,
                                               &ctx->args, &ctx->body,
                                               ctx->headers, ctx->nheaders,
-                                              &ctx->token, 0);
+                                              &ctx->access.token, 0);
             if (rc != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -537,13 +560,14 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
                            "kpn downlink refused with %ui, new token",
                            status);
 
-            ngx_http_kpn_shm_invalidate(&ctx->lease, ctx->generation);
+            ngx_http_kpn_shm_invalidate(&ctx->access.lease,
+                                        ctx->access.generation);
 
             ctx->retried = 1;
-            ctx->wait_start = ngx_current_msec;
-            ctx->wait_delay = 0;
-            ngx_str_null(&ctx->token);
-            ngx_str_null(&ctx->cache);
+            ctx->access.wait_start = ngx_current_msec;
+            ctx->access.wait_delay = 0;
+            ngx_str_null(&ctx->access.token);
+            ngx_str_null(&ctx->access.cache);
             ctx->state = NGX_HTTP_KPN_DL_DECIDE;
 
             return NGX_AGAIN;
@@ -557,7 +581,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 
         dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
-        if (ngx_http_kpn_shm_refused(&ctx->lease, ctx->generation,
+        if (ngx_http_kpn_shm_refused(&ctx->access.lease,
+                                     ctx->access.generation,
                                      dlcf->token_backoff))
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -790,8 +815,8 @@ ngx_http_kpn_downlink_cleanup(void *data)
         ngx_del_timer(&ctx->timer);
     }
 
-    if (ctx->lease.owned) {
-        ngx_http_kpn_shm_release(&ctx->lease, 0);
+    if (ctx->access.lease.owned) {
+        ngx_http_kpn_shm_release(&ctx->access.lease, 0);
     }
 }
 
@@ -836,7 +861,9 @@ ngx_http_kpn_downlink_terminated(void *data)
 }
 
 
-ngx_int_t
+/* the answer of a refusal: the request is done */
+
+static ngx_int_t
 ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
     ngx_uint_t level, time_t retry_after)
@@ -844,10 +871,8 @@ ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
     ctx->status = err->code;
     ctx->state = NGX_HTTP_KPN_DL_DONE;
 
-    ngx_log_error(level, r->connection->log, 0,
-                  "kpn downlink: %V: %V", &err->code, &err->message);
-
-    return ngx_http_kpn_send_error(r, err, retry_after);
+    return ngx_http_kpn_refuse(r, err, level, retry_after, "kpn downlink", 0,
+                               NULL);
 }
 
 
@@ -900,13 +925,10 @@ ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
 
     s = (ngx_str_t *) ((char *) ctx + data);
 
-    if (s->len == 0) {
-        ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                      ngx_http_kpn_reject_log_level(r),
-                                      "missing_field",
-                                      "\"externalReference\" is required: "
-                                      "the downlink request of this location "
-                                      "uses it", NULL);
+    if (s->len == 0 && ctx->evaluating
+        && ctx->missing == NGX_HTTP_KPN_MISSING_NONE)
+    {
+        ctx->missing = NGX_HTTP_KPN_MISSING_REFERENCE;
     }
 
     return ngx_http_kpn_variable_field(v, ctx, data);
@@ -965,30 +987,11 @@ ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
         }
     }
 
-    if (ctx->device_id.len == 0) {
-        if (ctx->bad_device_id.len) {
-            ngx_http_kpn_downlink_missing(r, ctx,
-                                  NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ERR,
-                                  "invalid_device_id",
-                                  "kpn_downlink_device_id gives \"%V\", "
-                                  "not a UUID", &ctx->bad_device_id);
-
-        } else if (dlcf->device_id) {
-            ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                  ngx_http_kpn_reject_log_level(r),
-                                  "missing_field",
-                                  "\"deviceId\" is required: the downlink "
-                                  "request of this location uses it and "
-                                  "kpn_downlink_device_id has none for "
-                                  "devEUI %V", &ctx->cmd.dev_eui);
-
-        } else {
-            ngx_http_kpn_downlink_missing(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                  ngx_http_kpn_reject_log_level(r),
-                                  "missing_field",
-                                  "\"deviceId\" is required: the downlink "
-                                  "request of this location uses it", NULL);
-        }
+    if (ctx->device_id.len == 0 && ctx->evaluating
+        && ctx->missing == NGX_HTTP_KPN_MISSING_NONE)
+    {
+        ctx->missing = ctx->bad_device_id.len ? NGX_HTTP_KPN_BAD_DEVICE_ID
+                                              : NGX_HTTP_KPN_MISSING_DEVICE_ID;
     }
 
     return ngx_http_kpn_variable_field(v, ctx,
@@ -997,34 +1000,99 @@ ngx_http_kpn_downlink_device_id_variable(ngx_http_request_t *r,
 
 
 /*
- * A variable of the input that cannot give a value: while the templates
- * of the downlink request are evaluated, the first such one refuses the
- * request (with fmt, quoting arg at most NGX_HTTP_KPN_ECHO_MAX bytes);
- * elsewhere (a log, the internal location) it is not found, as others.
+ * The input that the templates of the downlink request asked for and did
+ * not get (the first one, noted by its variable in ctx->missing; elsewhere,
+ * in a log or the internal location, such a variable is not found, as
+ * others): NGX_DECLINED with err and its log level; NGX_OK: none.
  */
 
-static void
+static ngx_int_t
 ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t status, ngx_uint_t level,
-    char *code, const char *fmt, ngx_str_t *arg)
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level)
 {
-    ngx_str_t   echo;
-    ngx_uint_t  cut;
+    ngx_str_t                          echo;
+    ngx_uint_t                         cut;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
-    if (!ctx->evaluating || ctx->var_rc != NGX_OK) {
-        return;
+    switch (ctx->missing) {
+
+    case NGX_HTTP_KPN_MISSING_NONE:
+        return NGX_OK;
+
+    case NGX_HTTP_KPN_MISSING_REFERENCE:
+        *level = ngx_http_kpn_reject_log_level(r);
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "missing_field",
+                                  "\"externalReference\" is required: "
+                                  "the downlink request of this location "
+                                  "uses it");
+
+    case NGX_HTTP_KPN_BAD_DEVICE_ID:
+        ngx_http_kpn_echo(&ctx->bad_device_id, NGX_HTTP_KPN_ECHO_MAX, &echo,
+                          &cut);
+
+        *level = NGX_LOG_ERR;
+        return ngx_http_kpn_error(r->pool, err,
+                                  NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "invalid_device_id",
+                                  "kpn_downlink_device_id gives \"%V\", "
+                                  "not a UUID", &echo);
+
+    default: /* NGX_HTTP_KPN_MISSING_DEVICE_ID */
+        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+
+        *level = ngx_http_kpn_reject_log_level(r);
+
+        if (dlcf->device_id) {
+            ngx_http_kpn_echo(&ctx->cmd.dev_eui, NGX_HTTP_KPN_ECHO_MAX, &echo,
+                              &cut);
+
+            return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                      "missing_field",
+                                      "\"deviceId\" is required: the "
+                                      "downlink request of this location "
+                                      "uses it and kpn_downlink_device_id "
+                                      "has none for devEUI %V", &echo);
+        }
+
+        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
+                                  "missing_field",
+                                  "\"deviceId\" is required: the downlink "
+                                  "request of this location uses it");
     }
+}
 
-    if (arg) {
-        ngx_http_kpn_echo(arg, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
 
-    } else {
-        ngx_str_null(&echo);
+/* a verdict of the token part: the state it leads to, or the answer */
+
+static ngx_int_t
+ngx_http_kpn_downlink_access(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_uint_t verdict,
+    ngx_http_kpn_refusal_t *ref)
+{
+    switch (verdict) {
+
+    case NGX_HTTP_KPN_ACCESS_READY:
+        ctx->state = NGX_HTTP_KPN_DL_SEND;
+        return NGX_AGAIN;
+
+    case NGX_HTTP_KPN_ACCESS_FETCHING:
+        ctx->state = NGX_HTTP_KPN_DL_TOKEN;
+        return NGX_DONE;
+
+    case NGX_HTTP_KPN_ACCESS_WAIT:
+        ngx_add_timer(&ctx->timer, ctx->access.wait_delay);
+        ctx->state = NGX_HTTP_KPN_DL_WAIT;
+        return NGX_DONE;
+
+    case NGX_HTTP_KPN_ACCESS_REFUSED:
+        return ngx_http_kpn_downlink_fail(r, ctx, &ref->err, ref->level,
+                                          ref->retry_after);
+
+    default: /* NGX_HTTP_KPN_ACCESS_FAILED */
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ctx->var_level = level;
-    ctx->var_rc = ngx_http_kpn_error(r->pool, &ctx->var_err, status, code,
-                                     fmt, &echo);
 }
 
 

@@ -23,6 +23,7 @@
 #include "ngx_http_kpn_shm.h"
 #include "ngx_http_kpn_subrequest.h"
 #include "ngx_http_kpn_token.h"
+#include "ngx_http_kpn_downlink_token.h"
 #include "ngx_http_kpn_command.h"
 
 
@@ -95,14 +96,12 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 
 /* the request path: ngx_http_kpn_downlink.c, ngx_http_kpn_downlink_token.c */
 
-/* how the token fetch of a request ended (ctx->fetch) */
-#define NGX_HTTP_KPN_FETCH_NONE        0       /* no fetch */
-#define NGX_HTTP_KPN_FETCH_OK          1
-#define NGX_HTTP_KPN_FETCH_HTTP_ERROR  2       /* an answer other than 200 */
-#define NGX_HTTP_KPN_FETCH_TIMEOUT     3
-#define NGX_HTTP_KPN_FETCH_BAD_ANSWER  4       /* 200, but no usable token */
-#define NGX_HTTP_KPN_FETCH_ERROR       5       /* no answer */
-#define NGX_HTTP_KPN_FETCH_N           5
+/* the input a template asked for and did not get (ctx->missing) */
+#define NGX_HTTP_KPN_MISSING_NONE       0
+#define NGX_HTTP_KPN_MISSING_REFERENCE  1      /* externalReference */
+#define NGX_HTTP_KPN_MISSING_DEVICE_ID  2      /* deviceId */
+#define NGX_HTTP_KPN_BAD_DEVICE_ID      3      /* kpn_downlink_device_id
+                                                  gave no UUID */
 
 
 /* the states of a downlink request */
@@ -119,7 +118,6 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 typedef struct {
     ngx_uint_t                 state;
     ngx_str_t                  status;      /* $kpn_downlink_status */
-    ngx_str_t                  cache;       /* $kpn_token_cache */
 
     ngx_http_kpn_command_t     cmd;         /* the validated input */
     ngx_str_t                  device_id;   /* $kpn_downlink_device_id */
@@ -133,36 +131,16 @@ typedef struct {
     ngx_uint_t                 nheaders;
 
     /* an input variable that a template asked for and did not get */
-    ngx_http_kpn_error_t       var_err;
-    ngx_int_t                  var_rc;      /* NGX_OK, NGX_DECLINED, or
-                                               NGX_ERROR: no memory */
-    ngx_uint_t                 var_level;
+    ngx_uint_t                 missing;     /* NGX_HTTP_KPN_MISSING_* */
 
-    ngx_str_t                  token;
-    ngx_uint_t                 generation;
-    ngx_str_t                  stale;       /* due but valid, while leader */
-    ngx_uint_t                 stale_generation;
-    u_char                    *token_buf;   /* NGX_HTTP_KPN_TOKEN_MAX */
-    ngx_http_kpn_shm_lease_t   lease;
+    ngx_http_kpn_access_t      access;      /* the access token */
 
     ngx_http_kpn_subrequest_t  sub;
 
     ngx_event_t                timer;
-    ngx_msec_t                 wait_start;
-    ngx_msec_t                 wait_delay;
-
-    ngx_http_kpn_token_t       tok;         /* the parsed token answer */
-    ngx_http_kpn_error_t       tok_err;
-    ngx_int_t                  tok_rc;      /* NGX_AGAIN: not parsed */
 
     /* for the metrics */
     ngx_uint_t                 kpn_status;  /* of the last downlink sent */
-    ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_*: the
-                                               last fetch */
-    u_char                     fetches[NGX_HTTP_KPN_FETCH_N];  /* how many
-                                               ended so, by fetch - 1 (a
-                                               302/401 fetches anew) */
-    time_t                     expires;     /* of the token fetched */
 
     ngx_uint_t                 endpoint;    /* the kpn_endpoint that the
                                                running subrequest must reach */
@@ -201,26 +179,5 @@ ngx_int_t ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf);
 
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);
-
-/* answers err (logged at level), the request done: an rc to finalize */
-ngx_int_t ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
-    ngx_uint_t level, time_t retry_after);
-
-
-/* ngx_http_kpn_downlink_token.c: the access token of a downlink */
-
-/*
- * DECIDE: a cached token (-> SEND, NGX_AGAIN), the token subrequest
- * posted (-> TOKEN, NGX_DONE), a wait on the timer (-> WAIT, NGX_DONE),
- * or an answer (an rc for ngx_http_finalize_request()).
- */
-ngx_int_t ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
-
-/* TOKEN done: a token (-> SEND, NGX_AGAIN), or an answer */
-ngx_int_t ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
-
 
 #endif /* _NGX_HTTP_KPN_DOWNLINK_H_INCLUDED_ */

@@ -6,11 +6,14 @@
  * fetched once for the node by the worker that takes the lease (a
  * background subrequest to kpn_token_uri) while the others wait on a
  * timer; a fetch that fails falls back on a due but still valid token.
- * The answer itself is parsed by ngx_http_kpn_token.c.
+ * The answer itself is parsed by ngx_http_kpn_token.c.  Every function
+ * gives a verdict (NGX_HTTP_KPN_ACCESS_*): the state machine of
+ * ngx_http_kpn_downlink.c owns the states and the answers.
  */
 
 
 #include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_downlink_token.h"
 #include "ngx_http_kpn_json.h"
 
 
@@ -23,15 +26,15 @@
 #define NGX_HTTP_KPN_WAIT_MAX          200     /* ms */
 
 
-static ngx_int_t ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
-static ngx_int_t ngx_http_kpn_downlink_wait(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx);
-static ngx_int_t ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_shm_result_t *res);
-static void ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
+static ngx_uint_t ngx_http_kpn_access_fetch(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_subrequest_t *sub);
+static ngx_uint_t ngx_http_kpn_access_wait(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_refusal_t *ref);
+static ngx_uint_t ngx_http_kpn_access_fail_fast(ngx_http_request_t *r,
+    ngx_http_kpn_shm_result_t *res, ngx_http_kpn_refusal_t *ref);
+static void ngx_http_kpn_access_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data);
-static void ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
+static void ngx_http_kpn_access_fetched(ngx_http_kpn_access_t *access,
     ngx_uint_t result);
 
 
@@ -40,9 +43,10 @@ static ngx_keyval_t  ngx_http_kpn_downlink_token_type = {
 };
 
 
-ngx_int_t
-ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
+ngx_uint_t
+ngx_http_kpn_access_decide(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_subrequest_t *sub,
+    ngx_http_kpn_refusal_t *ref)
 {
     time_t                             lease_time;
     ngx_int_t                          rc;
@@ -55,16 +59,16 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
 
     /* one token buffer per request, not one per decision (WAIT loops) */
 
-    if (ctx->token_buf == NULL) {
-        ctx->token_buf = ngx_pnalloc(r->pool, NGX_HTTP_KPN_TOKEN_MAX);
-        if (ctx->token_buf == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (access->buf == NULL) {
+        access->buf = ngx_pnalloc(r->pool, NGX_HTTP_KPN_TOKEN_MAX);
+        if (access->buf == NULL) {
+            return NGX_HTTP_KPN_ACCESS_FAILED;
         }
     }
 
-    res.token.data = ctx->token_buf;
+    res.token.data = access->buf;
 
-    rc = ngx_http_kpn_shm_acquire(&ctx->lease, dlcf->token_refresh,
+    rc = ngx_http_kpn_shm_acquire(&access->lease, dlcf->token_refresh,
                                   lease_time, &res);
 
     switch (rc) {
@@ -72,51 +76,50 @@ ngx_http_kpn_downlink_decide(ngx_http_request_t *r,
     case NGX_HTTP_KPN_SHM_HIT:
     case NGX_HTTP_KPN_SHM_STALE:
         if (rc == NGX_HTTP_KPN_SHM_HIT) {
-            if (ctx->cache.len == 0) {
-                ngx_str_set(&ctx->cache, "hit");
+            if (access->cache.len == 0) {
+                ngx_str_set(&access->cache, "hit");
             }
 
         } else {
-            ngx_str_set(&ctx->cache, "stale");
+            ngx_str_set(&access->cache, "stale");
         }
 
-        ctx->token = res.token;
-        ctx->generation = res.generation;
-        ctx->state = NGX_HTTP_KPN_DL_SEND;
-        return NGX_AGAIN;
+        access->token = res.token;
+        access->generation = res.generation;
+        return NGX_HTTP_KPN_ACCESS_READY;
 
     case NGX_HTTP_KPN_SHM_LEADER:
-        ngx_str_set(&ctx->cache, "miss");
+        ngx_str_set(&access->cache, "miss");
 
         /* a due but valid token to fall back on if the refresh fails */
 
-        ctx->stale = res.token;
-        ctx->stale_generation = res.generation;
+        access->stale = res.token;
+        access->stale_generation = res.generation;
 
-        return ngx_http_kpn_downlink_fetch(r, ctx);
+        return ngx_http_kpn_access_fetch(r, access, sub);
 
     case NGX_HTTP_KPN_SHM_WAIT:
-        ngx_str_set(&ctx->cache, "wait");
-        return ngx_http_kpn_downlink_wait(r, ctx);
+        ngx_str_set(&access->cache, "wait");
+        return ngx_http_kpn_access_wait(r, access, ref);
 
     case NGX_HTTP_KPN_SHM_FAIL:
-        if (ctx->cache.len == 0) {
-            ngx_str_set(&ctx->cache, "miss");
+        if (access->cache.len == 0) {
+            ngx_str_set(&access->cache, "miss");
         }
 
-        return ngx_http_kpn_downlink_fail_fast(r, ctx, &res);
+        return ngx_http_kpn_access_fail_fast(r, &res, ref);
 
     default: /* NGX_ERROR */
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_HTTP_KPN_ACCESS_FAILED;
     }
 }
 
 
 /* the lease is ours: post the token subrequest */
 
-static ngx_int_t
-ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
+static ngx_uint_t
+ngx_http_kpn_access_fetch(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_subrequest_t *sub)
 {
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
@@ -129,93 +132,87 @@ ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
      * stays with one fetch, whoever still waits for it
      */
 
-    ctx->sub.answer = ngx_http_kpn_downlink_token_answer;
-    ctx->sub.answer_data = ctx;
-    ctx->tok_rc = NGX_AGAIN;
-    ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
-    ctx->misrouted = 0;
+    sub->answer = ngx_http_kpn_access_answer;
+    sub->answer_data = access;
+    access->answer_rc = NGX_AGAIN;
 
-    if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
+    if (ngx_http_kpn_subrequest_post(r, sub, &dlcf->token_uri,
                                      &dlcf->token_args,
                                      &dlcf->token_body,
                                      &ngx_http_kpn_downlink_token_type, 1,
                                      NULL, 1)
         != NGX_OK)
     {
-        ngx_http_kpn_shm_release(&ctx->lease, 0);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_kpn_shm_release(&access->lease, 0);
+        return NGX_HTTP_KPN_ACCESS_FAILED;
     }
 
     r->read_event_handler = ngx_http_block_reading;
 
-    ctx->state = NGX_HTTP_KPN_DL_TOKEN;
-    return NGX_DONE;
+    return NGX_HTTP_KPN_ACCESS_FETCHING;
 }
 
 
 /* a fetch is in flight elsewhere: wait for it, up to lock_timeout */
 
-static ngx_int_t
-ngx_http_kpn_downlink_wait(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
+static ngx_uint_t
+ngx_http_kpn_access_wait(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_refusal_t *ref)
 {
     ngx_msec_t                         elapsed;
-    ngx_http_kpn_error_t               err;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
-    elapsed = ngx_current_msec - ctx->wait_start;
+    elapsed = ngx_current_msec - access->wait_start;
 
     if (elapsed >= dlcf->lock_timeout) {
-        if (ngx_http_kpn_error(r->pool, &err,
+        if (ngx_http_kpn_error(r->pool, &ref->err,
                                NGX_HTTP_SERVICE_UNAVAILABLE,
                                "token_unavailable",
                                "timed out waiting for the access token")
             == NGX_ERROR)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_HTTP_KPN_ACCESS_FAILED;
         }
 
-        return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 1);
+        ref->level = NGX_LOG_ERR;
+        ref->retry_after = 1;
+        return NGX_HTTP_KPN_ACCESS_REFUSED;
     }
 
-    ctx->wait_delay = ctx->wait_delay ? ctx->wait_delay * 2
+    access->wait_delay = access->wait_delay ? access->wait_delay * 2
                                       : NGX_HTTP_KPN_WAIT_MIN;
 
-    if (ctx->wait_delay > NGX_HTTP_KPN_WAIT_MAX) {
-        ctx->wait_delay = NGX_HTTP_KPN_WAIT_MAX;
+    if (access->wait_delay > NGX_HTTP_KPN_WAIT_MAX) {
+        access->wait_delay = NGX_HTTP_KPN_WAIT_MAX;
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn downlink waits %M for the token",
-                   ctx->wait_delay);
+                   access->wait_delay);
 
-    ngx_add_timer(&ctx->timer, ctx->wait_delay);
-
-    ctx->state = NGX_HTTP_KPN_DL_WAIT;
-    return NGX_DONE;
+    return NGX_HTTP_KPN_ACCESS_WAIT;
 }
 
 
 /* a recent failure of this credential set: 503 with Retry-After */
 
-static ngx_int_t
-ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_shm_result_t *res)
+static ngx_uint_t
+ngx_http_kpn_access_fail_fast(ngx_http_request_t *r,
+    ngx_http_kpn_shm_result_t *res, ngx_http_kpn_refusal_t *ref)
 {
-    ngx_int_t             rc;
-    ngx_http_kpn_error_t  err;
+    ngx_int_t  rc;
 
     if (res->fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED) {
-        rc = ngx_http_kpn_error(r->pool, &err,
+        rc = ngx_http_kpn_error(r->pool, &ref->err,
                                 NGX_HTTP_SERVICE_UNAVAILABLE,
                                 "kpn_auth_failed",
                                 "KPN refused a new access token "
                                 "recently, retry later");
 
     } else {
-        rc = ngx_http_kpn_error(r->pool, &err,
+        rc = ngx_http_kpn_error(r->pool, &ref->err,
                                 NGX_HTTP_SERVICE_UNAVAILABLE,
                                 "token_unavailable",
                                 "the token endpoint failed recently, "
@@ -223,11 +220,12 @@ ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
     }
 
     if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_HTTP_KPN_ACCESS_FAILED;
     }
 
-    return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_INFO,
-                                      res->retry_after);
+    ref->level = NGX_LOG_INFO;
+    ref->retry_after = res->retry_after;
+    return NGX_HTTP_KPN_ACCESS_REFUSED;
 }
 
 
@@ -240,10 +238,10 @@ ngx_http_kpn_downlink_fail_fast(ngx_http_request_t *r,
  */
 
 static void
-ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
+ngx_http_kpn_access_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data)
 {
-    ngx_http_kpn_downlink_ctx_t  *ctx = data;
+    ngx_http_kpn_access_t  *access = data;
 
     ngx_str_t                          body;
     ngx_http_request_t                *r;
@@ -258,18 +256,20 @@ ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
 
     ngx_http_kpn_subrequest_answer(sr, &body);
 
-    ctx->tok_rc = ngx_http_kpn_token_parse(r->pool, &body, &ctx->tok,
-                                           &ctx->tok_err);
-    if (ctx->tok_rc != NGX_OK) {
+    access->answer_rc = ngx_http_kpn_token_parse(r->pool, &body,
+                                                 &access->answer,
+                                                 &access->answer_err);
+    if (access->answer_rc != NGX_OK) {
         return;
     }
 
-    ctx->token = ctx->tok.token;
-    ctx->expires = ngx_time() + ctx->tok.expires_in;
-    ngx_str_null(&ctx->stale);
+    access->token = access->answer.token;
+    access->expires = ngx_time() + access->answer.expires_in;
+    ngx_str_null(&access->stale);
 
-    if (ngx_http_kpn_shm_store(&ctx->lease, &ctx->token, ctx->tok.expires_in,
-                               &ctx->generation)
+    if (ngx_http_kpn_shm_store(&access->lease, &access->token,
+                               access->answer.expires_in,
+                               &access->generation)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -279,19 +279,21 @@ ngx_http_kpn_downlink_token_answer(ngx_http_request_t *sr,
 }
 
 
-ngx_int_t
-ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
-    ngx_http_kpn_downlink_ctx_t *ctx)
+ngx_uint_t
+ngx_http_kpn_access_done(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_subrequest_t *sub,
+    ngx_uint_t misrouted, ngx_http_kpn_refusal_t *ref)
 {
     ngx_uint_t                         status;
     ngx_http_request_t                *sr;
-    ngx_http_kpn_error_t               err;
+    ngx_http_kpn_error_t              *err;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
 
-    sr = ctx->sub.sr;
-    ctx->sub.sr = NULL;
+    err = &ref->err;
+    sr = sub->sr;
+    sub->sr = NULL;
 
     r->read_event_handler = ngx_http_test_reading;
 
@@ -299,39 +301,39 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn token answer: status %ui rc %i error %d",
-                   status, ctx->sub.rc, (int) ctx->sub.error);
+                   status, sub->rc, (int) sub->error);
 
-    if (ctx->misrouted) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+    if (misrouted) {
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request to \"%V\" reached a location "
                            "without \"kpn_endpoint token\", not sent",
                            &dlcf->token_uri);
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
     }
 
-    if (ctx->sub.error) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+    if (sub->error) {
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token answer was too big or broken");
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
         goto failed;
     }
 
-    if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+    if (sub->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token request timed out");
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_TIMEOUT);
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_TIMEOUT);
         goto failed;
     }
 
-    if (ctx->sub.rc) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+    if (sub->rc) {
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
-                           "the token request failed (%i)", ctx->sub.rc);
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
+                           "the token request failed (%i)", sub->rc);
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
     }
 
@@ -339,7 +341,7 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
 
         /* a refusal of the credentials: say which ones to check */
 
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                            "token_unavailable",
                            "the token endpoint answered %ui%s", status,
                            status == NGX_HTTP_UNAUTHORIZED
@@ -348,24 +350,24 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
                            ? ": check kpn_client_id, the client secret and "
                              "the API key's roles"
                            : "");
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_HTTP_ERROR);
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_HTTP_ERROR);
         goto failed;
     }
 
     /* parsed and stored by ngx_http_kpn_downlink_token_answer() */
 
-    if (ctx->tok_rc == NGX_ERROR) {
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_ERROR);
-        ngx_http_kpn_shm_release(&ctx->lease, 0);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (access->answer_rc == NGX_ERROR) {
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_ERROR);
+        ngx_http_kpn_shm_release(&access->lease, 0);
+        return NGX_HTTP_KPN_ACCESS_FAILED;
     }
 
-    if (ctx->tok_rc != NGX_OK) {
-        err = ctx->tok_err;
-        ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
+    if (access->answer_rc != NGX_OK) {
+        *err = access->answer_err;
+        ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
 
-        if (ctx->tok_rc == NGX_AGAIN) {
-            ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
+        if (access->answer_rc == NGX_AGAIN) {
+            ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
                                "token_unavailable",
                                "the token answer was not read");
         }
@@ -373,46 +375,46 @@ ngx_http_kpn_downlink_token_done(ngx_http_request_t *r,
         goto failed;
     }
 
-    ngx_http_kpn_downlink_fetched(ctx, NGX_HTTP_KPN_FETCH_OK);
-    ctx->state = NGX_HTTP_KPN_DL_SEND;
+    ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_OK);
 
-    return NGX_AGAIN;
+    return NGX_HTTP_KPN_ACCESS_READY;
 
 failed:
 
-    ngx_http_kpn_shm_release(&ctx->lease, dlcf->token_backoff);
+    ngx_http_kpn_shm_release(&access->lease, dlcf->token_backoff);
 
-    if (err.message.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (err->message.data == NULL) {
+        return NGX_HTTP_KPN_ACCESS_FAILED;
     }
 
-    if (ctx->stale.len) {
+    if (access->stale.len) {
 
         /* the refresh failed, the cached token still works: use it */
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kpn downlink: token refresh failed, using the "
-                      "cached token: %V", &err.message);
+                      "cached token: %V", &err->message);
 
-        ngx_str_set(&ctx->cache, "stale");
-        ctx->token = ctx->stale;
-        ctx->generation = ctx->stale_generation;
-        ngx_str_null(&ctx->stale);
-        ctx->state = NGX_HTTP_KPN_DL_SEND;
+        ngx_str_set(&access->cache, "stale");
+        access->token = access->stale;
+        access->generation = access->stale_generation;
+        ngx_str_null(&access->stale);
 
-        return NGX_AGAIN;
+        return NGX_HTTP_KPN_ACCESS_READY;
     }
 
-    return ngx_http_kpn_downlink_fail(r, ctx, &err, NGX_LOG_ERR, 0);
+    ref->level = NGX_LOG_ERR;
+    ref->retry_after = 0;
+
+    return NGX_HTTP_KPN_ACCESS_REFUSED;
 }
 
 
 /* how a fetch ended: the last one, and each one counted (for the metrics) */
 
 static void
-ngx_http_kpn_downlink_fetched(ngx_http_kpn_downlink_ctx_t *ctx,
-    ngx_uint_t result)
+ngx_http_kpn_access_fetched(ngx_http_kpn_access_t *access, ngx_uint_t result)
 {
-    ctx->fetch = result;
-    ctx->fetches[result - 1]++;
+    access->fetch = result;
+    access->fetches[result - 1]++;
 }

@@ -616,8 +616,8 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
         (void) ngx_atomic_fetch_add(&sh->downlink_kpn[class], 1);
     }
 
-    if (ctx->cache.len) {
-        switch (ctx->cache.data[0]) {
+    if (ctx->access.cache.len) {
+        switch (ctx->access.cache.data[0]) {
         case 'h':
             outcome = NGX_HTTP_KPN_M_CACHE_HIT;
             break;
@@ -637,15 +637,15 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     /* every fetch: a 302/401 from KPN makes a second one */
 
     for (i = 0; i < NGX_HTTP_KPN_FETCH_N; i++) {
-        if (ctx->fetches[i]) {
+        if (ctx->access.fetches[i]) {
             (void) ngx_atomic_fetch_add(&sh->token_fetches[i],
-                                        ctx->fetches[i]);
+                                        ctx->access.fetches[i]);
         }
     }
 
     /* the expiry of the token fetched last */
 
-    if (ctx->expires == 0) {
+    if (ctx->access.expires == 0) {
         return;
     }
 
@@ -654,7 +654,7 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
                                    &dlcf->client_id);
     if (v) {
-        *v = (ngx_atomic_uint_t) ctx->expires;
+        *v = (ngx_atomic_uint_t) ctx->access.expires;
     }
 }
 

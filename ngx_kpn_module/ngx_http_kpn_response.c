@@ -22,6 +22,30 @@ static ngx_str_t  ngx_http_kpn_json_type = ngx_string("application/json");
 
 
 ngx_int_t
+ngx_http_kpn_refuse(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
+    ngx_uint_t level, time_t retry_after, char *who, ngx_uint_t flags,
+    ngx_str_t *detail)
+{
+    ngx_str_t  none = ngx_null_string;
+
+    if (detail == NULL) {
+        detail = &none;
+    }
+
+    if (flags & NGX_HTTP_KPN_REFUSE_STATUS) {
+        ngx_log_error(level, r->connection->log, 0, "%s: %ui %V: %V%V",
+                      who, err->status, &err->code, &err->message, detail);
+
+    } else {
+        ngx_log_error(level, r->connection->log, 0, "%s: %V: %V%V",
+                      who, &err->code, &err->message, detail);
+    }
+
+    return ngx_http_kpn_send_error(r, err, retry_after);
+}
+
+
+ngx_int_t
 ngx_http_kpn_send_error(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
     time_t retry_after)
 {

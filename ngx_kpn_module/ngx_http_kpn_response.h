@@ -28,6 +28,18 @@ ngx_int_t ngx_http_kpn_send_error(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, time_t retry_after);
 
 /*
+ * The one refusal of both halves: logs it once at level, as
+ * "<who>: [<status> ]<code>: <message><detail>" (the status with
+ * NGX_HTTP_KPN_REFUSE_STATUS in flags; detail may be NULL), then answers
+ * err as ngx_http_kpn_send_error() does.  Returns its rc.
+ */
+#define NGX_HTTP_KPN_REFUSE_STATUS  1
+
+ngx_int_t ngx_http_kpn_refuse(ngx_http_request_t *r,
+    ngx_http_kpn_error_t *err, ngx_uint_t level, time_t retry_after,
+    char *who, ngx_uint_t flags, ngx_str_t *detail);
+
+/*
  * Fills err for a method the location does not take: 405
  * method_not_allowed "method X is not allowed, use <allow>", answered
  * with "Allow: <allow>" (a static string).  Returns as ngx_http_kpn_error().

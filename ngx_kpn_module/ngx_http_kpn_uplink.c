@@ -583,7 +583,8 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_http_kpn_error_t *err)
 {
     u_char           *p;
-    ngx_str_t         plug;
+    size_t            len;
+    ngx_str_t         plug, detail;
     ngx_uint_t        level, cut;
     ngx_table_elt_t  *h;
 
@@ -598,6 +599,8 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     if (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
         level = NGX_LOG_ERR;
     }
+
+    detail.len = 0;
 
     if (err->hint) {
 
@@ -627,24 +630,31 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
             cut = 0;
         }
 
-        ngx_log_error(level, r->connection->log, 0,
-                      "kpn uplink rejected: %ui %V: %V, destination: %V%s: "
-                      "%s", err->status, &err->code, &err->message, &plug,
-                      cut ? "..." : "", err->hint);
+        len = sizeof(", destination: ...: ") - 1 + plug.len
+              + ngx_strlen(err->hint);
+
+        detail.data = ngx_pnalloc(r->pool, len);
+        if (detail.data != NULL) {
+            detail.len = ngx_sprintf(detail.data, ", destination: %V%s: %s",
+                                     &plug, cut ? "..." : "", err->hint)
+                         - detail.data;
+        }
 
     } else if (ctx->device_id.len) {
-        ngx_log_error(level, r->connection->log, 0,
-                      "kpn uplink rejected: %ui %V: %V, device: %V",
-                      err->status, &err->code, &err->message,
-                      &ctx->device_id);
+        len = sizeof(", device: ") - 1 + ctx->device_id.len;
 
-    } else {
-        ngx_log_error(level, r->connection->log, 0,
-                      "kpn uplink rejected: %ui %V: %V",
-                      err->status, &err->code, &err->message);
+        detail.data = ngx_pnalloc(r->pool, len);
+        if (detail.data != NULL) {
+            detail.len = ngx_sprintf(detail.data, ", device: %V",
+                                     &ctx->device_id)
+                         - detail.data;
+        }
     }
 
-    ngx_http_finalize_request(r, ngx_http_kpn_send_error(r, err, 0));
+    ngx_http_finalize_request(r, ngx_http_kpn_refuse(r, err, level, 0,
+                                                     "kpn uplink rejected",
+                                                     NGX_HTTP_KPN_REFUSE_STATUS,
+                                                     &detail));
 }
 
 
