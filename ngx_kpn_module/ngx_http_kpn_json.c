@@ -333,6 +333,53 @@ ngx_http_kpn_is_uuid(u_char *p, size_t len)
 }
 
 
+/*
+ * RFC 8428 says base64url without padding; KPN sends standard base64
+ * with padding.  Both alphabets are accepted, padding is optional.
+ */
+
+ngx_uint_t
+ngx_http_kpn_is_base64(u_char *p, size_t len)
+{
+    u_char  c;
+    size_t  k, pad;
+
+    pad = 0;
+
+    for (k = 0; k < len; k++) {
+        c = p[k];
+
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+
+        if (pad) {
+            return 0;
+        }
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || c == '+' || c == '/' || c == '-' || c == '_')
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    if (pad > 2) {
+        return 0;
+    }
+
+    if (pad) {
+        return (len % 4 == 0);
+    }
+
+    return (len % 4 != 1);
+}
+
+
 void
 ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len)
 {

@@ -71,6 +71,12 @@ ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 /* 8-4-4-4-12 hex digits with dashes, either case */
 ngx_uint_t ngx_http_kpn_is_uuid(u_char *p, size_t len);
 
+/*
+ * base64 (SenML's "vd"): RFC 8428 says base64url without padding, KPN
+ * sends standard base64 with padding; both alphabets, padding optional
+ */
+ngx_uint_t ngx_http_kpn_is_base64(u_char *p, size_t len);
+
 /* copies len bytes, ASCII letters upper case (dst may be src) */
 void ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len);
 

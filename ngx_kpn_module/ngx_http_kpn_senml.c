@@ -38,6 +38,7 @@
 typedef struct {
     char                      *name;
     ngx_uint_t                 type;
+    char                      *what;     /* the type, for a message */
 } ngx_http_kpn_senml_field_t;
 
 
@@ -49,7 +50,7 @@ typedef struct {
     } while (0)
 
 
-/* the bases */
+/* the base fields: bn, bt, bu, bv, bs */
 #define NGX_HTTP_KPN_SENML_NBASES     5
 
 
@@ -58,13 +59,12 @@ typedef struct {
     ngx_pool_t                    *pool;
     ngx_http_kpn_error_t          *err;
 
-    /* copies of the base fields last seen (NULL: none yet) */
-    ngx_http_kpn_reader_value_t   *bn;
-    ngx_http_kpn_reader_value_t   *bt;
-    ngx_http_kpn_reader_value_t   *bu;
-    ngx_http_kpn_reader_value_t   *bv;
-    ngx_http_kpn_reader_value_t   *bs;
-    ngx_http_kpn_reader_value_t    bases[NGX_HTTP_KPN_SENML_NBASES];
+    /*
+     * the base fields last seen, bn to bs (NULL: none yet), pointing to
+     * copies: the reader fills the same values for every record
+     */
+    ngx_http_kpn_reader_value_t   *base[NGX_HTTP_KPN_SENML_NBASES];
+    ngx_http_kpn_reader_value_t    copies[NGX_HTTP_KPN_SENML_NBASES];
 
     ngx_uint_t                     bn_gen;       /* "bn" fields so far */
     ngx_uint_t                     bn_valid;     /* bn_gen of a base name
@@ -101,128 +101,48 @@ static ngx_int_t ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
 static ngx_uint_t ngx_http_kpn_senml_name_chars(u_char *p, u_char *last);
 static ngx_uint_t ngx_http_kpn_senml_type_ok(ngx_uint_t type,
     ngx_http_kpn_reader_value_t *value);
-static ngx_uint_t ngx_http_kpn_senml_is_base64(u_char *p, size_t len);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
-    { "bn",   NGX_HTTP_KPN_SENML_STRING },
-    { "bt",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bu",   NGX_HTTP_KPN_SENML_STRING },
-    { "bv",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bs",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bver", NGX_HTTP_KPN_SENML_NUMBER },
-    { "n",    NGX_HTTP_KPN_SENML_STRING },
-    { "u",    NGX_HTTP_KPN_SENML_STRING },
-    { "v",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "vs",   NGX_HTTP_KPN_SENML_STRING },
-    { "vb",   NGX_HTTP_KPN_SENML_BOOLEAN },
-    { "vd",   NGX_HTTP_KPN_SENML_DATA },
-    { "s",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "t",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "ut",   NGX_HTTP_KPN_SENML_NUMBER },
-    { NULL, 0 }
+    { "bn",    NGX_HTTP_KPN_SENML_STRING, "a string" },
+    { "bt",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "bu",    NGX_HTTP_KPN_SENML_STRING, "a string" },
+    { "bv",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "bs",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "bver",  NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "n",     NGX_HTTP_KPN_SENML_STRING, "a string" },
+    { "u",     NGX_HTTP_KPN_SENML_STRING, "a string" },
+    { "v",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "vs",    NGX_HTTP_KPN_SENML_STRING, "a string" },
+    { "vb",    NGX_HTTP_KPN_SENML_BOOLEAN, "true or false" },
+    { "vd",    NGX_HTTP_KPN_SENML_DATA, "a base64 string" },
+    { "s",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "t",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { "ut",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
+    { NULL, 0, NULL }
 };
 
 
 #define ngx_http_kpn_senml_has(present, k)  ((present) & ((ngx_uint_t) 1 << (k)))
 
 
-/*
- * The number of values in a JSON array (the records of a pack), counting
- * no further than max + 1: a byte scan of the commas at depth 1 that skips
- * strings.  Not an array: 0.  An invalid text gets some count; jansson
- * judges it afterwards.
- */
-
-static ngx_uint_t
-ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
-{
-    u_char      *p, *last;
-    ngx_uint_t   n, depth;
-
-    /* the bytes that matter, outside strings and in them */
-
-    static u_char  outside[256] = {
-        ['"'] = 1, [','] = 2, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4
-    };
-
-    static u_char  inside[256] = {
-        ['"'] = 1, ['\\'] = 2
-    };
-
-    last = body->data + body->len;
-
-    for (p = body->data; p < last; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            break;
-        }
-    }
-
-    if (p == last || *p != '[') {
-        return 0;
-    }
-
-    n = 1;
-    depth = 0;
-
-    for ( ;; ) {
-
-        while (p < last && outside[*p] == 0) {
-            p++;
-        }
-
-        if (p == last) {
-            return n;
-        }
-
-        switch (outside[*p++]) {
-
-        case 1:
-
-            /* a string: to its closing quote, escaped bytes skipped */
-
-            for ( ;; ) {
-
-                while (p < last && inside[*p] == 0) {
-                    p++;
-                }
-
-                if (p == last) {
-                    return n;
-                }
-
-                if (*p++ == '"') {
-                    break;
-                }
-
-                if (p++ == last) {
-                    /* a trailing backslash */
-                    return n;
-                }
-            }
-
-            break;
-
-        case 2:
-            if (depth == 1 && ++n > max) {
-                return n;
-            }
-
-            break;
-
-        case 3:
-            depth++;
-            break;
-
-        default: /* 4 */
-            if (depth) {
-                depth--;
-            }
-
-            break;
-        }
-    }
-}
+/* zeroed field by field: a memset of the struct is a slow "rep stos" */
+#define ngx_http_kpn_senml_record_init(res, i)                               \
+    do {                                                                     \
+        ngx_str_null(&(res)->unit);                                          \
+        ngx_str_null(&(res)->string);                                        \
+        ngx_http_kpn_senml_number_null(&(res)->time);                        \
+        ngx_http_kpn_senml_number_null(&(res)->value);                       \
+        ngx_http_kpn_senml_number_null(&(res)->sum);                         \
+        ngx_http_kpn_senml_number_null(&(res)->update_time);                 \
+        (res)->value_type = 0;                                               \
+        (res)->boolean = 0;                                                  \
+        (res)->has_unit = 0;                                                 \
+        (res)->has_time = 0;                                                 \
+        (res)->has_sum = 0;                                                  \
+        (res)->has_update_time = 0;                                          \
+        (res)->index = (i);                                                  \
+    } while (0)
 
 
 /*
@@ -245,11 +165,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     ps.pool = pool;
     ps.err = err;
-    ps.bn = NULL;
-    ps.bt = NULL;
-    ps.bu = NULL;
-    ps.bv = NULL;
-    ps.bs = NULL;
+    ngx_memzero(ps.base, sizeof(ps.base));
     ps.bn_gen = 0;
     ps.bn_valid = 0;
     ps.nalloc = 0;
@@ -274,7 +190,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
          */
 
         if (max_records
-            && ngx_http_kpn_senml_count(body, max_records) > max_records)
+            && ngx_http_kpn_reader_count(body, max_records) > max_records)
         {
             goto too_many;
         }
@@ -425,7 +341,7 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
     ngx_uint_t i, ngx_http_kpn_senml_t *pack)
 {
     ngx_int_t                     rc;
-    ngx_uint_t                    n;
+    ngx_uint_t                    n, k;
     ngx_http_kpn_senml_record_t  *records;
 
     rc = ngx_http_kpn_senml_check(ps, vals, present, mu, i);
@@ -454,6 +370,19 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
 
         pack->records = records;
         ps->nalloc = n;
+    }
+
+    /* the running base values (RFC 8428, 4.6), copied */
+
+    for (k = NGX_HTTP_KPN_SENML_BN; k < NGX_HTTP_KPN_SENML_NBASES; k++) {
+        if (ngx_http_kpn_senml_has(present, k)) {
+            ps->copies[k] = vals[k];
+            ps->base[k] = &ps->copies[k];
+        }
+    }
+
+    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
+        ps->bn_gen++;
     }
 
     rc = ngx_http_kpn_senml_resolve(ps, vals, present, i,
@@ -485,7 +414,6 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
     ngx_uint_t i)
 {
-    char                        *what;
     ngx_str_t                    echo;
     ngx_uint_t                   k, bits, cut;
     ngx_http_kpn_senml_field_t  *f;
@@ -498,29 +426,10 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
             continue;
         }
 
-        switch (f->type) {
-
-        case NGX_HTTP_KPN_SENML_STRING:
-            what = "a string";
-            break;
-
-        case NGX_HTTP_KPN_SENML_NUMBER:
-            what = "a number";
-            break;
-
-        case NGX_HTTP_KPN_SENML_BOOLEAN:
-            what = "true or false";
-            break;
-
-        default: /* NGX_HTTP_KPN_SENML_DATA */
-            what = "a base64 string";
-            break;
-        }
-
         return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: \"%s\" must be %s",
-                                  i, f->name, what);
+                                  i, f->name, f->what);
     }
 
     if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BVER)
@@ -630,14 +539,13 @@ ngx_http_kpn_senml_type_ok(ngx_uint_t type,
 
     default: /* NGX_HTTP_KPN_SENML_DATA */
         return value->type == NGX_HTTP_KPN_READER_STRING
-               && ngx_http_kpn_senml_is_base64(value->str.data,
-                                               value->str.len);
+               && ngx_http_kpn_is_base64(value->str.data, value->str.len);
     }
 }
 
 
 /*
- * Applies the running base values (RFC 8428, 4.6) and fills res.
+ * Applies the base values (RFC 8428, 4.6) to the record and fills res.
  * NGX_DONE for a record of base fields only, which is dropped.  One
  * function for the whole of 4.6: each field's resolution is a few lines,
  * in the RFC's order (name, unit, value, sum, time, update time).
@@ -648,38 +556,11 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_uint_t i,
     ngx_http_kpn_senml_record_t *res)
 {
-    ngx_int_t                     rc;
-    ngx_uint_t                    type, k;
-    ngx_http_kpn_reader_value_t  *value, *n, *u, *t, *s, *ut;
+    ngx_int_t                      rc;
+    ngx_uint_t                     type, k;
+    ngx_http_kpn_reader_value_t   *value, *n, *u, *t, *s, *ut, **base;
 
-    /* the base fields, bn to bs: copies, the record's values are reused */
-
-    for (k = NGX_HTTP_KPN_SENML_BN; k <= NGX_HTTP_KPN_SENML_BS; k++) {
-        if (ngx_http_kpn_senml_has(present, k)) {
-            ps->bases[k] = vals[k];
-        }
-    }
-
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
-        ps->bn = &ps->bases[NGX_HTTP_KPN_SENML_BN];
-        ps->bn_gen++;
-    }
-
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BT)) {
-        ps->bt = &ps->bases[NGX_HTTP_KPN_SENML_BT];
-    }
-
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BU)) {
-        ps->bu = &ps->bases[NGX_HTTP_KPN_SENML_BU];
-    }
-
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BV)) {
-        ps->bv = &ps->bases[NGX_HTTP_KPN_SENML_BV];
-    }
-
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BS)) {
-        ps->bs = &ps->bases[NGX_HTTP_KPN_SENML_BS];
-    }
+    base = ps->base;
 
 #define ngx_http_kpn_senml_field_of(k)                                       \
     (ngx_http_kpn_senml_has(present, k) ? &vals[k] : NULL)
@@ -692,25 +573,15 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
 
     /* at most one of them, checked already */
 
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_V)) {
-        type = NGX_HTTP_KPN_SENML_NUMBER;
-        value = &vals[NGX_HTTP_KPN_SENML_V];
+    type = 0;
+    value = NULL;
 
-    } else if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_VS)) {
-        type = NGX_HTTP_KPN_SENML_STRING;
-        value = &vals[NGX_HTTP_KPN_SENML_VS];
-
-    } else if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_VB)) {
-        type = NGX_HTTP_KPN_SENML_BOOLEAN;
-        value = &vals[NGX_HTTP_KPN_SENML_VB];
-
-    } else if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_VD)) {
-        type = NGX_HTTP_KPN_SENML_DATA;
-        value = &vals[NGX_HTTP_KPN_SENML_VD];
-
-    } else {
-        type = 0;
-        value = NULL;
+    for (k = NGX_HTTP_KPN_SENML_V; k <= NGX_HTTP_KPN_SENML_VD; k++) {
+        if (ngx_http_kpn_senml_has(present, k)) {
+            type = ngx_http_kpn_senml_fields[k].type;
+            value = &vals[k];
+            break;
+        }
     }
 
     if (value == NULL && s == NULL) {
@@ -725,21 +596,7 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
                                   "(\"v\", \"vs\", \"vb\" or \"vd\")", i);
     }
 
-    /* zeroed field by field: a memset of the struct is a slow "rep stos" */
-
-    ngx_str_null(&res->unit);
-    ngx_str_null(&res->string);
-    ngx_http_kpn_senml_number_null(&res->time);
-    ngx_http_kpn_senml_number_null(&res->value);
-    ngx_http_kpn_senml_number_null(&res->sum);
-    ngx_http_kpn_senml_number_null(&res->update_time);
-    res->value_type = 0;
-    res->boolean = 0;
-    res->has_unit = 0;
-    res->has_time = 0;
-    res->has_sum = 0;
-    res->has_update_time = 0;
-    res->index = i;
+    ngx_http_kpn_senml_record_init(res, i);
 
     rc = ngx_http_kpn_senml_name(ps, n, i, res);
     if (rc != NGX_OK) {
@@ -747,7 +604,7 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     }
 
     if (u == NULL) {
-        u = ps->bu;
+        u = base[NGX_HTTP_KPN_SENML_BU];
     }
 
     if (u) {
@@ -755,8 +612,10 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         res->unit = u->str;
     }
 
-    if (t || ps->bt) {
-        if (ngx_http_kpn_senml_add(ps->bt, t, &res->time) != NGX_OK) {
+    if (t || base[NGX_HTTP_KPN_SENML_BT]) {
+        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BT], t, &res->time)
+            != NGX_OK)
+        {
             return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"t\" is out of range", i);
@@ -770,7 +629,10 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     switch (type) {
 
     case NGX_HTTP_KPN_SENML_NUMBER:
-        if (ngx_http_kpn_senml_add(ps->bv, value, &res->value) != NGX_OK) {
+        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BV], value,
+                                   &res->value)
+            != NGX_OK)
+        {
             return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"v\" is out of range", i);
@@ -789,7 +651,9 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     }
 
     if (s) {
-        if (ngx_http_kpn_senml_add(ps->bs, s, &res->sum) != NGX_OK) {
+        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BS], s, &res->sum)
+            != NGX_OK)
+        {
             return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"s\" is out of range", i);
@@ -883,13 +747,15 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *n, ngx_uint_t i,
     ngx_http_kpn_senml_record_t *res)
 {
-    u_char     c, *p;
-    size_t     bn_len, n_len, size;
-    ngx_str_t  *name;
+    u_char                       c, *p;
+    size_t                       bn_len, n_len, size;
+    ngx_str_t                   *name;
+    ngx_http_kpn_reader_value_t  *bn;
 
     name = &res->name;
 
-    bn_len = ps->bn ? ps->bn->str.len : 0;
+    bn = ps->base[NGX_HTTP_KPN_SENML_BN];
+    bn_len = bn ? bn->str.len : 0;
     n_len = n ? n->str.len : 0;
 
     res->bn_len = bn_len;
@@ -921,7 +787,7 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     p = name->data;
 
     if (bn_len) {
-        p = ngx_cpymem(p, ps->bn->str.data, bn_len);
+        p = ngx_cpymem(p, bn->str.data, bn_len);
     }
 
     if (n_len) {
@@ -985,51 +851,4 @@ ngx_http_kpn_senml_name_chars(u_char *p, u_char *last)
     }
 
     return 1;
-}
-
-
-/*
- * RFC 8428 says base64url without padding; KPN sends standard base64
- * with padding.  Both alphabets are accepted, padding is optional.
- */
-
-static ngx_uint_t
-ngx_http_kpn_senml_is_base64(u_char *p, size_t len)
-{
-    u_char  c;
-    size_t  k, pad;
-
-    pad = 0;
-
-    for (k = 0; k < len; k++) {
-        c = p[k];
-
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-
-        if (pad) {
-            return 0;
-        }
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9')
-            || c == '+' || c == '/' || c == '-' || c == '_')
-        {
-            continue;
-        }
-
-        return 0;
-    }
-
-    if (pad > 2) {
-        return 0;
-    }
-
-    if (pad) {
-        return (len % 4 == 0);
-    }
-
-    return (len % 4 != 1);
 }

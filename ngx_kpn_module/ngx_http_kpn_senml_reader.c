@@ -21,25 +21,14 @@
 
 #include "ngx_http_kpn_senml_reader.h"
 
-#include <errno.h>
-#include <math.h>
 
 
 /* objects of more keys are checked for duplicates by sorting */
 #define NGX_HTTP_KPN_READER_PAIRWISE  16
 
-/* up to this many significant digits a real is read without strtod() */
-#define NGX_HTTP_KPN_READER_FAST_DIGITS  15
-
 /* the most bytes of input an error message quotes */
 #define NGX_HTTP_KPN_READER_NEAR         16
 
-/* a real of a longer text is copied to the pool for strtod() */
-#define NGX_HTTP_KPN_READER_NUMBER_BUF   64
-
-
-#define ngx_http_kpn_reader_fail(rd, p, text)                                \
-    ((rd)->pos = (p), (rd)->error = (text), NGX_DECLINED)
 
 
 static ngx_int_t ngx_http_kpn_reader_value(ngx_http_kpn_reader_t *rd,
@@ -56,35 +45,7 @@ static ngx_int_t ngx_http_kpn_reader_unique(ngx_http_kpn_reader_t *rd,
     ngx_uint_t base);
 static int ngx_libc_cdecl ngx_http_kpn_reader_cmp(const void *one,
     const void *two);
-static ngx_int_t ngx_http_kpn_reader_string(ngx_http_kpn_reader_t *rd,
-    ngx_str_t *out);
-static ngx_int_t ngx_http_kpn_reader_escaped(ngx_http_kpn_reader_t *rd,
-    u_char *start, u_char *p, ngx_str_t *out);
-static ngx_int_t ngx_http_kpn_reader_hex4(u_char *p, uint32_t *c);
-static ngx_int_t ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
-    ngx_http_kpn_reader_value_t *v);
-static ngx_int_t ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd,
-    u_char *start, u_char *last, double *out);
-static ngx_int_t ngx_http_kpn_reader_literal(ngx_http_kpn_reader_t *rd,
-    ngx_http_kpn_reader_value_t *v);
 static ngx_uint_t ngx_http_kpn_reader_field(u_char *key, size_t len);
-
-
-/* bytes of a string that need no look: printable ASCII but '"' and '\' */
-static u_char  ngx_http_kpn_reader_plain[256] = {
-    [0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-};
-
-
-static double  ngx_http_kpn_reader_pow10[] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-    1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
 
 
 static ngx_inline void
@@ -586,479 +547,6 @@ ngx_http_kpn_reader_cmp(const void *one, const void *two)
 }
 
 
-/* a string at '"': raw bytes in place, decoded when it has escapes */
-
-static ngx_int_t
-ngx_http_kpn_reader_string(ngx_http_kpn_reader_t *rd, ngx_str_t *out)
-{
-    u_char     *p, *start, *last;
-    uint32_t    c;
-    ngx_int_t   n;
-
-    start = rd->pos + 1;
-    last = rd->last;
-
-    for (p = start; /* void */ ; /* void */) {
-
-        while (p < last && ngx_http_kpn_reader_plain[*p]) {
-            p++;
-        }
-
-        if (p == last) {
-            return ngx_http_kpn_reader_fail(rd, p, "premature end of input");
-        }
-
-        if (*p == '"') {
-            out->data = start;
-            out->len = p - start;
-            rd->pos = p + 1;
-            return NGX_OK;
-        }
-
-        if (*p == '\\') {
-            return ngx_http_kpn_reader_escaped(rd, start, p, out);
-        }
-
-        if (*p < 0x20) {
-            return ngx_http_kpn_reader_fail(rd, p, "control character");
-        }
-
-        n = ngx_http_kpn_utf8_decode(p, last - p, &c);
-        if (n <= 0) {
-            return ngx_http_kpn_reader_fail(rd, p, "unable to decode byte");
-        }
-
-        p += n;
-    }
-}
-
-
-/*
- * The rest of a string from its first escape at p, decoded into the
- * scratch space (taken at the first escape of the body).
- */
-
-static ngx_int_t
-ngx_http_kpn_reader_escaped(ngx_http_kpn_reader_t *rd, u_char *start,
-    u_char *p, ngx_str_t *out)
-{
-    u_char     *d, *last;
-    uint32_t    c, lo;
-    ngx_int_t   n;
-
-    last = rd->last;
-
-    if (rd->scratch == NULL) {
-        rd->scratch = ngx_pnalloc(rd->pool, last - rd->start);
-        if (rd->scratch == NULL) {
-            return NGX_ERROR;
-        }
-
-        rd->scratch_last = rd->scratch + (last - rd->start);
-    }
-
-    d = ngx_cpymem(rd->scratch, start, p - start);
-
-    for ( ;; ) {
-
-        if (p == last) {
-            return ngx_http_kpn_reader_fail(rd, p, "premature end of input");
-        }
-
-        if (ngx_http_kpn_reader_plain[*p]) {
-            *d++ = *p++;
-            continue;
-        }
-
-        if (*p == '"') {
-            break;
-        }
-
-        if (*p < 0x20) {
-            return ngx_http_kpn_reader_fail(rd, p, "control character");
-        }
-
-        if (*p >= 0x80) {
-            n = ngx_http_kpn_utf8_decode(p, last - p, &c);
-            if (n <= 0) {
-                return ngx_http_kpn_reader_fail(rd, p,
-                                                "unable to decode byte");
-            }
-
-            d = ngx_cpymem(d, p, n);
-            p += n;
-            continue;
-        }
-
-        /* a backslash */
-
-        if (last - p < 2) {
-            return ngx_http_kpn_reader_fail(rd, p, "premature end of input");
-        }
-
-        switch (p[1]) {
-        case '"':  *d++ = '"';  break;
-        case '\\': *d++ = '\\'; break;
-        case '/':  *d++ = '/';  break;
-        case 'b':  *d++ = '\b'; break;
-        case 'f':  *d++ = '\f'; break;
-        case 'n':  *d++ = '\n'; break;
-        case 'r':  *d++ = '\r'; break;
-        case 't':  *d++ = '\t'; break;
-
-        case 'u':
-            if (last - p < 6 || ngx_http_kpn_reader_hex4(p + 2, &c) != NGX_OK)
-            {
-                return ngx_http_kpn_reader_fail(rd, p, "invalid escape");
-            }
-
-            p += 6;
-
-            if (c >= 0xdc00 && c <= 0xdfff) {
-                return ngx_http_kpn_reader_fail(rd, p - 6,
-                                                "invalid Unicode escape");
-            }
-
-            if (c >= 0xd800 && c <= 0xdbff) {
-
-                /* a high surrogate: a low one must follow */
-
-                if (last - p < 6 || p[0] != '\\' || p[1] != 'u'
-                    || ngx_http_kpn_reader_hex4(p + 2, &lo) != NGX_OK
-                    || lo < 0xdc00 || lo > 0xdfff)
-                {
-                    return ngx_http_kpn_reader_fail(rd, p - 6,
-                                                    "invalid Unicode escape");
-                }
-
-                p += 6;
-                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-            }
-
-            if (c == 0) {
-                return ngx_http_kpn_reader_fail(rd, p - 6,
-                                                "\\u0000 is not allowed");
-            }
-
-            if (c < 0x80) {
-                *d++ = (u_char) c;
-
-            } else if (c < 0x800) {
-                *d++ = (u_char) (0xc0 | (c >> 6));
-                *d++ = (u_char) (0x80 | (c & 0x3f));
-
-            } else if (c < 0x10000) {
-                *d++ = (u_char) (0xe0 | (c >> 12));
-                *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-                *d++ = (u_char) (0x80 | (c & 0x3f));
-
-            } else {
-                *d++ = (u_char) (0xf0 | (c >> 18));
-                *d++ = (u_char) (0x80 | ((c >> 12) & 0x3f));
-                *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-                *d++ = (u_char) (0x80 | (c & 0x3f));
-            }
-
-            continue;
-
-        default:
-            return ngx_http_kpn_reader_fail(rd, p, "invalid escape");
-        }
-
-        p += 2;
-    }
-
-    out->data = rd->scratch;
-    out->len = d - rd->scratch;
-
-    rd->scratch = d;
-    rd->pos = p + 1;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_reader_hex4(u_char *p, uint32_t *c)
-{
-    u_char      ch;
-    uint32_t    v;
-    ngx_uint_t  i;
-
-    v = 0;
-
-    for (i = 0; i < 4; i++) {
-        ch = p[i];
-
-        if (ch >= '0' && ch <= '9') {
-            v = (v << 4) | (ch - '0');
-
-        } else {
-            ch |= 0x20;
-
-            if (ch < 'a' || ch > 'f') {
-                return NGX_ERROR;
-            }
-
-            v = (v << 4) | (ch - 'a' + 10);
-        }
-    }
-
-    *c = v;
-
-    return NGX_OK;
-}
-
-
-/*
- * A number by jansson's rules: an integer (json_int_t, as strtoll() reads
- * it; out of range is an error) when it has no fraction and no exponent,
- * else a real as strtod() reads it (an overflow to infinity is an error).
- */
-
-static ngx_int_t
-ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
-    ngx_http_kpn_reader_value_t *v)
-{
-    u_char    *p, *start, *digits, *last;
-    uint64_t   u, limit;
-
-    start = rd->pos;
-    last = rd->last;
-    p = start;
-
-    if (*p == '-') {
-        p++;
-    }
-
-    digits = p;
-
-    if (p == last || *p < '0' || *p > '9') {
-        return ngx_http_kpn_reader_fail(rd, start, "invalid token");
-    }
-
-    if (*p++ == '0') {
-        if (p < last && *p >= '0' && *p <= '9') {
-            return ngx_http_kpn_reader_fail(rd, start, "invalid token");
-        }
-
-    } else {
-        while (p < last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-
-    if (p == last || (*p != '.' && *p != 'e' && *p != 'E')) {
-
-        /* an integer: -2^63 .. 2^63-1 */
-
-        limit = (uint64_t) INT64_MAX + (digits != start);
-        u = 0;
-
-        for ( /* void */ ; digits < p; digits++) {
-            if (u > (limit - (*digits - '0')) / 10) {
-                return ngx_http_kpn_reader_fail(rd, start,
-                                                "too big integer");
-            }
-
-            u = u * 10 + (*digits - '0');
-        }
-
-        v->type = NGX_HTTP_KPN_READER_INTEGER;
-        v->integer = (digits == start || start[0] != '-')
-                     ? (int64_t) u : (int64_t) (0 - u);
-        rd->pos = p;
-
-        return NGX_OK;
-    }
-
-    if (*p == '.') {
-        p++;
-
-        if (p == last || *p < '0' || *p > '9') {
-            return ngx_http_kpn_reader_fail(rd, start, "invalid token");
-        }
-
-        while (p < last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-
-    if (p < last && (*p == 'e' || *p == 'E')) {
-        p++;
-
-        if (p < last && (*p == '+' || *p == '-')) {
-            p++;
-        }
-
-        if (p == last || *p < '0' || *p > '9') {
-            return ngx_http_kpn_reader_fail(rd, start, "invalid token");
-        }
-
-        while (p < last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-
-    v->type = NGX_HTTP_KPN_READER_REAL;
-    rd->pos = p;
-
-    return ngx_http_kpn_reader_real(rd, start, p, &v->real);
-}
-
-
-/*
- * A real of the grammar's text from start to last.  Up to 15 significant
- * digits and a power of ten up to 22 either way, both are exact doubles
- * and one multiplication or division rounds as strtod() does (Clinger's
- * fast path); else strtod() reads a copy.
- */
-
-static ngx_int_t
-ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd, u_char *start,
-    u_char *last, double *out)
-{
-    char        buf[NGX_HTTP_KPN_READER_NUMBER_BUF], *text, *end;
-    u_char     *p;
-    double      d;
-    int64_t     e, x;
-    uint64_t    m;
-    ngx_uint_t  nd, frac, neg, neg_e;
-
-    p = start;
-    neg = (*p == '-');
-    p += neg;
-
-    m = 0;
-    nd = 0;
-    e = 0;
-    frac = 0;
-
-    for ( /* void */ ; p < last; p++) {
-
-        if (*p == '.') {
-            frac = 1;
-            continue;
-        }
-
-        if (*p == 'e' || *p == 'E') {
-            break;
-        }
-
-        if (m == 0 && *p == '0') {
-            e -= frac;
-            continue;
-        }
-
-        if (++nd > NGX_HTTP_KPN_READER_FAST_DIGITS) {
-            goto slow;
-        }
-
-        m = m * 10 + (*p - '0');
-        e -= frac;
-    }
-
-    if (p < last) {
-
-        /* the exponent: its sign, then at most 4 digits on the fast path */
-
-        p++;
-        neg_e = (*p == '-');
-
-        if (*p == '+' || *p == '-') {
-            p++;
-        }
-
-        if (last - p > 4) {
-            goto slow;
-        }
-
-        for (x = 0; p < last; p++) {
-            x = x * 10 + (*p - '0');
-        }
-
-        e += neg_e ? -x : x;
-    }
-
-    if (m == 0) {
-        *out = neg ? -0.0 : 0.0;
-        return NGX_OK;
-    }
-
-    if (e >= 0 && e <= 22) {
-        d = (double) m * ngx_http_kpn_reader_pow10[e];
-
-    } else if (e < 0 && e >= -22) {
-        d = (double) m / ngx_http_kpn_reader_pow10[-e];
-
-    } else {
-        goto slow;
-    }
-
-    *out = neg ? -d : d;
-
-    return NGX_OK;
-
-slow:
-
-    if (last - start < NGX_HTTP_KPN_READER_NUMBER_BUF) {
-        text = buf;
-
-    } else {
-        text = ngx_pnalloc(rd->pool, last - start + 1);
-        if (text == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    ngx_memcpy(text, start, last - start);
-    text[last - start] = '\0';
-
-    errno = 0;
-    d = strtod(text, &end);
-
-    if (isinf(d) && errno == ERANGE) {
-        return ngx_http_kpn_reader_fail(rd, start, "real number overflow");
-    }
-
-    *out = d;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_kpn_reader_literal(ngx_http_kpn_reader_t *rd,
-    ngx_http_kpn_reader_value_t *v)
-{
-    size_t   n;
-    u_char  *p;
-
-    p = rd->pos;
-    n = rd->last - p;
-
-    if (n >= 4 && ngx_strncmp(p, "true", 4) == 0) {
-        v->type = NGX_HTTP_KPN_READER_TRUE;
-        rd->pos += 4;
-        return NGX_OK;
-    }
-
-    if (n >= 5 && ngx_strncmp(p, "false", 5) == 0) {
-        v->type = NGX_HTTP_KPN_READER_FALSE;
-        rd->pos += 5;
-        return NGX_OK;
-    }
-
-    if (n >= 4 && ngx_strncmp(p, "null", 4) == 0) {
-        v->type = NGX_HTTP_KPN_READER_NULL;
-        rd->pos += 4;
-        return NGX_OK;
-    }
-
-    return ngx_http_kpn_reader_fail(rd, p, "invalid token");
-}
-
-
 /* the index of a SenML key, or NGX_HTTP_KPN_SENML_NFIELDS */
 
 static ngx_uint_t
@@ -1109,4 +597,101 @@ ngx_http_kpn_reader_field(u_char *key, size_t len)
     }
 
     return NGX_HTTP_KPN_SENML_NFIELDS;
+}
+
+
+/*
+ * The number of values in a JSON array (the records of a pack), counting
+ * no further than max + 1: a byte scan of the commas at depth 1 that skips
+ * strings.  Not an array: 0.  An invalid text gets some count.
+ */
+
+ngx_uint_t
+ngx_http_kpn_reader_count(ngx_str_t *body, ngx_uint_t max)
+{
+    u_char      *p, *last;
+    ngx_uint_t   n, depth;
+
+    /* the bytes that matter, outside strings and in them */
+
+    static u_char  outside[256] = {
+        ['"'] = 1, [','] = 2, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4
+    };
+
+    static u_char  inside[256] = {
+        ['"'] = 1, ['\\'] = 2
+    };
+
+    last = body->data + body->len;
+
+    for (p = body->data; p < last; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            break;
+        }
+    }
+
+    if (p == last || *p != '[') {
+        return 0;
+    }
+
+    n = 1;
+    depth = 0;
+
+    for ( ;; ) {
+
+        while (p < last && outside[*p] == 0) {
+            p++;
+        }
+
+        if (p == last) {
+            return n;
+        }
+
+        switch (outside[*p++]) {
+
+        case 1:
+
+            /* a string: to its closing quote, escaped bytes skipped */
+
+            for ( ;; ) {
+
+                while (p < last && inside[*p] == 0) {
+                    p++;
+                }
+
+                if (p == last) {
+                    return n;
+                }
+
+                if (*p++ == '"') {
+                    break;
+                }
+
+                if (p++ == last) {
+                    /* a trailing backslash */
+                    return n;
+                }
+            }
+
+            break;
+
+        case 2:
+            if (depth == 1 && ++n > max) {
+                return n;
+            }
+
+            break;
+
+        case 3:
+            depth++;
+            break;
+
+        default: /* 4 */
+            if (depth) {
+                depth--;
+            }
+
+            break;
+        }
+    }
 }

@@ -56,6 +56,10 @@ typedef struct {
 } ngx_http_kpn_reader_value_t;
 
 
+#define ngx_http_kpn_reader_fail(rd, p, text)                                \
+    ((rd)->pos = (p), (rd)->error = (text), NGX_DECLINED)
+
+
 typedef struct {
     ngx_pool_t                *pool;
     u_char                    *start;
@@ -107,6 +111,25 @@ ngx_int_t ngx_http_kpn_reader_skip(ngx_http_kpn_reader_t *rd,
 
 /* only whitespace after the document: NGX_OK, else NGX_DECLINED */
 ngx_int_t ngx_http_kpn_reader_end(ngx_http_kpn_reader_t *rd);
+
+/*
+ * The number of values in a JSON array counted by a scan of the bytes, no
+ * further than max + 1 (for JSON, the array's size; 0: not an array).
+ */
+ngx_uint_t ngx_http_kpn_reader_count(ngx_str_t *body, ngx_uint_t max);
+
+/*
+ * The scalars (ngx_http_kpn_senml_scalar.c), each at its first byte:
+ * NGX_OK, NGX_DECLINED (not JSON: rd->pos and rd->error tell), NGX_ERROR.
+ * A string points into the body, or into the scratch space when it has
+ * escapes.
+ */
+ngx_int_t ngx_http_kpn_reader_string(ngx_http_kpn_reader_t *rd,
+    ngx_str_t *out);
+ngx_int_t ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_reader_value_t *v);
+ngx_int_t ngx_http_kpn_reader_literal(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_reader_value_t *v);
 
 /* "line L column C: text" of the error, into err (400 invalid_json) */
 ngx_int_t ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,

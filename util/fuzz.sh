@@ -57,6 +57,7 @@ common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_json.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
         $root/ngx_kpn_module/ngx_http_kpn_senml_reader.c
+        $root/ngx_kpn_module/ngx_http_kpn_senml_scalar.c
         $root/ngx_kpn_module/ngx_http_kpn_device.c
         $root/ngx_kpn_module/ngx_http_kpn_envelope.c"
 
