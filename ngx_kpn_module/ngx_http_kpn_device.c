@@ -39,8 +39,6 @@ static ngx_uint_t ngx_http_kpn_device_is_imei(u_char *p, size_t len);
      && ngx_memcmp((m)->data, name, sizeof(name) - 1) == 0)
 
 
-static ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
-    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 
 
 /* the device URN types KPN sends, and what their ids must be */
@@ -154,11 +152,13 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 
     pack->time = payload_time ? payload_time : first_time;
 
-    if (ngx_http_kpn_device_identify(pool, &dev0, pack) != NGX_OK) {
-        return NGX_ERROR;
+    /* the texts of the numbers wait until a variable asks for one */
+
+    if (pack->payload_hex) {
+        pack->payload_hex_text = *pack->payload_hex;
     }
 
-    return ngx_http_kpn_device_texts(pool, pack);
+    return ngx_http_kpn_device_identify(pool, &dev0, pack);
 }
 
 
@@ -383,9 +383,9 @@ ngx_http_kpn_device_texts(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
 }
 
 
-/* a number as the envelope prints it */
+/* a number as the envelope prints it; none (NULL): empty */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_device_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
     ngx_str_t *text)
 {

@@ -30,7 +30,15 @@ typedef struct {
 ngx_int_t ngx_http_kpn_device_pack(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err);
 
-/* the *_text fields of pack, as the envelope prints the numbers */
+/*
+ * A number as the envelope prints it, into text (pool memory); num NULL:
+ * an empty text.  The uplink's variables print KPN's numbers with it
+ * when they are read; NGX_ERROR: no memory.
+ */
+ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
+    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
+
+/* all the *_text fields of pack at once (the harnesses) */
 ngx_int_t ngx_http_kpn_device_texts(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack);
 

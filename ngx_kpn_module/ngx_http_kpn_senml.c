@@ -374,15 +374,18 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
 
     /* the running base values (RFC 8428, 4.6), copied */
 
-    for (k = NGX_HTTP_KPN_SENML_BN; k < NGX_HTTP_KPN_SENML_NBASES; k++) {
-        if (ngx_http_kpn_senml_has(present, k)) {
-            ps->copies[k] = vals[k];
-            ps->base[k] = &ps->copies[k];
-        }
-    }
+    if (present & (((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_NBASES) - 1)) {
 
-    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
-        ps->bn_gen++;
+        for (k = NGX_HTTP_KPN_SENML_BN; k < NGX_HTTP_KPN_SENML_NBASES; k++) {
+            if (ngx_http_kpn_senml_has(present, k)) {
+                ps->copies[k] = vals[k];
+                ps->base[k] = &ps->copies[k];
+            }
+        }
+
+        if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
+            ps->bn_gen++;
+        }
     }
 
     rc = ngx_http_kpn_senml_resolve(ps, vals, present, i,
@@ -833,22 +836,19 @@ invalid:
 static ngx_uint_t
 ngx_http_kpn_senml_name_chars(u_char *p, u_char *last)
 {
-    /* bit c % 32 of word c / 32 */
-    static uint32_t  allowed[] = {
-        0x00000000,  /* control characters */
-        0x07ffe000,  /* - . / 0-9 : */
-        0x87fffffe,  /* A-Z _ */
-        0x07fffffe,  /* a-z */
-        0, 0, 0, 0
+    static u_char  allowed[256] = {
+        ['-'] = 1, ['.'] = 1, ['/'] = 1,
+        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* 0-9 : */
+        ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,      /* A-Z */
+        ['_'] = 1,
+        ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1       /* a-z */
     };
 
-    while (p < last) {
-        if (!(allowed[*p >> 5] & (1U << (*p & 0x1f)))) {
-            return 0;
-        }
-
+    while (p < last && allowed[*p]) {
         p++;
     }
 
-    return 1;
+    return (p == last);
 }

@@ -84,9 +84,11 @@ typedef struct {
     ngx_http_kpn_senml_number_t   *snr;        /* "LrrSNR" v */
 
     /*
-     * the same as text, for variables; empty (data NULL) when absent.
-     * Numbers print as in the envelope ("1765739955.219", "-107", "3");
-     * payload_hex_text points into the body or the pool.
+     * the same as text; empty (data NULL) when absent.  Numbers print as
+     * in the envelope ("1765739955.219", "-107", "3"), not by the parse:
+     * by ngx_http_kpn_device_texts(), or one by ngx_http_kpn_device_text()
+     * when a variable asks; payload_hex_text (set by the parse) points
+     * into the body or the pool.
      */
     ngx_str_t                      time_text;
     ngx_str_t                      port_text;

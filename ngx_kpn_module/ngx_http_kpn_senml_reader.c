@@ -53,6 +53,12 @@ ngx_http_kpn_reader_ws(ngx_http_kpn_reader_t *rd)
 {
     u_char  *p;
 
+    /* compact JSON, the usual: no whitespace */
+
+    if (rd->pos < rd->last && *rd->pos > ' ') {
+        return;
+    }
+
     for (p = rd->pos; p < rd->last; p++) {
         if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
             break;
@@ -280,9 +286,11 @@ ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
                                         "string or '}' expected");
     }
 
-    rc = ngx_http_kpn_reader_string(rd, key);
-    if (rc != NGX_OK) {
-        return rc;
+    if (!ngx_http_kpn_reader_plain_string(rd, key)) {
+        rc = ngx_http_kpn_reader_string(rd, key);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     ngx_http_kpn_reader_ws(rd);
@@ -330,6 +338,11 @@ ngx_http_kpn_reader_value(ngx_http_kpn_reader_t *rd, ngx_uint_t depth,
 
     case '"':
         v->type = NGX_HTTP_KPN_READER_STRING;
+
+        if (ngx_http_kpn_reader_plain_string(rd, &v->str)) {
+            return NGX_OK;
+        }
+
         return ngx_http_kpn_reader_string(rd, &v->str);
 
     case '{':

@@ -131,6 +131,37 @@ ngx_int_t ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
 ngx_int_t ngx_http_kpn_reader_literal(ngx_http_kpn_reader_t *rd,
     ngx_http_kpn_reader_value_t *v);
 
+/* printable ASCII but '"' and '\\': the bytes a string takes as they are */
+extern u_char  ngx_http_kpn_reader_plain[256];
+
+
+/*
+ * The usual string, of such bytes only, read in place at rd->pos (its
+ * '"'): 1; else 0, and ngx_http_kpn_reader_string() reads it.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_kpn_reader_plain_string(ngx_http_kpn_reader_t *rd, ngx_str_t *out)
+{
+    u_char  *p;
+
+    for (p = rd->pos + 1; p < rd->last && ngx_http_kpn_reader_plain[*p]; p++)
+    {
+        /* void */
+    }
+
+    if (p == rd->last || *p != '"') {
+        return 0;
+    }
+
+    out->data = rd->pos + 1;
+    out->len = p - out->data;
+    rd->pos = p + 1;
+
+    return 1;
+}
+
+
 /* "line L column C: text" of the error, into err (400 invalid_json) */
 ngx_int_t ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,
     ngx_http_kpn_error_t *err);

@@ -18,6 +18,9 @@
 /* up to this many significant digits a real is read without strtod() */
 #define NGX_HTTP_KPN_READER_FAST_DIGITS  15
 
+/* an integer of up to this many digits fits in int64_t unchecked */
+#define NGX_HTTP_KPN_READER_INT_DIGITS   18
+
 /* a real of a longer text is copied to the pool for strtod() */
 #define NGX_HTTP_KPN_READER_NUMBER_BUF   64
 
@@ -32,7 +35,7 @@ static ngx_int_t ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd,
 
 
 /* bytes of a string that need no look: printable ASCII but '"' and '\' */
-static u_char  ngx_http_kpn_reader_plain[256] = {
+u_char  ngx_http_kpn_reader_plain[256] = {
     [0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -300,63 +303,90 @@ ngx_http_kpn_reader_hex4(u_char *p, uint32_t *c)
  * A number by jansson's rules: an integer (json_int_t, as strtoll() reads
  * it; out of range is an error) when it has no fraction and no exponent,
  * else a real as strtod() reads it (an overflow to infinity is an error).
+ * One pass: the grammar, the integer, and the significant digits and
+ * power of ten of a real.  A real of up to 15 significant digits and a
+ * power of ten up to 22 either way is the quotient or product of two
+ * exact doubles, which one division or multiplication rounds as strtod()
+ * does (Clinger's fast path); any other is read by strtod().
  */
 
 ngx_int_t
 ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
     ngx_http_kpn_reader_value_t *v)
 {
-    u_char    *p, *start, *digits, *last;
-    uint64_t   u, limit;
+    u_char      *p, *start, *digits, *last;
+    double       d;
+    int64_t      e, x;
+    uint64_t     m, limit;
+    ngx_uint_t   nd, neg, neg_e;
 
     start = rd->pos;
     last = rd->last;
     p = start;
 
-    if (*p == '-') {
-        p++;
-    }
-
+    neg = (*p == '-');
+    p += neg;
     digits = p;
 
     if (p == last || *p < '0' || *p > '9') {
         return ngx_http_kpn_reader_fail(rd, start, "invalid token");
     }
 
-    if (*p++ == '0') {
+    m = 0;
+
+    if (*p == '0') {
+        p++;
+
         if (p < last && *p >= '0' && *p <= '9') {
             return ngx_http_kpn_reader_fail(rd, start, "invalid token");
         }
 
     } else {
+        do {
+            m = m * 10 + (*p++ - '0');
+        } while (p < last && *p >= '0' && *p <= '9'
+                 && (size_t) (p - digits) < NGX_HTTP_KPN_READER_INT_DIGITS);
+
         while (p < last && *p >= '0' && *p <= '9') {
             p++;
         }
     }
 
+    nd = p - digits;
+
     if (p == last || (*p != '.' && *p != 'e' && *p != 'E')) {
 
-        /* an integer: -2^63 .. 2^63-1 */
+        /* an integer: -2^63 .. 2^63-1; up to 18 digits it fits */
 
-        limit = (uint64_t) INT64_MAX + (digits != start);
-        u = 0;
+        if (nd > NGX_HTTP_KPN_READER_INT_DIGITS) {
+            limit = (uint64_t) INT64_MAX + neg;
 
-        for ( /* void */ ; digits < p; digits++) {
-            if (u > (limit - (*digits - '0')) / 10) {
-                return ngx_http_kpn_reader_fail(rd, start,
-                                                "too big integer");
+            for (m = 0; digits < p; digits++) {
+                if (m > (limit - (*digits - '0')) / 10) {
+                    return ngx_http_kpn_reader_fail(rd, start,
+                                                    "too big integer");
+                }
+
+                m = m * 10 + (*digits - '0');
             }
-
-            u = u * 10 + (*digits - '0');
         }
 
         v->type = NGX_HTTP_KPN_READER_INTEGER;
-        v->integer = (digits == start || start[0] != '-')
-                     ? (int64_t) u : (int64_t) (0 - u);
+        v->integer = neg ? (int64_t) (0 - m) : (int64_t) m;
         rd->pos = p;
 
         return NGX_OK;
     }
+
+    v->type = NGX_HTTP_KPN_READER_REAL;
+
+    /* the integer part's digits are significant unless it is "0" */
+
+    if (m == 0) {
+        nd = 0;
+    }
+
+    e = 0;
 
     if (*p == '.') {
         p++;
@@ -365,13 +395,27 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
             return ngx_http_kpn_reader_fail(rd, start, "invalid token");
         }
 
+        do {
+            if (m || *p != '0') {
+                nd++;
+                m = m * 10 + (*p - '0');
+            }
+
+            e--;
+            p++;
+        } while (p < last && *p >= '0' && *p <= '9'
+                 && nd <= NGX_HTTP_KPN_READER_FAST_DIGITS);
+
         while (p < last && *p >= '0' && *p <= '9') {
+            nd++;
             p++;
         }
     }
 
     if (p < last && (*p == 'e' || *p == 'E')) {
         p++;
+
+        neg_e = (p < last && *p == '-');
 
         if (p < last && (*p == '+' || *p == '-')) {
             p++;
@@ -381,93 +425,27 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
             return ngx_http_kpn_reader_fail(rd, start, "invalid token");
         }
 
-        while (p < last && *p >= '0' && *p <= '9') {
+        x = 0;
+
+        do {
+            if (x < 100000) {
+                x = x * 10 + (*p - '0');
+            }
+
             p++;
-        }
-    }
-
-    v->type = NGX_HTTP_KPN_READER_REAL;
-    rd->pos = p;
-
-    return ngx_http_kpn_reader_real(rd, start, p, &v->real);
-}
-
-
-/*
- * A real of the grammar's text from start to last.  Up to 15 significant
- * digits and a power of ten up to 22 either way, both are exact doubles
- * and one multiplication or division rounds as strtod() does (Clinger's
- * fast path); else strtod() reads a copy.
- */
-
-static ngx_int_t
-ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd, u_char *start,
-    u_char *last, double *out)
-{
-    char        buf[NGX_HTTP_KPN_READER_NUMBER_BUF], *text, *end;
-    u_char     *p;
-    double      d;
-    int64_t     e, x;
-    uint64_t    m;
-    ngx_uint_t  nd, frac, neg, neg_e;
-
-    p = start;
-    neg = (*p == '-');
-    p += neg;
-
-    m = 0;
-    nd = 0;
-    e = 0;
-    frac = 0;
-
-    for ( /* void */ ; p < last; p++) {
-
-        if (*p == '.') {
-            frac = 1;
-            continue;
-        }
-
-        if (*p == 'e' || *p == 'E') {
-            break;
-        }
-
-        if (m == 0 && *p == '0') {
-            e -= frac;
-            continue;
-        }
-
-        if (++nd > NGX_HTTP_KPN_READER_FAST_DIGITS) {
-            goto slow;
-        }
-
-        m = m * 10 + (*p - '0');
-        e -= frac;
-    }
-
-    if (p < last) {
-
-        /* the exponent: its sign, then at most 4 digits on the fast path */
-
-        p++;
-        neg_e = (*p == '-');
-
-        if (*p == '+' || *p == '-') {
-            p++;
-        }
-
-        if (last - p > 4) {
-            goto slow;
-        }
-
-        for (x = 0; p < last; p++) {
-            x = x * 10 + (*p - '0');
-        }
+        } while (p < last && *p >= '0' && *p <= '9');
 
         e += neg_e ? -x : x;
     }
 
+    rd->pos = p;
+
+    if (nd > NGX_HTTP_KPN_READER_FAST_DIGITS) {
+        return ngx_http_kpn_reader_real(rd, start, p, &v->real);
+    }
+
     if (m == 0) {
-        *out = neg ? -0.0 : 0.0;
+        v->real = neg ? -0.0 : 0.0;
         return NGX_OK;
     }
 
@@ -478,14 +456,23 @@ ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd, u_char *start,
         d = (double) m / ngx_http_kpn_reader_pow10[-e];
 
     } else {
-        goto slow;
+        return ngx_http_kpn_reader_real(rd, start, p, &v->real);
     }
 
-    *out = neg ? -d : d;
+    v->real = neg ? -d : d;
 
     return NGX_OK;
+}
 
-slow:
+
+/* a real that strtod() reads: a copy of its text, NUL-terminated */
+
+static ngx_int_t
+ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd, u_char *start,
+    u_char *last, double *out)
+{
+    char    buf[NGX_HTTP_KPN_READER_NUMBER_BUF], *text, *end;
+    double  d;
 
     if (last - start < NGX_HTTP_KPN_READER_NUMBER_BUF) {
         text = buf;

@@ -14,6 +14,7 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_device.h"
 #include "senml_reference.h"
 
 #include <math.h>
@@ -825,6 +826,11 @@ run(ngx_pool_t *pool, senml_case_t *c, ngx_uint_t n)
         != NGX_OK)
     {
         printf("case %d: envelope failed\n", (int) n);
+        return 1;
+    }
+
+    if (ngx_http_kpn_device_texts(pool, &pack) != NGX_OK) {
+        printf("case %d: texts failed\n", (int) n);
         return 1;
     }
 

@@ -18,6 +18,7 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_device.h"
 #include "senml_oracle.h"
 
 #include <stdio.h>
@@ -148,19 +149,6 @@ ngx_http_kpn_diff(ngx_pool_t *pool, ngx_str_t *body, ngx_uint_t max)
                               &b->update_time);
     }
 
-    ngx_http_kpn_diff_str("the urn", &pack.urn, &opack.urn);
-    ngx_http_kpn_diff_str("the id type", &pack.id_type, &opack.id_type);
-    ngx_http_kpn_diff_str("the device id", &pack.device_id,
-                          &opack.device_id);
-    ngx_http_kpn_diff_str("$kpn_time", &pack.time_text, &opack.time_text);
-    ngx_http_kpn_diff_str("$kpn_port", &pack.port_text, &opack.port_text);
-    ngx_http_kpn_diff_str("$kpn_payload_hex", &pack.payload_hex_text,
-                          &opack.payload_hex_text);
-    ngx_http_kpn_diff_str("$kpn_fcnt_up", &pack.fcnt_up_text,
-                          &opack.fcnt_up_text);
-    ngx_http_kpn_diff_str("$kpn_rssi", &pack.rssi_text, &opack.rssi_text);
-    ngx_http_kpn_diff_str("$kpn_snr", &pack.snr_text, &opack.snr_text);
-
     ngx_str_set(&type, "dragino-lds01");
     ngx_str_set(&hash, "wasd2");
     ngx_str_set(&pack.message_id, "0123abcd");
@@ -175,6 +163,28 @@ ngx_http_kpn_diff(ngx_pool_t *pool, ngx_str_t *body, ngx_uint_t max)
     }
 
     ngx_http_kpn_diff_str("the envelope", &env, &oenv);
+
+    /*
+     * the texts of the variables, after the envelopes (the module writes
+     * its envelope before any is printed): on demand, the oracle's at once
+     */
+
+    if (ngx_http_kpn_device_texts(pool, &pack) != NGX_OK) {
+        abort();
+    }
+
+    ngx_http_kpn_diff_str("the urn", &pack.urn, &opack.urn);
+    ngx_http_kpn_diff_str("the id type", &pack.id_type, &opack.id_type);
+    ngx_http_kpn_diff_str("the device id", &pack.device_id,
+                          &opack.device_id);
+    ngx_http_kpn_diff_str("$kpn_time", &pack.time_text, &opack.time_text);
+    ngx_http_kpn_diff_str("$kpn_port", &pack.port_text, &opack.port_text);
+    ngx_http_kpn_diff_str("$kpn_payload_hex", &pack.payload_hex_text,
+                          &opack.payload_hex_text);
+    ngx_http_kpn_diff_str("$kpn_fcnt_up", &pack.fcnt_up_text,
+                          &opack.fcnt_up_text);
+    ngx_http_kpn_diff_str("$kpn_rssi", &pack.rssi_text, &opack.rssi_text);
+    ngx_http_kpn_diff_str("$kpn_snr", &pack.snr_text, &opack.snr_text);
 }
 
 
