@@ -24,7 +24,7 @@ typedef struct {
 static ngx_int_t ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name,
     ngx_uint_t i, ngx_uint_t has_bn, ngx_http_kpn_device_t *dev,
     ngx_http_kpn_error_t *err);
-static void ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev);
+static ngx_uint_t ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev);
 static ngx_int_t ngx_http_kpn_device_identify(ngx_pool_t *pool,
     ngx_http_kpn_device_t *dev, ngx_http_kpn_senml_t *pack);
 static void ngx_http_kpn_device_measurement(ngx_http_kpn_senml_t *pack,
@@ -70,7 +70,8 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     size_t                        dev_prefix;
     ngx_int_t                     rc;
     ngx_str_t                     measurement;
-    ngx_uint_t                    k, found, first, dev_gen;
+    ngx_uint_t                    k, found, first, dev_gen, changed,
+                                  dev_changed;
     ngx_http_kpn_device_t         dev, dev0;
     ngx_http_kpn_senml_record_t  *res;
     ngx_http_kpn_senml_number_t  *first_time, *payload_time;
@@ -78,6 +79,7 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     found = 0;
     first = 0;
     dev_gen = 0;
+    dev_changed = 0;
     dev_text = NULL;
     dev_prefix = 0;
     first_time = NULL;
@@ -92,10 +94,13 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 
             /*
              * the device part is in the base name, checked, the pack's
-             * device: normalised as in the record that checked it
+             * device: normalised as in the record that checked it (the
+             * same bytes of the same base name, unless that changed them)
              */
 
-            ngx_memcpy(res->name.data, dev_text, dev_prefix);
+            if (dev_changed) {
+                ngx_memcpy(res->name.data, dev_text, dev_prefix);
+            }
 
             measurement.data = res->name.data + dev_prefix;
             measurement.len = res->name.len - dev_prefix;
@@ -133,7 +138,7 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
         }
 
         /* the name carries the device part as the envelope does */
-        ngx_http_kpn_device_normalise(&dev);
+        changed = ngx_http_kpn_device_normalise(&dev);
 
         if (res->bn_gen && dev.prefix <= res->bn_len) {
 
@@ -142,6 +147,7 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
             dev_gen = res->bn_gen;
             dev_text = res->name.data;
             dev_prefix = dev.prefix;
+            dev_changed = changed;
         }
 
         measurement.data = res->name.data + dev.prefix;
@@ -273,37 +279,48 @@ ngx_http_kpn_device_identify(ngx_pool_t *pool,
     p = ngx_cpymem(p, dev->type.data, dev->type.len);
     *p++ = ':';
 
-    /* DEVEUI upper case, DVNUUID lower case, IMEI digits only */
+    /* normalised in the name already */
 
     pack->device_id.data = p;
     pack->device_id.len = dev->id.len;
-
-    if (dev->type.len == sizeof("DEVEUI") - 1) {
-        ngx_http_kpn_upper(p, dev->id.data, dev->id.len);
-
-    } else {
-        ngx_strlow(p, dev->id.data, dev->id.len);
-    }
-
-    p[dev->id.len] = ':';
+    p = ngx_cpymem(p, dev->id.data, dev->id.len);
+    *p = ':';
 
     return NGX_OK;
 }
 
 
-/* the device id in place: DEVEUI upper case, DVNUUID lower case */
+/*
+ * The device id in place: DEVEUI upper case, DVNUUID lower case (IMEI:
+ * digits only); tells whether a byte changed.
+ */
 
-static void
+static ngx_uint_t
 ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev)
 {
-    if (dev->type.len == sizeof("DEVEUI") - 1) {
-        ngx_http_kpn_upper(dev->id.data, dev->id.data, dev->id.len);
+    u_char      c, *p, *last;
+    ngx_uint_t  changed, upper;
 
-    } else if (dev->type.len == sizeof("DVNUUID") - 1) {
-        ngx_strlow(dev->id.data, dev->id.data, dev->id.len);
+    if (dev->type.len != sizeof("DEVEUI") - 1
+        && dev->type.len != sizeof("DVNUUID") - 1)
+    {
+        return 0;
     }
 
-    /* IMEI: digits only */
+    upper = (dev->type.len == sizeof("DEVEUI") - 1);
+    changed = 0;
+    last = dev->id.data + dev->id.len;
+
+    for (p = dev->id.data; p < last; p++) {
+        c = upper ? ngx_toupper(*p) : ngx_tolower(*p);
+
+        if (c != *p) {
+            *p = c;
+            changed = 1;
+        }
+    }
+
+    return changed;
 }
 
 
@@ -408,7 +425,25 @@ ngx_http_kpn_device_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
 static ngx_uint_t
 ngx_http_kpn_device_is_eui(u_char *p, size_t len)
 {
-    return len == 16 && ngx_http_kpn_is_hex(p, len);
+    size_t  k;
+
+    static u_char  hex[256] = {
+        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ['A'] = 1, 1, 1, 1, 1, 1,
+        ['a'] = 1, 1, 1, 1, 1, 1
+    };
+
+    if (len != 16) {
+        return 0;
+    }
+
+    for (k = 0; k < 16; k++) {
+        if (!hex[p[k]]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

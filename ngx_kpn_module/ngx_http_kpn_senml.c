@@ -39,7 +39,20 @@ typedef struct {
     char                      *name;
     ngx_uint_t                 type;
     char                      *what;     /* the type, for a message */
+    ngx_uint_t                 json;     /* the JSON types it takes: bit
+                                            NGX_HTTP_KPN_READER_* */
 } ngx_http_kpn_senml_field_t;
+
+
+#define NGX_HTTP_KPN_SENML_JSON_STRING                                       \
+    ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_STRING)
+#define NGX_HTTP_KPN_SENML_JSON_NUMBER                                       \
+    (((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_INTEGER)                         \
+     | ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_REAL))
+#define NGX_HTTP_KPN_SENML_JSON_BOOLEAN                                      \
+    (((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_TRUE)                            \
+     | ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_FALSE))
+#define NGX_HTTP_KPN_SENML_JSON_DATA  NGX_HTTP_KPN_SENML_JSON_STRING
 
 
 #define ngx_http_kpn_senml_number_null(num)                                  \
@@ -73,6 +86,12 @@ typedef struct {
 
     ngx_uint_t                     nalloc;       /* records' room */
 
+    /*
+     * the time of a record without "t" since the last "bt" (NULL: none
+     * yet); a pointer into records: valid until the array grows
+     */
+    ngx_http_kpn_senml_number_t   *bt_time;
+
     u_char                        *names;        /* free names' space */
     u_char                        *names_last;
     size_t                         names_chunk;
@@ -93,33 +112,47 @@ static ngx_int_t ngx_http_kpn_senml_version(ngx_http_kpn_senml_pass_t *ps,
 static ngx_int_t ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_uint_t i,
     ngx_http_kpn_senml_record_t *res);
-static ngx_int_t ngx_http_kpn_senml_add(ngx_http_kpn_reader_value_t *base,
+static ngx_inline ngx_int_t ngx_http_kpn_senml_add(
+    ngx_http_kpn_reader_value_t *base,
     ngx_http_kpn_reader_value_t *value, ngx_http_kpn_senml_number_t *out);
 static ngx_int_t ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *n, ngx_uint_t i,
     ngx_http_kpn_senml_record_t *res);
 static ngx_uint_t ngx_http_kpn_senml_name_chars(u_char *p, u_char *last);
-static ngx_uint_t ngx_http_kpn_senml_type_ok(ngx_uint_t type,
-    ngx_http_kpn_reader_value_t *value);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
-    { "bn",    NGX_HTTP_KPN_SENML_STRING, "a string" },
-    { "bt",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "bu",    NGX_HTTP_KPN_SENML_STRING, "a string" },
-    { "bv",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "bs",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "bver",  NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "n",     NGX_HTTP_KPN_SENML_STRING, "a string" },
-    { "u",     NGX_HTTP_KPN_SENML_STRING, "a string" },
-    { "v",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "vs",    NGX_HTTP_KPN_SENML_STRING, "a string" },
-    { "vb",    NGX_HTTP_KPN_SENML_BOOLEAN, "true or false" },
-    { "vd",    NGX_HTTP_KPN_SENML_DATA, "a base64 string" },
-    { "s",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "t",     NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { "ut",    NGX_HTTP_KPN_SENML_NUMBER, "a number" },
-    { NULL, 0, NULL }
+    { "bn",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "bt",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bu",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "bv",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bs",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bver",  NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "n",     NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "u",     NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "v",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "vs",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "vb",    NGX_HTTP_KPN_SENML_BOOLEAN, "true or false",
+      NGX_HTTP_KPN_SENML_JSON_BOOLEAN },
+    { "vd",    NGX_HTTP_KPN_SENML_DATA, "a base64 string",
+      NGX_HTTP_KPN_SENML_JSON_DATA },
+    { "s",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "t",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "ut",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { NULL, 0, NULL, 0 }
 };
 
 
@@ -169,6 +202,7 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ps.bn_gen = 0;
     ps.bn_valid = 0;
     ps.nalloc = 0;
+    ps.bt_time = NULL;
     ps.names = NULL;
     ps.names_last = NULL;
     ps.names_chunk = ngx_min(2 * body->len + 64,
@@ -370,6 +404,7 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
 
         pack->records = records;
         ps->nalloc = n;
+        ps->bt_time = NULL;
     }
 
     /* the running base values (RFC 8428, 4.6), copied */
@@ -381,6 +416,10 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
                 ps->copies[k] = vals[k];
                 ps->base[k] = &ps->copies[k];
             }
+        }
+
+        if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BT)) {
+            ps->bt_time = NULL;
         }
 
         if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
@@ -425,7 +464,10 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
         k = __builtin_ctzl(bits);
         f = &ngx_http_kpn_senml_fields[k];
 
-        if (ngx_http_kpn_senml_type_ok(f->type, &vals[k])) {
+        if (((f->json >> vals[k].type) & 1)
+            && (k != NGX_HTTP_KPN_SENML_VD
+                || ngx_http_kpn_is_base64(vals[k].str.data, vals[k].str.len)))
+        {
             continue;
         }
 
@@ -521,32 +563,6 @@ invalid:
 }
 
 
-/* a value of a field's type (NGX_HTTP_KPN_SENML_*) */
-
-static ngx_uint_t
-ngx_http_kpn_senml_type_ok(ngx_uint_t type,
-    ngx_http_kpn_reader_value_t *value)
-{
-    switch (type) {
-
-    case NGX_HTTP_KPN_SENML_STRING:
-        return value->type == NGX_HTTP_KPN_READER_STRING;
-
-    case NGX_HTTP_KPN_SENML_NUMBER:
-        return value->type == NGX_HTTP_KPN_READER_INTEGER
-               || value->type == NGX_HTTP_KPN_READER_REAL;
-
-    case NGX_HTTP_KPN_SENML_BOOLEAN:
-        return value->type == NGX_HTTP_KPN_READER_TRUE
-               || value->type == NGX_HTTP_KPN_READER_FALSE;
-
-    default: /* NGX_HTTP_KPN_SENML_DATA */
-        return value->type == NGX_HTTP_KPN_READER_STRING
-               && ngx_http_kpn_is_base64(value->str.data, value->str.len);
-    }
-}
-
-
 /*
  * Applies the base values (RFC 8428, 4.6) to the record and fills res.
  * NGX_DONE for a record of base fields only, which is dropped.  One
@@ -615,7 +631,14 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         res->unit = u->str;
     }
 
-    if (t || base[NGX_HTTP_KPN_SENML_BT]) {
+    if (t == NULL && ps->bt_time) {
+
+        /* the base time alone, as for the record before */
+
+        res->time = *ps->bt_time;
+        res->has_time = 1;
+
+    } else if (t || base[NGX_HTTP_KPN_SENML_BT]) {
         if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BT], t, &res->time)
             != NGX_OK)
         {
@@ -625,6 +648,10 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         }
 
         res->has_time = 1;
+
+        if (t == NULL) {
+            ps->bt_time = &res->time;
+        }
     }
 
     res->value_type = type;
@@ -686,7 +713,7 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
  * and exact, else a real.  NGX_DECLINED when the sum overflows.
  */
 
-static ngx_int_t
+static ngx_inline ngx_int_t
 ngx_http_kpn_senml_add(ngx_http_kpn_reader_value_t *base,
     ngx_http_kpn_reader_value_t *value, ngx_http_kpn_senml_number_t *out)
 {

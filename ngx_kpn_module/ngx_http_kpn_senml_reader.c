@@ -37,8 +37,10 @@ static ngx_int_t ngx_http_kpn_reader_object(ngx_http_kpn_reader_t *rd,
     ngx_uint_t depth);
 static ngx_int_t ngx_http_kpn_reader_array(ngx_http_kpn_reader_t *rd,
     ngx_uint_t depth);
-static ngx_int_t ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd,
+static ngx_inline ngx_int_t ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd,
     ngx_str_t *key);
+static ngx_inline ngx_int_t ngx_http_kpn_reader_field_value(
+    ngx_http_kpn_reader_t *rd, ngx_http_kpn_reader_value_t *v);
 static ngx_int_t ngx_http_kpn_reader_push(ngx_http_kpn_reader_t *rd,
     ngx_str_t *key);
 static ngx_int_t ngx_http_kpn_reader_unique(ngx_http_kpn_reader_t *rd,
@@ -46,27 +48,6 @@ static ngx_int_t ngx_http_kpn_reader_unique(ngx_http_kpn_reader_t *rd,
 static int ngx_libc_cdecl ngx_http_kpn_reader_cmp(const void *one,
     const void *two);
 static ngx_uint_t ngx_http_kpn_reader_field(u_char *key, size_t len);
-
-
-static ngx_inline void
-ngx_http_kpn_reader_ws(ngx_http_kpn_reader_t *rd)
-{
-    u_char  *p;
-
-    /* compact JSON, the usual: no whitespace */
-
-    if (rd->pos < rd->last && *rd->pos > ' ') {
-        return;
-    }
-
-    for (p = rd->pos; p < rd->last; p++) {
-        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
-            break;
-        }
-    }
-
-    rd->pos = p;
-}
 
 
 void
@@ -100,39 +81,6 @@ ngx_http_kpn_reader_open(ngx_http_kpn_reader_t *rd)
     }
 
     return ngx_http_kpn_reader_fail(rd, rd->pos, "'[' or '{' expected");
-}
-
-
-ngx_int_t
-ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd)
-{
-    ngx_http_kpn_reader_ws(rd);
-
-    if (rd->pos == rd->last) {
-        return ngx_http_kpn_reader_fail(rd, rd->pos,
-                                        "premature end of input");
-    }
-
-    if (*rd->pos == ']') {
-        rd->pos++;
-        return NGX_DONE;
-    }
-
-    if (rd->count == 0) {
-        rd->count = 1;
-        return NGX_OK;
-    }
-
-    if (*rd->pos != ',') {
-        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or ']' expected");
-    }
-
-    rd->pos++;
-    rd->count++;
-
-    ngx_http_kpn_reader_ws(rd);
-
-    return NGX_OK;
 }
 
 
@@ -233,7 +181,7 @@ ngx_http_kpn_reader_record(ngx_http_kpn_reader_t *rd,
 
             *present |= (ngx_uint_t) 1 << k;
 
-            rc = ngx_http_kpn_reader_value(rd, 3, &vals[k]);
+            rc = ngx_http_kpn_reader_field_value(rd, &vals[k]);
 
         } else {
 
@@ -254,7 +202,9 @@ ngx_http_kpn_reader_record(ngx_http_kpn_reader_t *rd,
             return rc;
         }
 
-        ngx_http_kpn_reader_ws(rd);
+        if (rd->pos < rd->last && *rd->pos <= ' ') {
+            ngx_http_kpn_reader_ws(rd);
+        }
 
         if (rd->pos < rd->last && *rd->pos == ',') {
             rd->pos++;
@@ -270,13 +220,55 @@ ngx_http_kpn_reader_record(ngx_http_kpn_reader_t *rd,
         return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
     }
 
+    if (rd->nkeys - base < 2) {
+        rd->nkeys = base;
+        return NGX_OK;
+    }
+
     return ngx_http_kpn_reader_unique(rd, base);
+}
+
+
+/* a value of a SenML field: strings and numbers without a detour */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_reader_field_value(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_reader_value_t *v)
+{
+    ngx_int_t  rc;
+
+    if (rd->pos < rd->last) {
+
+        if (*rd->pos == '"') {
+            v->type = NGX_HTTP_KPN_READER_STRING;
+
+            if (ngx_http_kpn_reader_plain_string(rd, &v->str)) {
+                return NGX_OK;
+            }
+
+            return ngx_http_kpn_reader_string(rd, &v->str);
+        }
+
+        if ((*rd->pos >= '0' && *rd->pos <= '9') || *rd->pos == '-') {
+            rc = ngx_http_kpn_reader_number(rd, v);
+
+            /* jansson's NUL after a number: see ngx_http_kpn_reader_value() */
+
+            if (rc == NGX_OK && rd->pos < rd->last && *rd->pos == '\0') {
+                rd->pos++;
+            }
+
+            return rc;
+        }
+    }
+
+    return ngx_http_kpn_reader_value(rd, 3, v);
 }
 
 
 /* a key and its ':', whitespace skipped after it */
 
-static ngx_int_t
+static ngx_inline ngx_int_t
 ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
 {
     ngx_int_t  rc;
@@ -293,10 +285,14 @@ ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
         }
     }
 
-    ngx_http_kpn_reader_ws(rd);
+    /* compact JSON, the usual: the ':' right after the key */
 
     if (rd->pos == rd->last || *rd->pos != ':') {
-        return ngx_http_kpn_reader_fail(rd, rd->pos, "':' expected");
+        ngx_http_kpn_reader_ws(rd);
+
+        if (rd->pos == rd->last || *rd->pos != ':') {
+            return ngx_http_kpn_reader_fail(rd, rd->pos, "':' expected");
+        }
     }
 
     rd->pos++;

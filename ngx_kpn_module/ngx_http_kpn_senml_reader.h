@@ -90,11 +90,6 @@ void ngx_http_kpn_reader_init(ngx_http_kpn_reader_t *rd, ngx_pool_t *pool,
  */
 ngx_int_t ngx_http_kpn_reader_open(ngx_http_kpn_reader_t *rd);
 
-/*
- * To the next value of the pack: NGX_OK at its start (rd->count counts
- * it), NGX_DONE after the closing "]", NGX_DECLINED: not JSON.
- */
-ngx_int_t ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd);
 
 /*
  * A record: its SenML fields into vals[NGX_HTTP_KPN_SENML_*], bit k of
@@ -143,14 +138,44 @@ extern u_char  ngx_http_kpn_reader_plain[256];
 static ngx_inline ngx_uint_t
 ngx_http_kpn_reader_plain_string(ngx_http_kpn_reader_t *rd, ngx_str_t *out)
 {
-    u_char  *p;
+    u_char  *p, *last;
 
-    for (p = rd->pos + 1; p < rd->last && ngx_http_kpn_reader_plain[*p]; p++)
-    {
-        /* void */
+    p = rd->pos + 1;
+    last = rd->last;
+
+    /* four bytes to a bound check */
+
+    while (last - p >= 4) {
+
+        if (!ngx_http_kpn_reader_plain[p[0]]) {
+            goto end;
+        }
+
+        if (!ngx_http_kpn_reader_plain[p[1]]) {
+            p += 1;
+            goto end;
+        }
+
+        if (!ngx_http_kpn_reader_plain[p[2]]) {
+            p += 2;
+            goto end;
+        }
+
+        if (!ngx_http_kpn_reader_plain[p[3]]) {
+            p += 3;
+            goto end;
+        }
+
+        p += 4;
     }
 
-    if (p == rd->last || *p != '"') {
+    while (p < last && ngx_http_kpn_reader_plain[*p]) {
+        p++;
+    }
+
+end:
+
+    if (p == last || *p != '"') {
         return 0;
     }
 
@@ -159,6 +184,67 @@ ngx_http_kpn_reader_plain_string(ngx_http_kpn_reader_t *rd, ngx_str_t *out)
     rd->pos = p + 1;
 
     return 1;
+}
+
+
+/* whitespace skipped */
+
+static ngx_inline void
+ngx_http_kpn_reader_ws(ngx_http_kpn_reader_t *rd)
+{
+    u_char  *p;
+
+    /* compact JSON, the usual: no whitespace */
+
+    if (rd->pos < rd->last && *rd->pos > ' ') {
+        return;
+    }
+
+    for (p = rd->pos; p < rd->last; p++) {
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+            break;
+        }
+    }
+
+    rd->pos = p;
+}
+
+
+/*
+ * To the next value of the pack: NGX_OK at its start (rd->count counts
+ * it), NGX_DONE after the closing "]", NGX_DECLINED: not JSON.
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd)
+{
+    ngx_http_kpn_reader_ws(rd);
+
+    if (rd->pos == rd->last) {
+        return ngx_http_kpn_reader_fail(rd, rd->pos,
+                                        "premature end of input");
+    }
+
+    if (*rd->pos == ']') {
+        rd->pos++;
+        return NGX_DONE;
+    }
+
+    if (rd->count == 0) {
+        rd->count = 1;
+        return NGX_OK;
+    }
+
+    if (*rd->pos != ',') {
+        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or ']' expected");
+    }
+
+    rd->pos++;
+    rd->count++;
+
+    ngx_http_kpn_reader_ws(rd);
+
+    return NGX_OK;
 }
 
 
