@@ -22,9 +22,12 @@
 #                        writing the spool of examples/spool.conf)
 #   make bench           benchmarks (util/bench.sh)
 #   make bench-floor     the uplink's ceiling: the module cut to its request handling,
-#                        then to jansson's parse only, next to the plain proxy
+#                        then to its SenML reader only, and to jansson's parse only
+#                        (the ceiling before the reader), next to the plain proxy
 #   make faults          the token cache under faults, measured (util/faults.pl)
-#   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
+#   make fuzz            libFuzzer harnesses: the SenML reader against its oracle (jansson
+#                        and the walk it replaced), the SenML, token answer and
+#                        downlink command parsers
 #   make deb             Debian package libnginx-mod-http-kpn (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.

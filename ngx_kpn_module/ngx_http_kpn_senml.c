@@ -31,6 +31,9 @@
 /* the first guess of records for a body: a KPN record is 25-40 bytes */
 #define NGX_HTTP_KPN_SENML_BYTES_PER_RECORD  32
 
+/* records room made at first at most: then twice as much when needed */
+#define NGX_HTTP_KPN_SENML_GUESS_MAX  256
+
 /* the names' space: twice the body, at most this much at a time */
 #define NGX_HTTP_KPN_SENML_NAMES_MAX  16384
 
@@ -85,6 +88,7 @@ typedef struct {
                                                     checked */
 
     ngx_uint_t                     nalloc;       /* records' room */
+    ngx_uint_t                     guess;        /* its first size */
 
     /*
      * the time of a record without "t" since the last "bt" (NULL: none
@@ -115,10 +119,12 @@ static ngx_int_t ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
 static ngx_inline ngx_int_t ngx_http_kpn_senml_add(
     ngx_http_kpn_reader_value_t *base,
     ngx_http_kpn_reader_value_t *value, ngx_http_kpn_senml_number_t *out);
+static ngx_inline ngx_int_t ngx_http_kpn_senml_time(
+    ngx_http_kpn_senml_pass_t *ps, ngx_http_kpn_reader_value_t *t,
+    ngx_http_kpn_senml_record_t *res);
 static ngx_int_t ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *n, ngx_uint_t i,
     ngx_http_kpn_senml_record_t *res);
-static ngx_uint_t ngx_http_kpn_senml_name_chars(u_char *p, u_char *last);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
@@ -202,6 +208,8 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ps.bn_gen = 0;
     ps.bn_valid = 0;
     ps.nalloc = 0;
+    ps.guess = ngx_min(body->len / NGX_HTTP_KPN_SENML_BYTES_PER_RECORD + 1,
+                       NGX_HTTP_KPN_SENML_GUESS_MAX);
     ps.bt_time = NULL;
     ps.names = NULL;
     ps.names_last = NULL;
@@ -374,6 +382,7 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
     ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
     ngx_uint_t i, ngx_http_kpn_senml_t *pack)
 {
+    size_t                        size, names;
     ngx_int_t                     rc;
     ngx_uint_t                    n, k;
     ngx_http_kpn_senml_record_t  *records;
@@ -387,14 +396,21 @@ ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
 
         /* a guess from the body's size first, then twice as many */
 
-        n = ps->nalloc ? 2 * ps->nalloc
-                       : ps->names_chunk / 2 / NGX_HTTP_KPN_SENML_BYTES_PER_RECORD
-                         + 1;
+        n = ps->nalloc ? 2 * ps->nalloc : ps->guess;
 
-        records = ngx_palloc(ps->pool,
-                             n * sizeof(ngx_http_kpn_senml_record_t));
+        /* the first time, the names' first space in the same allocation */
+
+        size = n * sizeof(ngx_http_kpn_senml_record_t);
+        names = ps->nalloc ? 0 : ps->names_chunk;
+
+        records = ngx_palloc(ps->pool, size + names);
         if (records == NULL) {
             return NGX_ERROR;
+        }
+
+        if (names) {
+            ps->names = (u_char *) records + size;
+            ps->names_last = ps->names + names;
         }
 
         if (pack->nrecords) {
@@ -631,27 +647,12 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         res->unit = u->str;
     }
 
-    if (t == NULL && ps->bt_time) {
-
-        /* the base time alone, as for the record before */
-
-        res->time = *ps->bt_time;
-        res->has_time = 1;
-
-    } else if (t || base[NGX_HTTP_KPN_SENML_BT]) {
-        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BT], t, &res->time)
-            != NGX_OK)
-        {
-            return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
-                                      "record %ui: \"t\" is out of range", i);
-        }
-
-        res->has_time = 1;
-
-        if (t == NULL) {
-            ps->bt_time = &res->time;
-        }
+    if ((t || base[NGX_HTTP_KPN_SENML_BT])
+        && ngx_http_kpn_senml_time(ps, t, res) != NGX_OK)
+    {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml",
+                                  "record %ui: \"t\" is out of range", i);
     }
 
     res->value_type = type;
@@ -696,6 +697,36 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         /* a number of the document alone is finite */
         (void) ngx_http_kpn_senml_add(NULL, ut, &res->update_time);
         res->has_update_time = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The record's time, bt + t: a record without "t" takes the time of the
+ * record before it when no "bt" came between.  NGX_DECLINED: overflow.
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_senml_time(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *t, ngx_http_kpn_senml_record_t *res)
+{
+    res->has_time = 1;
+
+    if (t == NULL && ps->bt_time) {
+        res->time = *ps->bt_time;
+        return NGX_OK;
+    }
+
+    if (ngx_http_kpn_senml_add(ps->base[NGX_HTTP_KPN_SENML_BT], t, &res->time)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (t == NULL) {
+        ps->bt_time = &res->time;
     }
 
     return NGX_OK;
@@ -836,14 +867,14 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     }
 
     if (bn_len && ps->bn_gen != ps->bn_valid) {
-        if (!ngx_http_kpn_senml_name_chars(name->data, name->data + bn_len)) {
+        if (!ngx_http_kpn_is_senml_name(name->data, name->data + bn_len)) {
             goto invalid;
         }
 
         ps->bn_valid = ps->bn_gen;
     }
 
-    if (ngx_http_kpn_senml_name_chars(name->data + bn_len,
+    if (ngx_http_kpn_is_senml_name(name->data + bn_len,
                                       name->data + name->len))
     {
         return NGX_OK;
@@ -855,27 +886,4 @@ invalid:
                               "invalid_senml",
                               "record %ui: the name (\"bn\" + \"n\") "
                               "may hold only a-z A-Z 0-9 - : . / _", i);
-}
-
-
-/* only a-z A-Z 0-9 - : . / _ */
-
-static ngx_uint_t
-ngx_http_kpn_senml_name_chars(u_char *p, u_char *last)
-{
-    static u_char  allowed[256] = {
-        ['-'] = 1, ['.'] = 1, ['/'] = 1,
-        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* 0-9 : */
-        ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,      /* A-Z */
-        ['_'] = 1,
-        ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1       /* a-z */
-    };
-
-    while (p < last && allowed[*p]) {
-        p++;
-    }
-
-    return (p == last);
 }

@@ -105,6 +105,29 @@ typedef struct {
 } ngx_http_kpn_senml_t;
 
 
+/* the bytes from p to last are all a-z A-Z 0-9 - : . / _ (RFC 8428, 4.5.1) */
+
+static ngx_inline ngx_uint_t
+ngx_http_kpn_is_senml_name(u_char *p, u_char *last)
+{
+    static u_char  allowed[256] = {
+        ['-'] = 1, ['.'] = 1, ['/'] = 1,
+        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* 0-9 : */
+        ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,      /* A-Z */
+        ['_'] = 1,
+        ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1       /* a-z */
+    };
+
+    while (p < last && allowed[*p]) {
+        p++;
+    }
+
+    return (p == last);
+}
+
+
 /*
  * Parses, resolves and validates the pack in body (which need not be
  * NUL-terminated) and identifies its device.

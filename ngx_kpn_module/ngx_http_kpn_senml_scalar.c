@@ -30,6 +30,12 @@ static ngx_int_t ngx_http_kpn_reader_escaped(ngx_http_kpn_reader_t *rd,
 static u_char *ngx_http_kpn_reader_unicode(ngx_http_kpn_reader_t *rd,
     u_char *p, u_char **dp);
 static ngx_int_t ngx_http_kpn_reader_hex4(u_char *p, uint32_t *c);
+static ngx_int_t ngx_http_kpn_reader_integer(u_char *p, u_char *last,
+    ngx_uint_t neg, uint64_t *out);
+static ngx_inline ngx_int_t ngx_http_kpn_reader_scale(uint64_t m, int64_t e,
+    ngx_uint_t neg, double *out);
+static ngx_inline u_char *ngx_http_kpn_reader_exponent(u_char *p,
+    u_char *last, int64_t *e);
 static ngx_int_t ngx_http_kpn_reader_real(ngx_http_kpn_reader_t *rd,
     u_char *start, u_char *last, double *out);
 
@@ -315,10 +321,9 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
     ngx_http_kpn_reader_value_t *v)
 {
     u_char      *p, *start, *digits, *last;
-    double       d;
-    int64_t      e, x;
-    uint64_t     m, limit;
-    ngx_uint_t   nd, neg, neg_e;
+    int64_t      e;
+    uint64_t     m;
+    ngx_uint_t   nd, neg;
 
     start = rd->pos;
     last = rd->last;
@@ -358,17 +363,10 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
 
         /* an integer: -2^63 .. 2^63-1; up to 18 digits it fits */
 
-        if (nd > NGX_HTTP_KPN_READER_INT_DIGITS) {
-            limit = (uint64_t) INT64_MAX + neg;
-
-            for (m = 0; digits < p; digits++) {
-                if (m > (limit - (*digits - '0')) / 10) {
-                    return ngx_http_kpn_reader_fail(rd, start,
-                                                    "too big integer");
-                }
-
-                m = m * 10 + (*digits - '0');
-            }
+        if (nd > NGX_HTTP_KPN_READER_INT_DIGITS
+            && ngx_http_kpn_reader_integer(digits, p, neg, &m) != NGX_OK)
+        {
+            return ngx_http_kpn_reader_fail(rd, start, "too big integer");
         }
 
         v->type = NGX_HTTP_KPN_READER_INTEGER;
@@ -413,39 +411,33 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
     }
 
     if (p < last && (*p == 'e' || *p == 'E')) {
-        p++;
-
-        neg_e = (p < last && *p == '-');
-
-        if (p < last && (*p == '+' || *p == '-')) {
-            p++;
-        }
-
-        if (p == last || *p < '0' || *p > '9') {
+        p = ngx_http_kpn_reader_exponent(p + 1, last, &e);
+        if (p == NULL) {
             return ngx_http_kpn_reader_fail(rd, start, "invalid token");
         }
-
-        x = 0;
-
-        do {
-            if (x < 100000) {
-                x = x * 10 + (*p - '0');
-            }
-
-            p++;
-        } while (p < last && *p >= '0' && *p <= '9');
-
-        e += neg_e ? -x : x;
     }
 
     rd->pos = p;
 
-    if (nd > NGX_HTTP_KPN_READER_FAST_DIGITS) {
+    if (nd > NGX_HTTP_KPN_READER_FAST_DIGITS
+        || ngx_http_kpn_reader_scale(m, e, neg, &v->real) != NGX_OK)
+    {
         return ngx_http_kpn_reader_real(rd, start, p, &v->real);
     }
 
+    return NGX_OK;
+}
+
+
+/* m * 10^e, exact operands rounded once: NGX_DECLINED out of the range */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_reader_scale(uint64_t m, int64_t e, ngx_uint_t neg, double *out)
+{
+    double  d;
+
     if (m == 0) {
-        v->real = neg ? -0.0 : 0.0;
+        *out = neg ? -0.0 : 0.0;
         return NGX_OK;
     }
 
@@ -456,12 +448,74 @@ ngx_http_kpn_reader_number(ngx_http_kpn_reader_t *rd,
         d = (double) m / ngx_http_kpn_reader_pow10[-e];
 
     } else {
-        return ngx_http_kpn_reader_real(rd, start, p, &v->real);
+        return NGX_DECLINED;
     }
 
-    v->real = neg ? -d : d;
+    *out = neg ? -d : d;
 
     return NGX_OK;
+}
+
+
+/* the digits of a long integer as strtoll() takes them: NGX_ERROR if over */
+
+static ngx_int_t
+ngx_http_kpn_reader_integer(u_char *p, u_char *last, ngx_uint_t neg,
+    uint64_t *out)
+{
+    uint64_t  m, limit;
+
+    limit = (uint64_t) INT64_MAX + neg;
+
+    for (m = 0; p < last; p++) {
+        if (m > (limit - (*p - '0')) / 10) {
+            return NGX_ERROR;
+        }
+
+        m = m * 10 + (*p - '0');
+    }
+
+    *out = m;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The exponent's sign and digits after the 'e' or 'E' at p - 1, added to
+ * *e (beyond five digits it stays out of the fast path's range): the
+ * byte after it, NULL when it has no digit.
+ */
+
+static ngx_inline u_char *
+ngx_http_kpn_reader_exponent(u_char *p, u_char *last, int64_t *e)
+{
+    int64_t     x;
+    ngx_uint_t  neg;
+
+    neg = (p < last && *p == '-');
+
+    if (p < last && (*p == '+' || *p == '-')) {
+        p++;
+    }
+
+    if (p == last || *p < '0' || *p > '9') {
+        return NULL;
+    }
+
+    x = 0;
+
+    do {
+        if (x < 100000) {
+            x = x * 10 + (*p - '0');
+        }
+
+        p++;
+    } while (p < last && *p >= '0' && *p <= '9');
+
+    *e += neg ? -x : x;
+
+    return p;
 }
 
 

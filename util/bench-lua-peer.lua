@@ -14,11 +14,18 @@
 local cjson = require "cjson.safe"
 local ffi = require "ffi"
 
-ffi.cdef [[
-unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md);
-]]
+-- the file runs for every request (access_by_lua_file): what is set up
+-- once lives in package.loaded
+local peer = package.loaded.kpn_bench_peer
+if not peer then
+    ffi.cdef [[
+    unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md);
+    ]]
+    peer = { md = ffi.new("unsigned char[32]") }
+    package.loaded.kpn_bench_peer = peer
+end
 
-local md = ffi.new("unsigned char[32]")
+local md = peer.md
 local byte, sub, fmt, concat = string.byte, string.sub, string.format, table.concat
 
 -- cjson's default precision (14 digits) is kept: Debian's lua-cjson takes

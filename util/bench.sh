@@ -363,8 +363,8 @@ fi
 if [ -z "$only" ] || [ "$only" = uplink ]; then
     compare uplink uplink /plain /kpn/uplink
     if [ "$lua" = 1 ]; then
-        compare "uplink (the module)" uplink /lua/uplink /kpn/uplink \
-            "Lua peer (lua-nginx, cjson)"
+        compare "uplink next to the Lua peer (lua-nginx, cjson)" uplink \
+            /lua/uplink /kpn/uplink "Lua peer"
     fi
     echo "== uplink counted by kpn_metrics_count (the same location, counters on; one run)"
     measure upm uplink /kpn/uplink-metrics
