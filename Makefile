@@ -23,9 +23,12 @@
 #                        writing the spool of examples/spool.conf)
 #   make bench           benchmarks (util/bench.sh)
 #   make bench-floor     the uplink's ceiling: the module cut to its request handling,
-#                        then to jansson's parse only, next to the plain proxy
+#                        then to its SenML reader only, and to jansson's parse only
+#                        (the ceiling before the reader), next to the plain proxy
 #   make faults          the token cache under faults, measured (util/faults.pl)
-#   make fuzz            libFuzzer harnesses: the SenML, token answer and downlink command parsers
+#   make fuzz            libFuzzer harnesses: the SenML reader against its oracle (jansson
+#                        and the walk it replaced), the SenML, token answer and
+#                        downlink command parsers
 #   make test-examples   examples/t (examples/production.conf through Test::KPN) under
 #                        both runners: the module and the kit as the packages install
 #                        them when installed, else the tree's (util/test-examples.sh)

@@ -5,8 +5,8 @@
  * The device and KPN part of a SenML pack: the device URN that starts
  * each record's name (DEVEUI, IMEI, DVNUUID), the pack's normalised
  * device, the KPN measurements (payload, port, FCntUp, LrrRSSI, LrrSNR)
- * and their texts for the variables.  ngx_http_kpn_senml.c calls these
- * while it resolves the records.
+ * and their texts for the variables: a second pass over the records that
+ * ngx_http_kpn_senml.c resolved, which knows nothing of KPN.
  */
 
 
@@ -21,6 +21,15 @@ typedef struct {
 } ngx_http_kpn_device_kind_t;
 
 
+static ngx_int_t ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name,
+    ngx_uint_t i, ngx_uint_t has_bn, ngx_http_kpn_device_t *dev,
+    ngx_http_kpn_error_t *err);
+static ngx_uint_t ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev);
+static ngx_int_t ngx_http_kpn_device_identify(ngx_pool_t *pool,
+    ngx_http_kpn_device_t *dev, ngx_http_kpn_senml_t *pack);
+static void ngx_http_kpn_device_measurement(ngx_http_kpn_senml_t *pack,
+    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
+    ngx_http_kpn_senml_number_t **payload_time);
 static ngx_uint_t ngx_http_kpn_device_is_eui(u_char *p, size_t len);
 static ngx_uint_t ngx_http_kpn_device_is_imei(u_char *p, size_t len);
 
@@ -30,8 +39,6 @@ static ngx_uint_t ngx_http_kpn_device_is_imei(u_char *p, size_t len);
      && ngx_memcmp((m)->data, name, sizeof(name) - 1) == 0)
 
 
-static ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
-    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 
 
 /* the device URN types KPN sends, and what their ids must be */
@@ -47,12 +54,127 @@ static ngx_http_kpn_device_kind_t  ngx_http_kpn_device_kinds[] = {
 
 
 /*
+ * The second pass, over the resolved records in order: each name's
+ * device part (a base name that holds the whole of it is checked once
+ * for its records), one device for the pack, KPN's measurements, then
+ * the pack's device and texts.  The first record that fails decides the
+ * error, as when this ran while the records were resolved (the SenML
+ * errors, found before, outrank it).
+ */
+
+ngx_int_t
+ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
+    ngx_http_kpn_error_t *err)
+{
+    u_char                       *dev_text;
+    size_t                        dev_prefix;
+    ngx_int_t                     rc;
+    ngx_str_t                     measurement;
+    ngx_uint_t                    k, found, first, dev_gen, changed,
+                                  dev_changed;
+    ngx_http_kpn_device_t         dev, dev0;
+    ngx_http_kpn_senml_record_t  *res;
+    ngx_http_kpn_senml_number_t  *first_time, *payload_time;
+
+    found = 0;
+    first = 0;
+    dev_gen = 0;
+    dev_changed = 0;
+    dev_text = NULL;
+    dev_prefix = 0;
+    first_time = NULL;
+    payload_time = NULL;
+
+    ngx_memzero(&dev0, sizeof(ngx_http_kpn_device_t));
+
+    for (k = 0; k < pack->nrecords; k++) {
+        res = &pack->records[k];
+
+        if (res->bn_gen && res->bn_gen == dev_gen) {
+
+            /*
+             * the device part is in the base name, checked, the pack's
+             * device: normalised as in the record that checked it (the
+             * same bytes of the same base name, unless that changed them)
+             */
+
+            if (dev_changed) {
+                ngx_memcpy(res->name.data, dev_text, dev_prefix);
+            }
+
+            measurement.data = res->name.data + dev_prefix;
+            measurement.len = res->name.len - dev_prefix;
+
+            ngx_http_kpn_device_measurement(pack, &measurement, res,
+                                            &payload_time);
+            continue;
+        }
+
+        rc = ngx_http_kpn_device_urn(pool, &res->name, res->index,
+                                     res->bn_gen != 0, &dev, err);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (!found) {
+            found = 1;
+            first = res->index;
+            dev0 = dev;
+            first_time = res->has_time ? &res->time : NULL;
+
+        } else if (dev.type.len != dev0.type.len
+                   || dev.id.len != dev0.id.len
+                   || ngx_strncmp(dev.type.data, dev0.type.data,
+                                  dev.type.len) != 0
+                   || ngx_strncasecmp(dev.id.data, dev0.id.data,
+                                      dev.id.len) != 0)
+        {
+            return ngx_http_kpn_error(pool, err,
+                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
+                                      "unknown_device",
+                                      "records of several devices "
+                                      "(record %ui and record %ui)",
+                                      first, res->index);
+        }
+
+        /* the name carries the device part as the envelope does */
+        changed = ngx_http_kpn_device_normalise(&dev);
+
+        if (res->bn_gen && dev.prefix <= res->bn_len) {
+
+            /* the next records of this base name: the same device part */
+
+            dev_gen = res->bn_gen;
+            dev_text = res->name.data;
+            dev_prefix = dev.prefix;
+            dev_changed = changed;
+        }
+
+        measurement.data = res->name.data + dev.prefix;
+        measurement.len = res->name.len - dev.prefix;
+
+        ngx_http_kpn_device_measurement(pack, &measurement, res, &payload_time);
+    }
+
+    pack->time = payload_time ? payload_time : first_time;
+
+    /* the texts of the numbers wait until a variable asks for one */
+
+    if (pack->payload_hex) {
+        pack->payload_hex_text = *pack->payload_hex;
+    }
+
+    return ngx_http_kpn_device_identify(pool, &dev0, pack);
+}
+
+
+/*
  * The device part of a resolved name: "urn:dev:DEVEUI:<16 hex>:",
  * "urn:dev:IMEI:<15 digits>:" or "urn:dev:DVNUUID:<uuid>:".
  * NGX_DECLINED: err filled (422 unknown_device).
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
     ngx_uint_t has_bn, ngx_http_kpn_device_t *dev,
     ngx_http_kpn_error_t *err)
@@ -138,7 +260,7 @@ unknown:
 
 /* urn, id_type and the normalised device_id of the pack */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_kpn_device_identify(ngx_pool_t *pool,
     ngx_http_kpn_device_t *dev, ngx_http_kpn_senml_t *pack)
 {
@@ -157,41 +279,52 @@ ngx_http_kpn_device_identify(ngx_pool_t *pool,
     p = ngx_cpymem(p, dev->type.data, dev->type.len);
     *p++ = ':';
 
-    /* DEVEUI upper case, DVNUUID lower case, IMEI digits only */
+    /* normalised in the name already */
 
     pack->device_id.data = p;
     pack->device_id.len = dev->id.len;
-
-    if (dev->type.len == sizeof("DEVEUI") - 1) {
-        ngx_http_kpn_upper(p, dev->id.data, dev->id.len);
-
-    } else {
-        ngx_strlow(p, dev->id.data, dev->id.len);
-    }
-
-    p[dev->id.len] = ':';
+    p = ngx_cpymem(p, dev->id.data, dev->id.len);
+    *p = ':';
 
     return NGX_OK;
 }
 
 
-/* the device id in place: DEVEUI upper case, DVNUUID lower case */
+/*
+ * The device id in place: DEVEUI upper case, DVNUUID lower case (IMEI:
+ * digits only); tells whether a byte changed.
+ */
 
-void
+static ngx_uint_t
 ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev)
 {
-    if (dev->type.len == sizeof("DEVEUI") - 1) {
-        ngx_http_kpn_upper(dev->id.data, dev->id.data, dev->id.len);
+    u_char      c, *p, *last;
+    ngx_uint_t  changed, upper;
 
-    } else if (dev->type.len == sizeof("DVNUUID") - 1) {
-        ngx_strlow(dev->id.data, dev->id.data, dev->id.len);
+    if (dev->type.len != sizeof("DEVEUI") - 1
+        && dev->type.len != sizeof("DVNUUID") - 1)
+    {
+        return 0;
     }
 
-    /* IMEI: digits only */
+    upper = (dev->type.len == sizeof("DEVEUI") - 1);
+    changed = 0;
+    last = dev->id.data + dev->id.len;
+
+    for (p = dev->id.data; p < last; p++) {
+        c = upper ? ngx_toupper(*p) : ngx_tolower(*p);
+
+        if (c != *p) {
+            *p = c;
+            changed = 1;
+        }
+    }
+
+    return changed;
 }
 
 
-void
+static void
 ngx_http_kpn_device_measurement(ngx_http_kpn_senml_t *pack,
     ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
     ngx_http_kpn_senml_number_t **payload_time)
@@ -267,9 +400,9 @@ ngx_http_kpn_device_texts(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack)
 }
 
 
-/* a number as the envelope prints it */
+/* a number as the envelope prints it; none (NULL): empty */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_device_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
     ngx_str_t *text)
 {
@@ -292,7 +425,25 @@ ngx_http_kpn_device_text(ngx_pool_t *pool, ngx_http_kpn_senml_number_t *num,
 static ngx_uint_t
 ngx_http_kpn_device_is_eui(u_char *p, size_t len)
 {
-    return len == 16 && ngx_http_kpn_is_hex(p, len);
+    size_t  k;
+
+    static u_char  hex[256] = {
+        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ['A'] = 1, 1, 1, 1, 1, 1,
+        ['a'] = 1, 1, 1, 1, 1, 1
+    };
+
+    if (len != 16) {
+        return 0;
+    }
+
+    for (k = 0; k < 16; k++) {
+        if (!hex[p[k]]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

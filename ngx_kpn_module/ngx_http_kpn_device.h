@@ -22,32 +22,23 @@ typedef struct {
 
 
 /*
- * The device part of a resolved name (record i; has_bn: the pack has a
- * base name): "urn:dev:DEVEUI:<16 hex>:", "urn:dev:IMEI:<15 digits>:" or
- * "urn:dev:DVNUUID:<uuid>:".  NGX_DECLINED: err filled (422
- * unknown_device).
+ * The second pass over the resolved records of pack: the device part of
+ * every name (normalised in place), one device for the pack, KPN's
+ * measurements, then urn, id_type, device_id, time and the texts.
+ * NGX_DECLINED: err filled (422 unknown_device).  NGX_ERROR: no memory.
  */
-ngx_int_t ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name,
-    ngx_uint_t i, ngx_uint_t has_bn, ngx_http_kpn_device_t *dev,
-    ngx_http_kpn_error_t *err);
-
-/* the device id in place: DEVEUI upper case, DVNUUID lower case */
-void ngx_http_kpn_device_normalise(ngx_http_kpn_device_t *dev);
-
-/* urn, id_type and the normalised device_id of the pack, in pool */
-ngx_int_t ngx_http_kpn_device_identify(ngx_pool_t *pool,
-    ngx_http_kpn_device_t *dev, ngx_http_kpn_senml_t *pack);
+ngx_int_t ngx_http_kpn_device_pack(ngx_pool_t *pool,
+    ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err);
 
 /*
- * Notes res in pack when its measurement (the name after the device
- * part) is one of KPN's, the first of each; *payload_time: the time of
- * the "payload" record.
+ * A number as the envelope prints it, into text (pool memory); num NULL:
+ * an empty text.  The uplink's variables print KPN's numbers with it
+ * when they are read; NGX_ERROR: no memory.
  */
-void ngx_http_kpn_device_measurement(ngx_http_kpn_senml_t *pack,
-    ngx_str_t *measurement, ngx_http_kpn_senml_record_t *res,
-    ngx_http_kpn_senml_number_t **payload_time);
+ngx_int_t ngx_http_kpn_device_text(ngx_pool_t *pool,
+    ngx_http_kpn_senml_number_t *num, ngx_str_t *text);
 
-/* the *_text fields of pack, as the envelope prints the numbers */
+/* all the *_text fields of pack at once (the harnesses) */
 ngx_int_t ngx_http_kpn_device_texts(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack);
 

@@ -4,8 +4,10 @@
  *
  * Text and JSON input, without HTTP: the error object (status, code, a
  * message safe for a JSON string and a log line), quoting input in a
- * message, hex digits, the strict JSON loader.  The fuzz harnesses link
- * this file as it is.
+ * message, hex digits, the strict JSON loader (jansson, with its own
+ * allocator: the downlink's command and KPN's token answer; the uplink's
+ * pack has a reader of its own).  The fuzz harnesses link this file as it
+ * is.
  */
 
 
@@ -15,84 +17,7 @@
 #define NGX_HTTP_KPN_ERROR_MESSAGE_MAX  512
 
 
-/*
- * jansson's allocator.  jansson has one process-wide pair of memory
- * functions; the module installs its own pair (the first time it parses),
- * which hands every call over to the pair it replaced (malloc and free, or
- * those of another jansson user that installed its own before), except
- * during a parse of ngx_http_kpn_json_load(): for the span of json_loadb()
- * the thread's current span names a pool, and every jansson allocation of
- * that thread is taken from the pool, after a tag word.
- * The free function ignores memory that carries the current span's tag
- * (the pool frees it), and hands anything else to the replaced free
- * function.
- *
- * Such a document is never freed by json_decref(): ngx_http_kpn_json_load()
- * registers no cleanup for it, and the module only reads it, so none of
- * its memory reaches the free function after the span.  Other jansson
- * users (another module, the fuzz harnesses' own documents, another
- * thread: the span is the thread's own) allocate and free through the
- * replaced pair as before.  If another user replaces the pair after the
- * module did, a parse sees it and falls back on jansson's allocator with a
- * json_decref() cleanup, as it did before.
- */
-
-/* "kpnjson!", xor the pool's address */
-#define NGX_HTTP_KPN_JSON_TAG  ((uintptr_t) 0x6b706e6a736f6e21)
-
-/*
- * A span allocates from chunks of the pool, a few allocations of the pool
- * for a pack instead of one for each of jansson's values: the first chunk
- * holds about what jansson needs for a document of the body's size (a
- * bit over 6 KB for the 402-byte pack of docs/benchmarks.md).  Under
- * AddressSanitizer (the fuzz harnesses) every allocation is a pool
- * allocation of its own, so that the sanitizer sees each one's bounds.
- */
-
-#define NGX_HTTP_KPN_JSON_CHUNK_PER_BYTE  24
-#define NGX_HTTP_KPN_JSON_CHUNK_MIN       1024
-#define NGX_HTTP_KPN_JSON_CHUNK_MAX       16384
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NGX_HTTP_KPN_JSON_ASAN  1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NGX_HTTP_KPN_JSON_ASAN  1
-#endif
-#endif
-
-typedef struct {
-    ngx_pool_t                *pool;
-    uintptr_t                  tag;
-    u_char                    *pos;      /* the free part of the chunk */
-    u_char                    *last;
-    size_t                     chunk;    /* the size of a chunk */
-} ngx_http_kpn_json_span_t;
-
-
-static void *ngx_http_kpn_json_malloc(size_t size);
-static void ngx_http_kpn_json_free(void *p);
-static ngx_uint_t ngx_http_kpn_json_install(void);
-static void ngx_http_kpn_json_uninstall(void) __attribute__((destructor));
 static void ngx_http_kpn_json_cleanup(void *data);
-
-
-/*
- * The span of the parse under way in this thread, NULL outside: another
- * thread (one of a thread pool, say) may use jansson meanwhile and sees
- * none.  The initial-exec model makes every access one load relative to
- * the thread pointer, where a thread-local variable of a shared object is
- * otherwise a call (__tls_get_addr) for each of jansson's allocations;
- * its 8 bytes come from the static TLS that glibc keeps for the objects
- * loaded later, once per process (a reload's load_module opens the object
- * already loaded); a module that did not fit would fail to load, loudly.
- */
-static __thread ngx_http_kpn_json_span_t  *ngx_http_kpn_json_span
-    __attribute__((tls_model("initial-exec")));
-
-static json_malloc_t  ngx_http_kpn_json_prev_malloc;
-static json_free_t    ngx_http_kpn_json_prev_free;
-static ngx_uint_t     ngx_http_kpn_json_installed;
 
 
 ngx_int_t
@@ -299,36 +224,14 @@ ngx_int_t
 ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
     ngx_http_kpn_error_t *err)
 {
-    char                      *data;
-    u_char                    *p;
-    json_t                    *json;
-    json_error_t               jerr;
-    ngx_http_kpn_json_span_t   span;
+    char          *data;
+    u_char        *p;
+    json_t        *json;
+    json_error_t   jerr;
 
     data = body->len ? (char *) body->data : "";
 
-    if (ngx_http_kpn_json_install()) {
-        span.pool = pool;
-        span.tag = (uintptr_t) pool ^ NGX_HTTP_KPN_JSON_TAG;
-        span.pos = NULL;
-        span.last = NULL;
-        span.chunk = ngx_min(ngx_max(body->len
-                                     * NGX_HTTP_KPN_JSON_CHUNK_PER_BYTE,
-                                     NGX_HTTP_KPN_JSON_CHUNK_MIN),
-                             NGX_HTTP_KPN_JSON_CHUNK_MAX);
-
-        /* a thread parses one body at a time: a span is never nested */
-
-        ngx_http_kpn_json_span = &span;
-
-        json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
-
-        ngx_http_kpn_json_span = NULL;
-
-    } else {
-        span.pool = NULL;
-        json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
-    }
+    json = json_loadb(data, body->len, JSON_REJECT_DUPLICATES, &jerr);
 
     if (json == NULL) {
 
@@ -351,11 +254,7 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
                                   jerr.line, jerr.column, jerr.text);
     }
 
-    /* pool memory is freed with the pool; jansson's memory needs a decref */
-
-    if (span.pool == NULL
-        && ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK)
-    {
+    if (ngx_http_kpn_json_cleanup_add(pool, json) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -382,147 +281,6 @@ ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body, json_type type,
     }
 
     return NGX_OK;
-}
-
-
-/*
- * Installs the module's pair of memory functions once; tells whether they
- * are jansson's now (another jansson user may have replaced them since).
- */
-
-static ngx_uint_t
-ngx_http_kpn_json_install(void)
-{
-    json_malloc_t  m;
-    json_free_t    f;
-
-    json_get_alloc_funcs(&m, &f);
-
-    if (m == ngx_http_kpn_json_malloc && f == ngx_http_kpn_json_free) {
-        return 1;
-    }
-
-    if (ngx_http_kpn_json_installed) {
-        return 0;
-    }
-
-    ngx_http_kpn_json_prev_malloc = m;
-    ngx_http_kpn_json_prev_free = f;
-    ngx_http_kpn_json_installed = 1;
-
-    json_set_alloc_funcs(ngx_http_kpn_json_malloc, ngx_http_kpn_json_free);
-
-    return 1;
-}
-
-
-/*
- * When the module is unloaded (a reload without it in single-process
- * mode), jansson must not keep pointers into its code.  Memory allocated
- * outside a span came from the replaced functions; none of a span's
- * memory is left, as the requests of the module are gone.
- */
-
-static void
-ngx_http_kpn_json_uninstall(void)
-{
-    json_malloc_t  m;
-    json_free_t    f;
-
-    if (!ngx_http_kpn_json_installed) {
-        return;
-    }
-
-    json_get_alloc_funcs(&m, &f);
-
-    if (m == ngx_http_kpn_json_malloc && f == ngx_http_kpn_json_free) {
-        json_set_alloc_funcs(ngx_http_kpn_json_prev_malloc,
-                             ngx_http_kpn_json_prev_free);
-    }
-}
-
-
-static void *
-ngx_http_kpn_json_malloc(size_t size)
-{
-    size_t                     n;
-    uintptr_t                 *p;
-    ngx_http_kpn_json_span_t  *span;
-
-    span = ngx_http_kpn_json_span;
-
-    if (span == NULL) {
-        return ngx_http_kpn_json_prev_malloc(size);
-    }
-
-    /* the tag word, then the value, aligned as a pool allocation (8 bytes) */
-
-    if (size > NGX_MAX_SIZE_T_VALUE / 2) {
-        return NULL;
-    }
-
-    n = sizeof(uintptr_t) + ngx_align(size, sizeof(uintptr_t));
-
-#if (NGX_HTTP_KPN_JSON_ASAN)
-
-    p = ngx_palloc(span->pool, n);
-    if (p == NULL) {
-        return NULL;
-    }
-
-#else
-
-    if ((size_t) (span->last - span->pos) < n) {
-
-        if (n > span->chunk / 4) {
-            /* a long string: a pool allocation of its own */
-
-            p = ngx_palloc(span->pool, n);
-            if (p == NULL) {
-                return NULL;
-            }
-
-            *p = span->tag;
-            return p + 1;
-        }
-
-        span->pos = ngx_palloc(span->pool, span->chunk);
-        if (span->pos == NULL) {
-            return NULL;
-        }
-
-        span->last = span->pos + span->chunk;
-    }
-
-    p = (uintptr_t *) span->pos;
-    span->pos += n;
-
-#endif
-
-    *p = span->tag;
-
-    return p + 1;
-}
-
-
-static void
-ngx_http_kpn_json_free(void *p)
-{
-    ngx_http_kpn_json_span_t  *span;
-
-    span = ngx_http_kpn_json_span;
-
-    /*
-     * jansson never passes NULL; in a span, its frees are of what it
-     * allocated in the span (temporary buffers, values of a document it
-     * gives up on): left to the pool
-     */
-
-    if (span && ((uintptr_t *) p)[-1] == span->tag) {
-        return;
-    }
-
-    ngx_http_kpn_json_prev_free(p);
 }
 
 
@@ -574,6 +332,53 @@ ngx_http_kpn_is_uuid(u_char *p, size_t len)
     }
 
     return 1;
+}
+
+
+/*
+ * RFC 8428 says base64url without padding; KPN sends standard base64
+ * with padding.  Both alphabets are accepted, padding is optional.
+ */
+
+ngx_uint_t
+ngx_http_kpn_is_base64(u_char *p, size_t len)
+{
+    u_char  c;
+    size_t  k, pad;
+
+    pad = 0;
+
+    for (k = 0; k < len; k++) {
+        c = p[k];
+
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+
+        if (pad) {
+            return 0;
+        }
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || c == '+' || c == '/' || c == '-' || c == '_')
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    if (pad > 2) {
+        return 0;
+    }
+
+    if (pad) {
+        return (len % 4 == 0);
+    }
+
+    return (len % 4 != 1);
 }
 
 

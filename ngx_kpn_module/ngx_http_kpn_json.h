@@ -76,13 +76,18 @@ ngx_uint_t ngx_http_kpn_is_hex(u_char *p, size_t len);
 /* 8-4-4-4-12 hex digits with dashes, either case */
 ngx_uint_t ngx_http_kpn_is_uuid(u_char *p, size_t len);
 
+/*
+ * base64 (SenML's "vd"): RFC 8428 says base64url without padding, KPN
+ * sends standard base64 with padding; both alphabets, padding optional
+ */
+ngx_uint_t ngx_http_kpn_is_base64(u_char *p, size_t len);
+
 /* copies len bytes, ASCII letters upper case (dst may be src) */
 void ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len);
 
 /*
- * Strict JSON (duplicate keys rejected), released with the pool: jansson
- * takes the document's memory from the pool (see ngx_http_kpn_json.c), so
- * it must not be json_decref()'d, changed, or kept past the pool.
+ * Strict JSON (duplicate keys rejected), released with the pool (a
+ * json_decref() cleanup): not to be kept past the pool.
  * NGX_DECLINED: err filled, 400 invalid_json "line L column C: <text>"
  * (the text kept printable).  NGX_ERROR: out of memory.
  */

@@ -17,6 +17,8 @@
 #include <ngx_http.h>
 #include <jansson.h>
 
+#include "ngx_http_kpn_senml.h"
+
 
 #define NGX_HTTP_KPN_MODULE_VERSION    "0.1.0"
 
@@ -88,6 +90,16 @@ typedef struct {
     ngx_str_t                  rssi;
     ngx_str_t                  snr;
     ngx_str_t                  time;
+
+    /*
+     * KPN's numbers in the pack (NULL: absent), printed into the texts
+     * above (time, port, fcnt_up, rssi, snr) when a variable reads them
+     */
+    ngx_http_kpn_senml_number_t  *time_num;
+    ngx_http_kpn_senml_number_t  *port_num;
+    ngx_http_kpn_senml_number_t  *fcnt_up_num;
+    ngx_http_kpn_senml_number_t  *rssi_num;
+    ngx_http_kpn_senml_number_t  *snr_num;
 
     ngx_str_t                  message_id;  /* the message token, lower
                                                case: the same for KPN's

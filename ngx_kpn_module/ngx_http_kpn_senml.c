@@ -2,13 +2,17 @@
 /*
  * Copyright (C) ngx_kpn_module developers
  *
- * SenML (RFC 8428) packs as KPN Things sends them: strict JSON parse,
- * resolution of base fields (section 4.6), validation, device
- * identification and the Withthegrid envelope.
+ * SenML (RFC 8428) packs: the records read from the body's bytes
+ * (ngx_http_kpn_senml_reader.c), checked and resolved (base fields,
+ * section 4.6) into a pool array of C records, one record at a time as
+ * the reader gives it.  The device and KPN's measurements are a second
+ * pass over the resolved records (ngx_http_kpn_device.c); the envelope is
+ * written by ngx_http_kpn_envelope.c.
  *
- * jansson parses; each record's keys are walked once into an array of
- * field pointers, the pack resolves into a pool array of C records and
- * the envelope is written by ngx_http_kpn_envelope.c.
+ * Which error a bad pack gets is jansson's order, as before the reader:
+ * 413 for too many records first, then any JSON error (a record that
+ * breaks the SenML rules is remembered and the rest of the body still
+ * read), then the first record that breaks them, then the device.
  */
 
 
@@ -21,39 +25,37 @@
 /* 2^53: larger integral numbers are not exact in a double */
 #define NGX_HTTP_KPN_SENML_MAX_EXACT  9007199254740992LL
 
-/*
- * bodies up to this size are parsed before their records are counted:
- * jansson takes about a hundred microseconds at most on such a body
- */
-#define NGX_HTTP_KPN_SENML_PARSE_FIRST  4096
-
 /* the SenML version of RFC 8428 */
 #define NGX_HTTP_KPN_SENML_VERSION    10
 
+/* the first guess of records for a body: a KPN record is 25-40 bytes */
+#define NGX_HTTP_KPN_SENML_BYTES_PER_RECORD  32
 
-/* the fields of a record, in the order of ngx_http_kpn_senml_fields[] */
-#define NGX_HTTP_KPN_SENML_BN         0
-#define NGX_HTTP_KPN_SENML_BT         1
-#define NGX_HTTP_KPN_SENML_BU         2
-#define NGX_HTTP_KPN_SENML_BV         3
-#define NGX_HTTP_KPN_SENML_BS         4
-#define NGX_HTTP_KPN_SENML_BVER       5
-#define NGX_HTTP_KPN_SENML_N          6
-#define NGX_HTTP_KPN_SENML_U          7
-#define NGX_HTTP_KPN_SENML_V          8
-#define NGX_HTTP_KPN_SENML_VS         9
-#define NGX_HTTP_KPN_SENML_VB         10
-#define NGX_HTTP_KPN_SENML_VD         11
-#define NGX_HTTP_KPN_SENML_S          12
-#define NGX_HTTP_KPN_SENML_T          13
-#define NGX_HTTP_KPN_SENML_UT         14
-#define NGX_HTTP_KPN_SENML_NFIELDS    15
+/* records room made at first at most: then twice as much when needed */
+#define NGX_HTTP_KPN_SENML_GUESS_MAX  256
+
+/* the names' space: twice the body, at most this much at a time */
+#define NGX_HTTP_KPN_SENML_NAMES_MAX  16384
 
 
 typedef struct {
     char                      *name;
     ngx_uint_t                 type;
+    char                      *what;     /* the type, for a message */
+    ngx_uint_t                 json;     /* the JSON types it takes: bit
+                                            NGX_HTTP_KPN_READER_* */
 } ngx_http_kpn_senml_field_t;
+
+
+#define NGX_HTTP_KPN_SENML_JSON_STRING                                       \
+    ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_STRING)
+#define NGX_HTTP_KPN_SENML_JSON_NUMBER                                       \
+    (((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_INTEGER)                         \
+     | ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_REAL))
+#define NGX_HTTP_KPN_SENML_JSON_BOOLEAN                                      \
+    (((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_TRUE)                            \
+     | ((ngx_uint_t) 1 << NGX_HTTP_KPN_READER_FALSE))
+#define NGX_HTTP_KPN_SENML_JSON_DATA  NGX_HTTP_KPN_SENML_JSON_STRING
 
 
 #define ngx_http_kpn_senml_number_null(num)                                  \
@@ -64,169 +66,127 @@ typedef struct {
     } while (0)
 
 
-/* the running base values, borrowed from the parsed document */
-typedef struct {
-    json_t                    *bn;
-    json_t                    *bt;
-    json_t                    *bu;
-    json_t                    *bv;
-    json_t                    *bs;
+/* the base fields: bn, bt, bu, bv, bs */
+#define NGX_HTTP_KPN_SENML_NBASES     5
 
-    /* a base name whose characters are checked already */
-    json_t                    *bn_valid;
+
+/* the pass over the records: running base values, the names' space */
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_http_kpn_error_t          *err;
 
     /*
-     * a base name that holds the whole device part (dev_prefix bytes) of
-     * its records' names, the pack's device: the names of its records
-     * start with dev_text, that part checked and normalised
+     * the base fields last seen, bn to bs (NULL: none yet), pointing to
+     * copies: the reader fills the same values for every record
      */
-    json_t                    *dev_bn;
-    u_char                    *dev_text;
-    size_t                     dev_prefix;
-} ngx_http_kpn_senml_base_t;
+    ngx_http_kpn_reader_value_t   *base[NGX_HTTP_KPN_SENML_NBASES];
+    ngx_http_kpn_reader_value_t    copies[NGX_HTTP_KPN_SENML_NBASES];
+
+    ngx_uint_t                     bn_gen;       /* "bn" fields so far */
+    ngx_uint_t                     bn_valid;     /* bn_gen of a base name
+                                                    whose characters are
+                                                    checked */
+
+    ngx_uint_t                     nalloc;       /* records' room */
+    ngx_uint_t                     guess;        /* its first size */
+
+    /*
+     * the time of a record without "t" since the last "bt" (NULL: none
+     * yet); a pointer into records: valid until the array grows
+     */
+    ngx_http_kpn_senml_number_t   *bt_time;
+
+    u_char                        *names;        /* free names' space */
+    u_char                        *names_last;
+    size_t                         names_chunk;
+} ngx_http_kpn_senml_pass_t;
 
 
-static ngx_int_t ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec,
-    ngx_uint_t i, json_t **fields, ngx_uint_t *present,
-    ngx_http_kpn_error_t *err);
-static ngx_uint_t ngx_http_kpn_senml_field(const char *key);
-static ngx_int_t ngx_http_kpn_senml_resolve(ngx_pool_t *pool,
-    json_t **fields, ngx_uint_t i, ngx_http_kpn_senml_base_t *base,
-    ngx_http_kpn_senml_record_t *res, ngx_http_kpn_error_t *err);
-static ngx_int_t ngx_http_kpn_senml_add(json_t *base, json_t *value,
-    ngx_http_kpn_senml_number_t *out);
-static ngx_int_t ngx_http_kpn_senml_name(ngx_pool_t *pool,
-    ngx_http_kpn_senml_base_t *base, json_t *n, ngx_uint_t i, ngx_str_t *name,
-    ngx_http_kpn_error_t *err);
-static ngx_uint_t ngx_http_kpn_senml_name_chars(u_char *p, u_char *last);
-static ngx_uint_t ngx_http_kpn_senml_type_ok(ngx_uint_t type, json_t *value);
-static ngx_uint_t ngx_http_kpn_senml_is_base64(const char *p, size_t len);
-static void ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s);
+static ngx_int_t ngx_http_kpn_senml_read(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_senml_pass_t *ps, ngx_uint_t max_records,
+    ngx_http_kpn_senml_t *pack);
+static ngx_int_t ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
+    ngx_uint_t i, ngx_http_kpn_senml_t *pack);
+static ngx_int_t ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
+    ngx_uint_t i);
+static ngx_int_t ngx_http_kpn_senml_version(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *value, ngx_uint_t i);
+static ngx_int_t ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_uint_t i,
+    ngx_http_kpn_senml_record_t *res);
+static ngx_inline ngx_int_t ngx_http_kpn_senml_add(
+    ngx_http_kpn_reader_value_t *base,
+    ngx_http_kpn_reader_value_t *value, ngx_http_kpn_senml_number_t *out);
+static ngx_inline ngx_int_t ngx_http_kpn_senml_time(
+    ngx_http_kpn_senml_pass_t *ps, ngx_http_kpn_reader_value_t *t,
+    ngx_http_kpn_senml_record_t *res);
+static ngx_int_t ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *n, ngx_uint_t i,
+    ngx_http_kpn_senml_record_t *res);
 
 
 static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
-    { "bn",   NGX_HTTP_KPN_SENML_STRING },
-    { "bt",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bu",   NGX_HTTP_KPN_SENML_STRING },
-    { "bv",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bs",   NGX_HTTP_KPN_SENML_NUMBER },
-    { "bver", NGX_HTTP_KPN_SENML_NUMBER },
-    { "n",    NGX_HTTP_KPN_SENML_STRING },
-    { "u",    NGX_HTTP_KPN_SENML_STRING },
-    { "v",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "vs",   NGX_HTTP_KPN_SENML_STRING },
-    { "vb",   NGX_HTTP_KPN_SENML_BOOLEAN },
-    { "vd",   NGX_HTTP_KPN_SENML_DATA },
-    { "s",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "t",    NGX_HTTP_KPN_SENML_NUMBER },
-    { "ut",   NGX_HTTP_KPN_SENML_NUMBER },
-    { NULL, 0 }
+    { "bn",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "bt",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bu",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "bv",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bs",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "bver",  NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "n",     NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "u",     NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "v",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "vs",    NGX_HTTP_KPN_SENML_STRING, "a string",
+      NGX_HTTP_KPN_SENML_JSON_STRING },
+    { "vb",    NGX_HTTP_KPN_SENML_BOOLEAN, "true or false",
+      NGX_HTTP_KPN_SENML_JSON_BOOLEAN },
+    { "vd",    NGX_HTTP_KPN_SENML_DATA, "a base64 string",
+      NGX_HTTP_KPN_SENML_JSON_DATA },
+    { "s",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "t",     NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { "ut",    NGX_HTTP_KPN_SENML_NUMBER, "a number",
+      NGX_HTTP_KPN_SENML_JSON_NUMBER },
+    { NULL, 0, NULL, 0 }
 };
 
 
-/*
- * The number of values in a JSON array (the records of a pack), counting
- * no further than max + 1: a byte scan of the commas at depth 1 that skips
- * strings.  Not an array: 0.  An invalid text gets some count; jansson
- * judges it afterwards.
- */
+#define ngx_http_kpn_senml_has(present, k)  ((present) & ((ngx_uint_t) 1 << (k)))
 
-static ngx_uint_t
-ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
-{
-    u_char      *p, *last;
-    ngx_uint_t   n, depth;
 
-    /* the bytes that matter, outside strings and in them */
-
-    static u_char  outside[256] = {
-        ['"'] = 1, [','] = 2, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4
-    };
-
-    static u_char  inside[256] = {
-        ['"'] = 1, ['\\'] = 2
-    };
-
-    last = body->data + body->len;
-
-    for (p = body->data; p < last; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            break;
-        }
-    }
-
-    if (p == last || *p != '[') {
-        return 0;
-    }
-
-    n = 1;
-    depth = 0;
-
-    for ( ;; ) {
-
-        while (p < last && outside[*p] == 0) {
-            p++;
-        }
-
-        if (p == last) {
-            return n;
-        }
-
-        switch (outside[*p++]) {
-
-        case 1:
-
-            /* a string: to its closing quote, escaped bytes skipped */
-
-            for ( ;; ) {
-
-                while (p < last && inside[*p] == 0) {
-                    p++;
-                }
-
-                if (p == last) {
-                    return n;
-                }
-
-                if (*p++ == '"') {
-                    break;
-                }
-
-                if (p++ == last) {
-                    /* a trailing backslash */
-                    return n;
-                }
-            }
-
-            break;
-
-        case 2:
-            if (depth == 1 && ++n > max) {
-                return n;
-            }
-
-            break;
-
-        case 3:
-            depth++;
-            break;
-
-        default: /* 4 */
-            if (depth) {
-                depth--;
-            }
-
-            break;
-        }
-    }
-}
+/* zeroed field by field: a memset of the struct is a slow "rep stos" */
+#define ngx_http_kpn_senml_record_init(res, i)                               \
+    do {                                                                     \
+        ngx_str_null(&(res)->unit);                                          \
+        ngx_str_null(&(res)->string);                                        \
+        ngx_http_kpn_senml_number_null(&(res)->time);                        \
+        ngx_http_kpn_senml_number_null(&(res)->value);                       \
+        ngx_http_kpn_senml_number_null(&(res)->sum);                         \
+        ngx_http_kpn_senml_number_null(&(res)->update_time);                 \
+        (res)->value_type = 0;                                               \
+        (res)->boolean = 0;                                                  \
+        (res)->has_unit = 0;                                                 \
+        (res)->has_time = 0;                                                 \
+        (res)->has_sum = 0;                                                  \
+        (res)->has_update_time = 0;                                          \
+        (res)->index = (i);                                                  \
+    } while (0)
 
 
 /*
- * The pack, record by record: the checks, the resolution and the device
- * of each record in one pass, then the pack's device and texts.  Longer
- * than most: the pass is kept in one place on purpose, so that the order
- * of the checks (and so which error a bad pack gets) reads top down.
+ * The pack: the records read and resolved (the first pass), then the
+ * device of the resolved records (the second).
  */
 
 ngx_int_t
@@ -234,199 +194,59 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,
     ngx_http_kpn_error_t *err)
 {
-    json_t                        *root, *rec,
-                                  *fields[NGX_HTTP_KPN_SENML_NFIELDS];
-    size_t                         n;
-    ngx_int_t                      rc;
-    ngx_str_t                      measurement;
-    ngx_uint_t                     i, first, found, device_failed,
-                                   present, scan;
-    ngx_http_kpn_senml_base_t      base;
-    ngx_http_kpn_device_t          dev, dev0;
-    ngx_http_kpn_senml_record_t   *res;
-    ngx_http_kpn_senml_number_t   *first_time, *payload_time;
+    ngx_int_t                   rc;
+    ngx_http_kpn_reader_t       rd;
+    ngx_http_kpn_senml_pass_t   ps;
 
     ngx_memzero(pack, sizeof(ngx_http_kpn_senml_t));
 
-    /*
-     * the envelope grows with the records, not with the body (a 1 MB body
-     * of tiny records would make an envelope eight times its size, and
-     * jansson spends far more than that on the parse): count first.  A
-     * small body costs jansson little: it is parsed first and jansson
-     * counts its records; the scan is needed only when jansson refuses
-     * the text (413 then outranks the 400, as for a large body).  For
-     * JSON, the scan's count is the array's size: the answers are the same.
-     */
+    ngx_http_kpn_reader_init(&rd, pool, body);
 
-    scan = (max_records && body->len > NGX_HTTP_KPN_SENML_PARSE_FIRST);
+    ps.pool = pool;
+    ps.err = err;
+    ngx_memzero(ps.base, sizeof(ps.base));
+    ps.bn_gen = 0;
+    ps.bn_valid = 0;
+    ps.nalloc = 0;
+    ps.guess = ngx_min(body->len / NGX_HTTP_KPN_SENML_BYTES_PER_RECORD + 1,
+                       NGX_HTTP_KPN_SENML_GUESS_MAX);
+    ps.bt_time = NULL;
+    ps.names = NULL;
+    ps.names_last = NULL;
+    ps.names_chunk = ngx_min(2 * body->len + 64,
+                             NGX_HTTP_KPN_SENML_NAMES_MAX);
 
-    if (scan && ngx_http_kpn_senml_count(body, max_records) > max_records) {
-        goto too_many;
-    }
+    rc = ngx_http_kpn_senml_read(&rd, &ps, max_records, pack);
 
-    rc = ngx_http_kpn_json_load_as(pool, body, JSON_ARRAY, "invalid_senml",
-                                   "the pack must be an array of records",
-                                   &root, err);
+    switch (rc) {
 
-    if (max_records && !scan) {
-        if (rc == NGX_DECLINED) {
-            if (ngx_http_kpn_senml_count(body, max_records) > max_records) {
-                goto too_many;
-            }
+    case NGX_OK:
+        break;
 
-        } else if (rc == NGX_OK && json_is_array(root)
-                   && json_array_size(root) > max_records)
+    case NGX_ABORT:
+
+        /*
+         * not JSON: 413 still outranks the 400 when the array has too
+         * many values, counted by a scan of the bytes (its count is the
+         * array's size for JSON; the reader stops at the first one over)
+         */
+
+        if (max_records
+            && ngx_http_kpn_reader_count(body, max_records) > max_records)
         {
             goto too_many;
         }
-    }
 
-    if (rc != NGX_OK) {
+        return ngx_http_kpn_reader_error(&rd, err);
+
+    case NGX_AGAIN:
+        goto too_many;
+
+    default:
         return rc;
     }
 
-    n = json_array_size(root);
-
-    if (n == 0) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml", "the pack is empty");
-    }
-
-    pack->records = ngx_palloc(pool, n * sizeof(ngx_http_kpn_senml_record_t));
-    if (pack->records == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&base, sizeof(ngx_http_kpn_senml_base_t));
-    ngx_memzero(&dev0, sizeof(ngx_http_kpn_device_t));
-    ngx_memzero(fields, sizeof(fields));
-    present = 0;
-
-    first = 0;
-    found = 0;
-    first_time = NULL;
-    payload_time = NULL;
-    device_failed = 0;
-
-    for (i = 0; i < n; i++) {
-        rec = json_array_get(root, i);
-
-        rc = ngx_http_kpn_senml_check(pool, rec, i, fields, &present, err);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        res = &pack->records[pack->nrecords];
-
-        rc = ngx_http_kpn_senml_resolve(pool, fields, i, &base, res, err);
-
-        if (rc == NGX_DONE) {
-            /* a record of base fields only */
-            continue;
-        }
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        pack->nrecords++;
-
-        if (device_failed) {
-            /* the SenML checks go on: an invalid pack is the worse error */
-            continue;
-        }
-
-        if (base.bn && base.bn == base.dev_bn) {
-
-            /*
-             * the device part is in the base name, checked, the pack's
-             * device, and normalised in the name already
-             */
-
-            measurement.data = res->name.data + base.dev_prefix;
-            measurement.len = res->name.len - base.dev_prefix;
-
-            ngx_http_kpn_device_measurement(pack, &measurement, res,
-                                            &payload_time);
-            continue;
-        }
-
-        rc = ngx_http_kpn_device_urn(pool, &res->name, i, base.bn != NULL,
-                                       &dev, err);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            device_failed = 1;
-            continue;
-        }
-
-        if (!found) {
-            found = 1;
-            first = i;
-            dev0 = dev;
-            first_time = res->has_time ? &res->time : NULL;
-
-        } else if (dev.type.len != dev0.type.len
-                   || dev.id.len != dev0.id.len
-                   || ngx_strncmp(dev.type.data, dev0.type.data,
-                                  dev.type.len) != 0
-                   || ngx_strncasecmp(dev.id.data, dev0.id.data,
-                                      dev.id.len) != 0)
-        {
-            if (ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                   "unknown_device",
-                                   "records of several devices "
-                                   "(record %ui and record %ui)", first, i)
-                == NGX_ERROR)
-            {
-                return NGX_ERROR;
-            }
-
-            device_failed = 1;
-            continue;
-        }
-
-        /* the name carries the device part as the envelope does */
-        ngx_http_kpn_device_normalise(&dev);
-
-        if (base.bn && dev.prefix <= json_string_length(base.bn)) {
-
-            /* the next records of this base name: the same device part */
-
-            base.dev_bn = base.bn;
-            base.dev_text = res->name.data;
-            base.dev_prefix = dev.prefix;
-        }
-
-        measurement.data = res->name.data + dev.prefix;
-        measurement.len = res->name.len - dev.prefix;
-
-        ngx_http_kpn_device_measurement(pack, &measurement, res, &payload_time);
-    }
-
-    if (pack->nrecords == 0) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
-                                  "the pack has no record with a value");
-    }
-
-    if (device_failed) {
-        return NGX_DECLINED;
-    }
-
-    pack->time = payload_time ? payload_time : first_time;
-
-    if (ngx_http_kpn_device_identify(pool, &dev0, pack) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_kpn_device_texts(pool, pack) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_kpn_device_pack(pool, pack, err);
 
 too_many:
 
@@ -438,162 +258,264 @@ too_many:
 
 
 /*
- * Walks the keys of a record once into fields[] (NULL when absent) and
- * checks field types, must-understand keys and the value count, in this
- * order; the types in the order of ngx_http_kpn_senml_fields[].  Over 120
- * lines: the checks follow RFC 8428 section 4 one after the other, each
- * with its own error message, and splitting them would pass fields[] and
- * the record index through every piece.
+ * The first pass: NGX_OK with the resolved records; NGX_DECLINED with
+ * err; NGX_ABORT: not JSON (rd tells where); NGX_AGAIN: more than
+ * max_records values; NGX_ERROR: no memory.
  */
 
 static ngx_int_t
-ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
-    json_t **fields, ngx_uint_t *present, ngx_http_kpn_error_t *err)
+ngx_http_kpn_senml_read(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_senml_pass_t *ps, ngx_uint_t max_records,
+    ngx_http_kpn_senml_t *pack)
 {
-    char                        *what;
-    void                        *iter;
-    size_t                       len, mu_len;
-    int64_t                      version;
-    json_t                      *value;
-    ngx_str_t                    echo, name;
-    const char                  *key, *mu;
-    ngx_uint_t                   k, bad, cut;
-    ngx_http_kpn_senml_field_t  *f;
+    ngx_int_t                     rc;
+    ngx_str_t                     mu;
+    ngx_uint_t                    i, present, failed;
+    ngx_http_kpn_reader_value_t   vals[NGX_HTTP_KPN_SENML_NFIELDS];
 
-    if (!json_is_object(rec)) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+    rc = ngx_http_kpn_reader_open(rd);
+
+    if (rc == NGX_DONE) {
+
+        /* an object: not a pack, if it is JSON */
+
+        rc = ngx_http_kpn_reader_skip(rd, 1);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_kpn_reader_end(rd);
+        }
+
+        if (rc != NGX_OK) {
+            return (rc == NGX_ERROR) ? NGX_ERROR : NGX_ABORT;
+        }
+
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
-                                  "record %ui: not an object", i);
+                                  "the pack must be an array of records");
     }
 
-    /*
-     * fields[] is NULL but for the fields of the previous record (bit k of
-     * *present): a memset of the whole array for each record is slower
-     */
+    if (rc != NGX_OK) {
+        return NGX_ABORT;
+    }
 
-    for (k = 0; *present; k++, *present >>= 1) {
-        if (*present & 1) {
-            fields[k] = NULL;
+    failed = 0;
+
+    for (i = 0; /* void */ ; i++) {
+
+        rc = ngx_http_kpn_reader_next(rd);
+
+        if (rc == NGX_DONE) {
+            break;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ABORT;
+        }
+
+        if (max_records && rd->count > max_records) {
+            return NGX_AGAIN;
+        }
+
+        if (failed) {
+            /* the rest must still be JSON, and not too many records */
+            rc = ngx_http_kpn_reader_skip(rd, 2);
+
+        } else {
+            rc = ngx_http_kpn_reader_record(rd, vals, &present, &mu);
+
+            if (rc == NGX_OK) {
+                rc = ngx_http_kpn_senml_record(ps, vals, present, &mu, i,
+                                               pack);
+
+            } else if (rc == NGX_DONE) {
+                rc = ngx_http_kpn_error(ps->pool, ps->err,
+                                        NGX_HTTP_BAD_REQUEST,
+                                        "invalid_senml",
+                                        "record %ui: not an object", i);
+
+            } else if (rc == NGX_DECLINED) {
+                return NGX_ABORT;
+            }
+
+            if (rc == NGX_DECLINED) {
+                failed = 1;
+                continue;
+            }
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ABORT;
         }
     }
 
-    mu = NULL;
-    mu_len = 0;
+    if (ngx_http_kpn_reader_end(rd) != NGX_OK) {
+        return NGX_ABORT;
+    }
 
-    /* the first field, in the order of the table, of the wrong type */
-    bad = NGX_HTTP_KPN_SENML_NFIELDS;
+    if (failed) {
+        return NGX_DECLINED;
+    }
 
-    for (iter = json_object_iter(rec);
-         iter;
-         iter = json_object_iter_next(rec, iter))
-    {
-        key = json_object_iter_key(iter);
+    if (rd->count == 0) {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml", "the pack is empty");
+    }
 
-        k = ngx_http_kpn_senml_field(key);
+    if (pack->nrecords == 0) {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml",
+                                  "the pack has no record with a value");
+    }
 
-        if (k < NGX_HTTP_KPN_SENML_NFIELDS) {
-            value = json_object_iter_value(iter);
-            fields[k] = value;
-            *present |= (ngx_uint_t) 1 << k;
+    return NGX_OK;
+}
 
-            f = &ngx_http_kpn_senml_fields[k];
 
-            if (k < bad && !ngx_http_kpn_senml_type_ok(f->type, value)) {
-                bad = k;
+/* one record of the pack (i): checked, resolved and kept */
+
+static ngx_int_t
+ngx_http_kpn_senml_record(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
+    ngx_uint_t i, ngx_http_kpn_senml_t *pack)
+{
+    size_t                        size, names;
+    ngx_int_t                     rc;
+    ngx_uint_t                    n, k;
+    ngx_http_kpn_senml_record_t  *records;
+
+    rc = ngx_http_kpn_senml_check(ps, vals, present, mu, i);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (pack->nrecords == ps->nalloc) {
+
+        /* a guess from the body's size first, then twice as many */
+
+        n = ps->nalloc ? 2 * ps->nalloc : ps->guess;
+
+        /* the first time, the names' first space in the same allocation */
+
+        size = n * sizeof(ngx_http_kpn_senml_record_t);
+        names = ps->nalloc ? 0 : ps->names_chunk;
+
+        records = ngx_palloc(ps->pool, size + names);
+        if (records == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (names) {
+            ps->names = (u_char *) records + size;
+            ps->names_last = ps->names + names;
+        }
+
+        if (pack->nrecords) {
+            ngx_memcpy(records, pack->records,
+                       pack->nrecords * sizeof(ngx_http_kpn_senml_record_t));
+        }
+
+        pack->records = records;
+        ps->nalloc = n;
+        ps->bt_time = NULL;
+    }
+
+    /* the running base values (RFC 8428, 4.6), copied */
+
+    if (present & (((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_NBASES) - 1)) {
+
+        for (k = NGX_HTTP_KPN_SENML_BN; k < NGX_HTTP_KPN_SENML_NBASES; k++) {
+            if (ngx_http_kpn_senml_has(present, k)) {
+                ps->copies[k] = vals[k];
+                ps->base[k] = &ps->copies[k];
             }
+        }
 
+        if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BT)) {
+            ps->bt_time = NULL;
+        }
+
+        if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BN)) {
+            ps->bn_gen++;
+        }
+    }
+
+    rc = ngx_http_kpn_senml_resolve(ps, vals, present, i,
+                                    &pack->records[pack->nrecords]);
+
+    if (rc == NGX_DONE) {
+        /* a record of base fields only */
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    pack->nrecords++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The record's fields (vals, bit k of present for each): types, the
+ * version, must-understand keys and the value count, in this order; the
+ * types in the order of ngx_http_kpn_senml_fields[].
+ */
+
+static ngx_int_t
+ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_str_t *mu,
+    ngx_uint_t i)
+{
+    ngx_str_t                    echo;
+    ngx_uint_t                   k, bits, cut;
+    ngx_http_kpn_senml_field_t  *f;
+
+    for (bits = present; bits; bits &= bits - 1) {
+        k = __builtin_ctzl(bits);
+        f = &ngx_http_kpn_senml_fields[k];
+
+        if (((f->json >> vals[k].type) & 1)
+            && (k != NGX_HTTP_KPN_SENML_VD
+                || ngx_http_kpn_is_base64(vals[k].str.data, vals[k].str.len)))
+        {
             continue;
         }
 
-        /* RFC 8428, 4.2: unknown keys ending in "_" must be understood */
-
-        if (mu == NULL) {
-            len = ngx_strlen(key);
-
-            if (len && key[len - 1] == '_') {
-                mu = key;
-                mu_len = len;
-            }
-        }
-    }
-
-    if (bad < NGX_HTTP_KPN_SENML_NFIELDS) {
-        f = &ngx_http_kpn_senml_fields[bad];
-
-        switch (f->type) {
-
-        case NGX_HTTP_KPN_SENML_STRING:
-            what = "a string";
-            break;
-
-        case NGX_HTTP_KPN_SENML_NUMBER:
-            what = "a number";
-            break;
-
-        case NGX_HTTP_KPN_SENML_BOOLEAN:
-            what = "true or false";
-            break;
-
-        default: /* NGX_HTTP_KPN_SENML_DATA */
-            what = "a base64 string";
-            break;
-        }
-
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: \"%s\" must be %s",
-                                  i, f->name, what);
+                                  i, f->name, f->what);
     }
 
-    value = fields[NGX_HTTP_KPN_SENML_BVER];
-
-    if (value) {
-        if (ngx_http_kpn_json_integer(value, 1,
-                                      NGX_HTTP_KPN_SENML_MAX_EXACT - 1,
-                                      &version)
-            != NGX_OK)
-        {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
-                                      "record %ui: \"bver\" must be a "
-                                      "positive integer", i);
-        }
-
-        /*
-         * RFC 8428, 4.4: a pack of a later version must not be used.
-         * RFC 9100 makes the version a feature bitmap over the base
-         * version 10: the only feature defined, secondary units (code 4),
-         * needs nothing here, as units are passed on as they are.
-         */
-
-        if ((version & ~((int64_t) 1 << 4)) > NGX_HTTP_KPN_SENML_VERSION)
-        {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
-                                      "record %ui: unsupported SenML "
-                                      "version %L (\"bver\")",
-                                      i, version);
-        }
+    if (ngx_http_kpn_senml_has(present, NGX_HTTP_KPN_SENML_BVER)
+        && ngx_http_kpn_senml_version(ps, &vals[NGX_HTTP_KPN_SENML_BVER], i)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
     }
 
-    if (mu) {
-        name.data = (u_char *) mu;
-        name.len = mu_len;
-        ngx_http_kpn_echo(&name, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
+    if (mu->len) {
+        ngx_http_kpn_echo(mu, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: unsupported must-understand "
                                   "field \"%V\"", i, &echo);
     }
 
-    if ((fields[NGX_HTTP_KPN_SENML_V] != NULL)
-        + (fields[NGX_HTTP_KPN_SENML_VS] != NULL)
-        + (fields[NGX_HTTP_KPN_SENML_VB] != NULL)
-        + (fields[NGX_HTTP_KPN_SENML_VD] != NULL)
-        > 1)
-    {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+    bits = present & (((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_V)
+                      | ((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_VS)
+                      | ((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_VB)
+                      | ((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_VD));
+
+    if (bits & (bits - 1)) {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: more than one value field", i);
     }
@@ -602,185 +524,99 @@ ngx_http_kpn_senml_check(ngx_pool_t *pool, json_t *rec, ngx_uint_t i,
 }
 
 
-/* a value of a field's type (NGX_HTTP_KPN_SENML_*) */
+/*
+ * "bver": a positive integer, written as one or as an integral real;
+ * RFC 8428, 4.4: a pack of a later version must not be used.  RFC 9100
+ * makes the version a feature bitmap over the base version 10: the only
+ * feature defined, secondary units (code 4), needs nothing here, as units
+ * are passed on as they are.
+ */
 
-static ngx_uint_t
-ngx_http_kpn_senml_type_ok(ngx_uint_t type, json_t *value)
+static ngx_int_t
+ngx_http_kpn_senml_version(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *value, ngx_uint_t i)
 {
-    switch (type) {
+    double   d;
+    int64_t  version;
 
-    case NGX_HTTP_KPN_SENML_STRING:
-        return json_is_string(value);
+    if (value->type == NGX_HTTP_KPN_READER_INTEGER) {
+        version = value->integer;
 
-    case NGX_HTTP_KPN_SENML_NUMBER:
-        return json_is_number(value);
-
-    case NGX_HTTP_KPN_SENML_BOOLEAN:
-        return json_is_boolean(value);
-
-    default: /* NGX_HTTP_KPN_SENML_DATA */
-        return json_is_string(value)
-               && ngx_http_kpn_senml_is_base64(json_string_value(value),
-                                               json_string_length(value));
-    }
-}
-
-
-/* the index of a SenML key in ngx_http_kpn_senml_fields[], or NFIELDS */
-
-static ngx_uint_t
-ngx_http_kpn_senml_field(const char *key)
-{
-    switch (key[0]) {
-
-    case 'b':
-        if (key[1] == '\0') {
-            break;
+        if (version < 1 || version > NGX_HTTP_KPN_SENML_MAX_EXACT - 1) {
+            goto invalid;
         }
 
-        if (key[2] == '\0') {
-            switch (key[1]) {
-            case 'n':
-                return NGX_HTTP_KPN_SENML_BN;
-            case 't':
-                return NGX_HTTP_KPN_SENML_BT;
-            case 'u':
-                return NGX_HTTP_KPN_SENML_BU;
-            case 'v':
-                return NGX_HTTP_KPN_SENML_BV;
-            case 's':
-                return NGX_HTTP_KPN_SENML_BS;
-            }
+    } else {
 
-            break;
-        }
+        /* the range first: the cast of a real out of range is undefined */
 
-        if (key[1] == 'v' && key[2] == 'e' && key[3] == 'r'
-            && key[4] == '\0')
+        d = value->real;
+
+        if (!(d >= 1.0 && d <= (double) (NGX_HTTP_KPN_SENML_MAX_EXACT - 1))
+            || d != (double) (int64_t) d)
         {
-            return NGX_HTTP_KPN_SENML_BVER;
+            goto invalid;
         }
 
-        break;
-
-    case 'n':
-        if (key[1] == '\0') {
-            return NGX_HTTP_KPN_SENML_N;
-        }
-
-        break;
-
-    case 'u':
-        if (key[1] == '\0') {
-            return NGX_HTTP_KPN_SENML_U;
-        }
-
-        if (key[1] == 't' && key[2] == '\0') {
-            return NGX_HTTP_KPN_SENML_UT;
-        }
-
-        break;
-
-    case 'v':
-        if (key[1] == '\0') {
-            return NGX_HTTP_KPN_SENML_V;
-        }
-
-        if (key[2] == '\0') {
-            switch (key[1]) {
-            case 's':
-                return NGX_HTTP_KPN_SENML_VS;
-            case 'b':
-                return NGX_HTTP_KPN_SENML_VB;
-            case 'd':
-                return NGX_HTTP_KPN_SENML_VD;
-            }
-        }
-
-        break;
-
-    case 's':
-        if (key[1] == '\0') {
-            return NGX_HTTP_KPN_SENML_S;
-        }
-
-        break;
-
-    case 't':
-        if (key[1] == '\0') {
-            return NGX_HTTP_KPN_SENML_T;
-        }
-
-        break;
+        version = (int64_t) d;
     }
 
-    return NGX_HTTP_KPN_SENML_NFIELDS;
+    if ((version & ~((int64_t) 1 << 4)) > NGX_HTTP_KPN_SENML_VERSION) {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml",
+                                  "record %ui: unsupported SenML "
+                                  "version %L (\"bver\")", i, version);
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                              "invalid_senml",
+                              "record %ui: \"bver\" must be a positive "
+                              "integer", i);
 }
 
 
 /*
- * Applies the running base values (RFC 8428, 4.6) and fills res.
+ * Applies the base values (RFC 8428, 4.6) to the record and fills res.
  * NGX_DONE for a record of base fields only, which is dropped.  One
  * function for the whole of 4.6: each field's resolution is a few lines,
  * in the RFC's order (name, unit, value, sum, time, update time).
  */
 
 static ngx_int_t
-ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
-    ngx_http_kpn_senml_base_t *base, ngx_http_kpn_senml_record_t *res,
-    ngx_http_kpn_error_t *err)
+ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *vals, ngx_uint_t present, ngx_uint_t i,
+    ngx_http_kpn_senml_record_t *res)
 {
-    json_t      *value, *n, *u, *t, *s, *ut;
-    ngx_int_t    rc;
-    ngx_uint_t   type;
+    ngx_int_t                      rc;
+    ngx_uint_t                     type, k;
+    ngx_http_kpn_reader_value_t   *value, *n, *u, *t, *s, *ut, **base;
 
-    if (fields[NGX_HTTP_KPN_SENML_BN]) {
-        base->bn = fields[NGX_HTTP_KPN_SENML_BN];
-    }
+    base = ps->base;
 
-    if (fields[NGX_HTTP_KPN_SENML_BT]) {
-        base->bt = fields[NGX_HTTP_KPN_SENML_BT];
-    }
+#define ngx_http_kpn_senml_field_of(k)                                       \
+    (ngx_http_kpn_senml_has(present, k) ? &vals[k] : NULL)
 
-    if (fields[NGX_HTTP_KPN_SENML_BU]) {
-        base->bu = fields[NGX_HTTP_KPN_SENML_BU];
-    }
-
-    if (fields[NGX_HTTP_KPN_SENML_BV]) {
-        base->bv = fields[NGX_HTTP_KPN_SENML_BV];
-    }
-
-    if (fields[NGX_HTTP_KPN_SENML_BS]) {
-        base->bs = fields[NGX_HTTP_KPN_SENML_BS];
-    }
-
-    n = fields[NGX_HTTP_KPN_SENML_N];
-    u = fields[NGX_HTTP_KPN_SENML_U];
-    t = fields[NGX_HTTP_KPN_SENML_T];
-    s = fields[NGX_HTTP_KPN_SENML_S];
-    ut = fields[NGX_HTTP_KPN_SENML_UT];
+    n = ngx_http_kpn_senml_field_of(NGX_HTTP_KPN_SENML_N);
+    u = ngx_http_kpn_senml_field_of(NGX_HTTP_KPN_SENML_U);
+    t = ngx_http_kpn_senml_field_of(NGX_HTTP_KPN_SENML_T);
+    s = ngx_http_kpn_senml_field_of(NGX_HTTP_KPN_SENML_S);
+    ut = ngx_http_kpn_senml_field_of(NGX_HTTP_KPN_SENML_UT);
 
     /* at most one of them, checked already */
 
-    if (fields[NGX_HTTP_KPN_SENML_V]) {
-        type = NGX_HTTP_KPN_SENML_NUMBER;
-        value = fields[NGX_HTTP_KPN_SENML_V];
+    type = 0;
+    value = NULL;
 
-    } else if (fields[NGX_HTTP_KPN_SENML_VS]) {
-        type = NGX_HTTP_KPN_SENML_STRING;
-        value = fields[NGX_HTTP_KPN_SENML_VS];
-
-    } else if (fields[NGX_HTTP_KPN_SENML_VB]) {
-        type = NGX_HTTP_KPN_SENML_BOOLEAN;
-        value = fields[NGX_HTTP_KPN_SENML_VB];
-
-    } else if (fields[NGX_HTTP_KPN_SENML_VD]) {
-        type = NGX_HTTP_KPN_SENML_DATA;
-        value = fields[NGX_HTTP_KPN_SENML_VD];
-
-    } else {
-        type = 0;
-        value = NULL;
+    for (k = NGX_HTTP_KPN_SENML_V; k <= NGX_HTTP_KPN_SENML_VD; k++) {
+        if (ngx_http_kpn_senml_has(present, k)) {
+            type = ngx_http_kpn_senml_fields[k].type;
+            value = &vals[k];
+            break;
+        }
     }
 
     if (value == NULL && s == NULL) {
@@ -789,49 +625,34 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
             return NGX_DONE;
         }
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: no value field "
                                   "(\"v\", \"vs\", \"vb\" or \"vd\")", i);
     }
 
-    /* zeroed field by field: a memset of the struct is a slow "rep stos" */
+    ngx_http_kpn_senml_record_init(res, i);
 
-    ngx_str_null(&res->unit);
-    ngx_str_null(&res->string);
-    ngx_http_kpn_senml_number_null(&res->time);
-    ngx_http_kpn_senml_number_null(&res->value);
-    ngx_http_kpn_senml_number_null(&res->sum);
-    ngx_http_kpn_senml_number_null(&res->update_time);
-    res->value_type = 0;
-    res->boolean = 0;
-    res->has_unit = 0;
-    res->has_time = 0;
-    res->has_sum = 0;
-    res->has_update_time = 0;
-
-    rc = ngx_http_kpn_senml_name(pool, base, n, i, &res->name, err);
+    rc = ngx_http_kpn_senml_name(ps, n, i, res);
     if (rc != NGX_OK) {
         return rc;
     }
 
     if (u == NULL) {
-        u = base->bu;
+        u = base[NGX_HTTP_KPN_SENML_BU];
     }
 
     if (u) {
         res->has_unit = 1;
-        ngx_http_kpn_senml_json_string(u, &res->unit);
+        res->unit = u->str;
     }
 
-    if (t || base->bt) {
-        if (ngx_http_kpn_senml_add(base->bt, t, &res->time) != NGX_OK) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
-                                      "record %ui: \"t\" is out of range", i);
-        }
-
-        res->has_time = 1;
+    if ((t || base[NGX_HTTP_KPN_SENML_BT])
+        && ngx_http_kpn_senml_time(ps, t, res) != NGX_OK)
+    {
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_senml",
+                                  "record %ui: \"t\" is out of range", i);
     }
 
     res->value_type = type;
@@ -839,8 +660,11 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
     switch (type) {
 
     case NGX_HTTP_KPN_SENML_NUMBER:
-        if (ngx_http_kpn_senml_add(base->bv, value, &res->value) != NGX_OK) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BV], value,
+                                   &res->value)
+            != NGX_OK)
+        {
+            return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"v\" is out of range", i);
         }
@@ -849,17 +673,19 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
 
     case NGX_HTTP_KPN_SENML_STRING:
     case NGX_HTTP_KPN_SENML_DATA:
-        ngx_http_kpn_senml_json_string(value, &res->string);
+        res->string = value->str;
         break;
 
     case NGX_HTTP_KPN_SENML_BOOLEAN:
-        res->boolean = json_is_true(value);
+        res->boolean = (value->type == NGX_HTTP_KPN_READER_TRUE);
         break;
     }
 
     if (s) {
-        if (ngx_http_kpn_senml_add(base->bs, s, &res->sum) != NGX_OK) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BS], s, &res->sum)
+            != NGX_OK)
+        {
+            return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                       "invalid_senml",
                                       "record %ui: \"s\" is out of range", i);
         }
@@ -878,29 +704,65 @@ ngx_http_kpn_senml_resolve(ngx_pool_t *pool, json_t **fields, ngx_uint_t i,
 
 
 /*
+ * The record's time, bt + t: a record without "t" takes the time of the
+ * record before it when no "bt" came between.  NGX_DECLINED: overflow.
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_senml_time(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *t, ngx_http_kpn_senml_record_t *res)
+{
+    res->has_time = 1;
+
+    if (t == NULL && ps->bt_time) {
+        res->time = *ps->bt_time;
+        return NGX_OK;
+    }
+
+    if (ngx_http_kpn_senml_add(ps->base[NGX_HTTP_KPN_SENML_BT], t, &res->time)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (t == NULL) {
+        ps->bt_time = &res->time;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a number's value as a double, as json_number_value() gives it */
+#define ngx_http_kpn_senml_double(v)                                         \
+    ((v)->type == NGX_HTTP_KPN_READER_INTEGER ? (double) (v)->integer         \
+                                               : (v)->real)
+
+
+/*
  * *out = base + value (either may be NULL): an integer when integral
  * and exact, else a real.  NGX_DECLINED when the sum overflows.
  */
 
-static ngx_int_t
-ngx_http_kpn_senml_add(json_t *base, json_t *value,
-    ngx_http_kpn_senml_number_t *out)
+static ngx_inline ngx_int_t
+ngx_http_kpn_senml_add(ngx_http_kpn_reader_value_t *base,
+    ngx_http_kpn_reader_value_t *value, ngx_http_kpn_senml_number_t *out)
 {
-    double      d;
-    json_int_t  a, b, sum;
+    double   d;
+    int64_t  a, b, sum;
 
     a = 0;
     b = 0;
 
-    if ((base == NULL || json_is_integer(base))
-        && (value == NULL || json_is_integer(value)))
+    if ((base == NULL || base->type == NGX_HTTP_KPN_READER_INTEGER)
+        && (value == NULL || value->type == NGX_HTTP_KPN_READER_INTEGER))
     {
         if (base) {
-            a = json_integer_value(base);
+            a = base->integer;
         }
 
         if (value) {
-            b = json_integer_value(value);
+            b = value->integer;
         }
 
         if (!__builtin_add_overflow(a, b, &sum)) {
@@ -911,8 +773,8 @@ ngx_http_kpn_senml_add(json_t *base, json_t *value,
         }
     }
 
-    d = (base ? json_number_value(base) : 0.0)
-        + (value ? json_number_value(value) : 0.0);
+    d = (base ? ngx_http_kpn_senml_double(base) : 0.0)
+        + (value ? ngx_http_kpn_senml_double(value) : 0.0);
 
     if (!isfinite(d)) {
         return NGX_DECLINED;
@@ -936,48 +798,61 @@ ngx_http_kpn_senml_add(json_t *base, json_t *value,
 
 
 /*
- * name = bn + n, checked against RFC 8428, 4.5.1.  The characters of a
- * base name are checked once for all its records; the records of a base
- * name that holds the device part copy it normalised (base->dev_text).
+ * name = bn + n, checked against RFC 8428, 4.5.1, in the names' space of
+ * the pass.  The characters of a base name are checked once for all its
+ * records.
  */
 
 static ngx_int_t
-ngx_http_kpn_senml_name(ngx_pool_t *pool, ngx_http_kpn_senml_base_t *base,
-    json_t *n, ngx_uint_t i, ngx_str_t *name, ngx_http_kpn_error_t *err)
+ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
+    ngx_http_kpn_reader_value_t *n, ngx_uint_t i,
+    ngx_http_kpn_senml_record_t *res)
 {
-    u_char   c, *p, *src;
-    size_t   bn_len, n_len;
-    json_t  *bn;
+    u_char                       c, *p;
+    size_t                       bn_len, n_len, size;
+    ngx_str_t                   *name;
+    ngx_http_kpn_reader_value_t  *bn;
 
-    bn = base->bn;
+    name = &res->name;
 
-    bn_len = bn ? json_string_length(bn) : 0;
-    n_len = n ? json_string_length(n) : 0;
+    bn = ps->base[NGX_HTTP_KPN_SENML_BN];
+    bn_len = bn ? bn->str.len : 0;
+    n_len = n ? n->str.len : 0;
+
+    res->bn_len = bn_len;
+    res->bn_gen = ps->bn_gen;
 
     name->len = bn_len + n_len;
 
     if (name->len == 0) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: the name (\"bn\" + \"n\") "
                                   "is empty", i);
     }
 
-    name->data = ngx_pnalloc(pool, name->len);
-    if (name->data == NULL) {
-        return NGX_ERROR;
+    if ((size_t) (ps->names_last - ps->names) < name->len) {
+        size = ngx_max(name->len, ps->names_chunk);
+
+        ps->names = ngx_pnalloc(ps->pool, size);
+        if (ps->names == NULL) {
+            return NGX_ERROR;
+        }
+
+        ps->names_last = ps->names + size;
     }
+
+    name->data = ps->names;
+    ps->names += name->len;
 
     p = name->data;
 
     if (bn_len) {
-        src = (bn == base->dev_bn) ? base->dev_text
-                                   : (u_char *) json_string_value(bn);
-        p = ngx_cpymem(p, src, bn_len);
+        p = ngx_cpymem(p, bn->str.data, bn_len);
     }
 
     if (n_len) {
-        ngx_memcpy(p, json_string_value(n), n_len);
+        ngx_memcpy(p, n->str.data, n_len);
     }
 
     c = name->data[0];
@@ -985,21 +860,21 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, ngx_http_kpn_senml_base_t *base,
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
           || (c >= '0' && c <= '9')))
     {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                                   "invalid_senml",
                                   "record %ui: the name (\"bn\" + \"n\") "
                                   "must start with a letter or digit", i);
     }
 
-    if (bn_len && bn != base->bn_valid) {
-        if (!ngx_http_kpn_senml_name_chars(name->data, name->data + bn_len)) {
+    if (bn_len && ps->bn_gen != ps->bn_valid) {
+        if (!ngx_http_kpn_is_senml_name(name->data, name->data + bn_len)) {
             goto invalid;
         }
 
-        base->bn_valid = bn;
+        ps->bn_valid = ps->bn_gen;
     }
 
-    if (ngx_http_kpn_senml_name_chars(name->data + bn_len,
+    if (ngx_http_kpn_is_senml_name(name->data + bn_len,
                                       name->data + name->len))
     {
         return NGX_OK;
@@ -1007,91 +882,8 @@ ngx_http_kpn_senml_name(ngx_pool_t *pool, ngx_http_kpn_senml_base_t *base,
 
 invalid:
 
-    return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
+    return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
                               "invalid_senml",
                               "record %ui: the name (\"bn\" + \"n\") "
                               "may hold only a-z A-Z 0-9 - : . / _", i);
-}
-
-
-/* only a-z A-Z 0-9 - : . / _ */
-
-static ngx_uint_t
-ngx_http_kpn_senml_name_chars(u_char *p, u_char *last)
-{
-    /* bit c % 32 of word c / 32 */
-    static uint32_t  allowed[] = {
-        0x00000000,  /* control characters */
-        0x07ffe000,  /* - . / 0-9 : */
-        0x87fffffe,  /* A-Z _ */
-        0x07fffffe,  /* a-z */
-        0, 0, 0, 0
-    };
-
-    while (p < last) {
-        if (!(allowed[*p >> 5] & (1U << (*p & 0x1f)))) {
-            return 0;
-        }
-
-        p++;
-    }
-
-    return 1;
-}
-
-
-/*
- * RFC 8428 says base64url without padding; KPN sends standard base64
- * with padding.  Both alphabets are accepted, padding is optional.
- */
-
-static ngx_uint_t
-ngx_http_kpn_senml_is_base64(const char *p, size_t len)
-{
-    u_char  c;
-    size_t  k, pad;
-
-    pad = 0;
-
-    for (k = 0; k < len; k++) {
-        c = (u_char) p[k];
-
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-
-        if (pad) {
-            return 0;
-        }
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9')
-            || c == '+' || c == '/' || c == '-' || c == '_')
-        {
-            continue;
-        }
-
-        return 0;
-    }
-
-    if (pad > 2) {
-        return 0;
-    }
-
-    if (pad) {
-        return (len % 4 == 0);
-    }
-
-    return (len % 4 != 1);
-}
-
-
-/* a JSON string of the parsed document (valid UTF-8, no NUL) */
-
-static void
-ngx_http_kpn_senml_json_string(json_t *json, ngx_str_t *s)
-{
-    s->data = (u_char *) json_string_value(json);
-    s->len = json_string_length(json);
 }

@@ -2,9 +2,9 @@
 /*
  * Copyright (C) ngx_kpn_module developers
  *
- * SenML (RFC 8428) packs as KPN Things sends them: strict parse,
- * resolution, validation, device identification and the Withthegrid
- * envelope.
+ * SenML (RFC 8428) packs as KPN Things sends them: read from the body's
+ * bytes, resolved and validated (ngx_http_kpn_senml.c), then the device
+ * identified over the resolved records (ngx_http_kpn_device.c).
  */
 
 
@@ -13,6 +13,7 @@
 
 
 #include "ngx_http_kpn_json.h"
+#include "ngx_http_kpn_senml_reader.h"
 
 
 /* at most this many bytes of a name are quoted in an error message */
@@ -34,7 +35,7 @@ typedef struct {
 } ngx_http_kpn_senml_number_t;
 
 
-/* a resolved record; strings point into pool or jansson memory */
+/* a resolved record; strings point into the body or pool memory */
 typedef struct {
     ngx_str_t                      name;       /* bn + n, device part
                                                   normalised */
@@ -45,6 +46,11 @@ typedef struct {
     ngx_http_kpn_senml_number_t    value;      /* bv + v */
     ngx_http_kpn_senml_number_t    sum;        /* bs + s */
     ngx_http_kpn_senml_number_t    update_time;
+
+    ngx_uint_t                     index;      /* in the pack's array */
+    size_t                         bn_len;     /* of name, from "bn" */
+    ngx_uint_t                     bn_gen;     /* which "bn" of the pack
+                                                  (1, 2, ..); 0: none */
 
     unsigned                       value_type:3;  /* 0: none, or
                                                      NGX_HTTP_KPN_SENML_* */
@@ -78,10 +84,11 @@ typedef struct {
     ngx_http_kpn_senml_number_t   *snr;        /* "LrrSNR" v */
 
     /*
-     * the same as text, for variables; empty (data NULL) when absent.
-     * Numbers print as in the envelope ("1765739955.219", "-107", "3");
-     * payload_hex_text points into the parsed document: valid as long as
-     * the pool.
+     * the same as text; empty (data NULL) when absent.  Numbers print as
+     * in the envelope ("1765739955.219", "-107", "3"), not by the parse:
+     * by ngx_http_kpn_device_texts(), or one by ngx_http_kpn_device_text()
+     * when a variable asks; payload_hex_text (set by the parse) points
+     * into the body or the pool.
      */
     ngx_str_t                      time_text;
     ngx_str_t                      port_text;
@@ -98,16 +105,39 @@ typedef struct {
 } ngx_http_kpn_senml_t;
 
 
+/* the bytes from p to last are all a-z A-Z 0-9 - : . / _ (RFC 8428, 4.5.1) */
+
+static ngx_inline ngx_uint_t
+ngx_http_kpn_is_senml_name(u_char *p, u_char *last)
+{
+    static u_char  allowed[256] = {
+        ['-'] = 1, ['.'] = 1, ['/'] = 1,
+        ['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* 0-9 : */
+        ['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,      /* A-Z */
+        ['_'] = 1,
+        ['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1       /* a-z */
+    };
+
+    while (p < last && allowed[*p]) {
+        p++;
+    }
+
+    return (p == last);
+}
+
+
 /*
  * Parses, resolves and validates the pack in body (which need not be
  * NUL-terminated) and identifies its device.
  * NGX_OK: pack filled.  NGX_DECLINED: err filled (400 invalid_json,
  * 400 invalid_senml, 422 unknown_device), pack unusable.  NGX_ERROR:
  * out of memory.
- * All jansson memory is released by a cleanup of pool.  max_records (0: no
- * limit, for the fuzz harness; the directive takes 1 or more): a pack of
- * more records is 413 too_many_records, found by a scan of the bytes
- * before jansson builds anything.
+ * Strings point into body, which must outlive the pack, or into pool.
+ * max_records (0: no limit, for the fuzz harness; the directive takes 1
+ * or more): a pack of more records is 413 too_many_records, whatever else
+ * is wrong with it.
  */
 ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,

@@ -17,6 +17,7 @@
 #include "ngx_http_kpn_body.h"
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_device.h"
 #include "ngx_http_kpn_uplink.h"
 #include "ngx_http_kpn_vars.h"
 
@@ -47,6 +48,8 @@ static ngx_int_t ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_spool_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_number_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_str_t  ngx_http_kpn_application_json =
@@ -65,6 +68,12 @@ static ngx_str_t  ngx_http_kpn_authorization = ngx_string("authorization");
       offsetof(ngx_http_kpn_ctx_t, f), NGX_HTTP_VAR_NOCACHEABLE, 0 }
 
 
+/* a variable of a number of the pack, its text field t printed when read */
+#define ngx_http_kpn_ctx_number(name, t)                                      \
+    { ngx_string(name), NULL, ngx_http_kpn_number_variable,                  \
+      offsetof(ngx_http_kpn_ctx_t, t), NGX_HTTP_VAR_NOCACHEABLE, 0 }
+
+
 static ngx_http_variable_t  ngx_http_kpn_vars[] = {
     ngx_http_kpn_ctx_variable("kpn_uplink_status", status),
     ngx_http_kpn_ctx_variable("kpn_device_id", device_id),
@@ -72,14 +81,14 @@ static ngx_http_variable_t  ngx_http_kpn_vars[] = {
     ngx_http_kpn_ctx_variable("kpn_id_type", id_type),
     ngx_http_kpn_ctx_variable("kpn_device_type", device_type),
     ngx_http_kpn_ctx_variable("kpn_device_type_hash_id", device_type_hash_id),
-    ngx_http_kpn_ctx_variable("kpn_port", port),
+    ngx_http_kpn_ctx_number("kpn_port", port),
     ngx_http_kpn_ctx_variable("kpn_payload_hex", payload_hex),
-    ngx_http_kpn_ctx_variable("kpn_fcnt_up", fcnt_up),
-    ngx_http_kpn_ctx_variable("kpn_rssi", rssi),
-    ngx_http_kpn_ctx_variable("kpn_snr", snr),
+    ngx_http_kpn_ctx_number("kpn_fcnt_up", fcnt_up),
+    ngx_http_kpn_ctx_number("kpn_rssi", rssi),
+    ngx_http_kpn_ctx_number("kpn_snr", snr),
     ngx_http_kpn_ctx_variable("kpn_message_id", message_id),
     ngx_http_kpn_ctx_variable("kpn_uplink_body", body),
-    ngx_http_kpn_ctx_variable("kpn_time", time),
+    ngx_http_kpn_ctx_number("kpn_time", time),
 
     /* kpn_wtg_token_file of the location: for proxy_set_header */
     { ngx_string("kpn_wtg_token"), NULL, ngx_http_kpn_wtg_token_variable, 0,
@@ -318,12 +327,12 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ctx->device_id = pack.device_id;
     ctx->device_urn = pack.urn;
     ctx->id_type = pack.id_type;
-    ctx->time = pack.time_text;
-    ctx->port = pack.port_text;
+    ctx->time_num = pack.time;
+    ctx->port_num = pack.port;
     ctx->payload_hex = pack.payload_hex_text;
-    ctx->fcnt_up = pack.fcnt_up_text;
-    ctx->rssi = pack.rssi_text;
-    ctx->snr = pack.snr_text;
+    ctx->fcnt_up_num = pack.fcnt_up;
+    ctx->rssi_num = pack.rssi;
+    ctx->snr_num = pack.snr;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "kpn uplink: senml ok, %V device:%V",
@@ -906,4 +915,52 @@ ngx_http_kpn_uplink_filter_init(ngx_conf_t *cf)
     ngx_http_top_body_filter = ngx_http_kpn_uplink_body_filter;
 
     return NGX_OK;
+}
+
+
+/*
+ * $kpn_time, $kpn_port, $kpn_fcnt_up, $kpn_rssi, $kpn_snr: the number
+ * printed at the first read (an uplink that no variable reads prints
+ * none), then the text field at data as the other variables
+ */
+
+static ngx_int_t
+ngx_http_kpn_number_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                     *text;
+    ngx_http_kpn_ctx_t            *ctx;
+    ngx_http_kpn_senml_number_t   *num;
+
+    ctx = ngx_http_kpn_get_ctx(r->main);
+
+    if (ctx) {
+        text = (ngx_str_t *) ((char *) ctx + data);
+
+        /* the number field of each text, in the order of ctx */
+
+        if (text == &ctx->time) {
+            num = ctx->time_num;
+
+        } else if (text == &ctx->port) {
+            num = ctx->port_num;
+
+        } else if (text == &ctx->fcnt_up) {
+            num = ctx->fcnt_up_num;
+
+        } else if (text == &ctx->rssi) {
+            num = ctx->rssi_num;
+
+        } else {
+            num = ctx->snr_num;
+        }
+
+        if (text->len == 0 && num
+            && ngx_http_kpn_device_text(r->main->pool, num, text) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_kpn_variable_field(v, ctx, data);
 }

@@ -19,8 +19,14 @@
 #      kpn_metrics_zone (/kpn/uplink-metrics): the counters' cost;
 #   3. instructions per request under callgrind (repeatable, independent of
 #      machine load; OpenSSL's SHA-256 runs without the SHA extensions
-#      there): the whole worker per request for the four paths, and the
+#      there): the whole worker per request for each path, and the
 #      parts of the module's work.
+#
+# The Lua peer (util/bench-lua-peer.lua, lua-nginx and cjson from Debian:
+# what a user would write instead of the module) takes the same pack and
+# sends the same envelope on through the same proxy_pass (/lua/uplink); its
+# rounds run next to the module's, module then peer, and its callgrind
+# count next to the module's.
 #
 # One nginx worker pinned to CPU BENCH_WORKER_CPU (worker_cpu_affinity),
 # wrk on CPU BENCH_WRK_CPU (taskset); the stand-ins (Withthegrid answering
@@ -34,7 +40,9 @@
 #        BENCH_WORKER_CPU (0), BENCH_WRK_CPU (1),
 #        BENCH_RSS_UPLINKS (500000), BENCH_RSS_DOWNLINKS (200000),
 #        BENCH_CALLGRIND (1; 0 skips it), BENCH_CALLGRIND_REQUESTS (500),
-#        BENCH_ONLY (uplink or downlink: the throughput runs of one path),
+#        BENCH_ONLY (uplink or downlink: the throughput runs of one path;
+#        callgrind: the callgrind counts only), BENCH_LUA (1; 0: no Lua
+#        peer),
 #        BENCH_PERF (1: perf record of the worker during each run, its top
 #        symbols printed), BENCH_KEEP (1: the work directory is kept)
 set -euo pipefail
@@ -52,6 +60,8 @@ rss_down=${BENCH_RSS_DOWNLINKS:-200000}
 cg=${BENCH_CALLGRIND:-1}
 cg_n=${BENCH_CALLGRIND_REQUESTS:-500}
 only=${BENCH_ONLY:-}
+lua=${BENCH_LUA:-1}
+root=$(cd "$(dirname "$0")/.." && pwd)
 base="http://127.0.0.1:$port"
 
 dir=$(mktemp -d /tmp/kpn-bench.XXXXXX)
@@ -71,7 +81,22 @@ dl_body='{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}'
 dl_key='bench-downlink-key-0123456789'
 echo "$dl_key" > "$dir/conf/downlink.keys"
 
+lua_modules=
+lua_location=
+if [ "$lua" = 1 ]; then
+    lua_modules="load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;"
+    lua_location="location = /lua/uplink {
+            set \$kpn_secret '$secret';
+            access_by_lua_file $root/util/bench-lua-peer.lua;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_pass http://wtg/iot;
+        }"
+fi
+
 cat > "$dir/conf/nginx.conf" <<EOC
+$lua_modules
 load_module $module;
 worker_processes 1;
 worker_cpu_affinity 1$(printf '%*s' "$wcpu" '' | tr ' ' 0);
@@ -110,6 +135,7 @@ http {
             proxy_set_header Connection "";
             proxy_pass http://wtg/iot;
         }
+        $lua_location
         location = /kpn/downlink {
             kpn_downlink zone=kpn;
             kpn_downlink_keys $dir/conf/downlink.keys;
@@ -211,6 +237,9 @@ check /plain 204 "${up_args[@]}"
 check /kpn/uplink-metrics 204 "${up_args[@]}"
 check /kpn/downlink 201 "${dl_args[@]}"     # fetches and caches the token
 check /plain-downlink 201 "${dl_args[@]}"
+if [ "$lua" = 1 ]; then
+    check /lua/uplink 204 "${up_args[@]}"
+fi
 
 wrk_run() {   # script, path, seconds, extra wrk arguments
     taskset -c "$ccpu" wrk -t1 -c"$conns" -d"$3s" --latency "${@:4}" \
@@ -288,10 +317,10 @@ median() {
 # CPU had more than 2% steal: its rates then say little
 disturbed() { [ "${busy[$1]}" -lt 95 ] || [ "${stl[$1]}" -gt 2 ]; }
 
-compare() {   # label, script, plain path, module path
+compare() {   # label, script, plain path, module path[, baseline's name]
     local r rr wt all_rr= all_wt= ok_rr= ok_wt= n_ok=0 mark
-    local pp50= pp99= mp50= mp99=
-    echo "== $1: $rounds rounds of the plain proxy, then the module, ${seconds}s each"
+    local pp50= pp99= mp50= mp99= bname=${5:-plain proxy}
+    echo "== $1: $rounds rounds of the $bname, then the module, ${seconds}s each"
     for ((r = 1; r <= rounds; r++)); do
         measure base "$2" "$3"
         measure mod "$2" "$4"
@@ -309,27 +338,36 @@ compare() {   # label, script, plain path, module path
             ok_wt="$ok_wt $wt"
             n_ok=$((n_ok + 1))
         fi
-        echo "   round $r: module / plain ${rr}x, worker time ${wt}x$mark"
+        echo "   round $r: module / ${bname% *} ${rr}x, worker time ${wt}x$mark"
     done
     if [ "$n_ok" -gt 0 ]; then
-        echo "   $1 / plain proxy: $(median <<< "$ok_rr")x" \
+        echo "   $1 / $bname: $(median <<< "$ok_rr")x" \
              "(median of $n_ok undisturbed rounds; worker time $(median <<< "$ok_wt")x)"
     else
-        echo "   $1 / plain proxy: $(median <<< "$all_rr")x" \
+        echo "   $1 / $bname: $(median <<< "$all_rr")x" \
              "(median of all rounds, every one disturbed; worker time $(median <<< "$all_wt")x)"
     fi
     echo "   p50 $(median <<< "$mp50") ms vs $(median <<< "$pp50") ms," \
-         "p99 $(median <<< "$mp99") ms vs $(median <<< "$pp99") ms (medians: module vs plain)"
+         "p99 $(median <<< "$mp99") ms vs $(median <<< "$pp99") ms (medians: module vs ${bname% *})"
 }
 
+if [ "$only" != callgrind ]; then
 echo "== warm-up (2s each)"
 for s in uplink:/kpn/uplink uplink:/plain downlink:/kpn/downlink \
          downlink:/plain-downlink; do
     wrk_run "${s%%:*}" "${s#*:}" 2 > /dev/null
 done
+if [ "$lua" = 1 ]; then
+    wrk_run uplink /lua/uplink 2 > /dev/null
+fi
+fi
 
-if [ "$only" != downlink ]; then
+if [ -z "$only" ] || [ "$only" = uplink ]; then
     compare uplink uplink /plain /kpn/uplink
+    if [ "$lua" = 1 ]; then
+        compare "uplink next to the Lua peer (lua-nginx, cjson)" uplink \
+            /lua/uplink /kpn/uplink "Lua peer"
+    fi
     echo "== uplink counted by kpn_metrics_count (the same location, counters on; one run)"
     measure upm uplink /kpn/uplink-metrics
     measure up uplink /kpn/uplink
@@ -337,8 +375,13 @@ if [ "$only" != downlink ]; then
          "(worker time $(ratio "${cpu[upm]}" "${cpu[up]}")x per request)"
 fi
 
-if [ "$only" != uplink ]; then
+if [ -z "$only" ] || [ "$only" = downlink ]; then
     compare "downlink (cached token)" downlink /plain-downlink /kpn/downlink
+fi
+
+if [ "$only" = callgrind ]; then
+    rss_up=0
+    rss_down=0
 fi
 
 # memory: a fixed number of requests (the wrk script stops its thread at
@@ -399,14 +442,20 @@ for _ in $(seq 50); do [ -f "$dir/logs/nginx.pid" ] || break; sleep 0.1; done
 # keepalive connection, the instructions of the event loop (everything a
 # request costs, the stand-ins' share included) divided by N
 echo "== callgrind: instructions per request ($cg_n requests of each, one connection)"
+# (the Lua modules are loaded for the Lua peer's count only: they cost
+# every request a little, and the other counts are compared across runs)
 sed -e 's/^worker_processes 1;/daemon off; master_process off;/' \
-    -e '/^worker_cpu_affinity/d' "$dir/conf/nginx.conf" > "$dir/conf/cg.conf"
+    -e '/^worker_cpu_affinity/d' "$dir/conf/nginx.conf" > "$dir/conf/cg-lua.conf"
+sed -e '/^load_module .*\(ndk_http\|ngx_http_lua\)_module.so;$/d' \
+    -e '/location = \/lua\/uplink {/,/^        }$/d' \
+    "$dir/conf/cg-lua.conf" > "$dir/conf/cg.conf"
 
 callgrind() {   # name, path, curl arguments
-    local name=$1 path=$2 vpid i urls=()
+    local name=$1 path=$2 vpid i urls=() conf=cg
     shift 2
+    [ "$name" = lua ] && conf=cg-lua
     valgrind --tool=callgrind --callgrind-out-file="$dir/cg-$name.out" \
-        "$nginx" -p "$dir/" -c "$dir/conf/cg.conf" -e "$dir/logs/error.log" \
+        "$nginx" -p "$dir/" -c "$dir/conf/$conf.conf" -e "$dir/logs/error.log" \
         2> "$dir/logs/valgrind-$name.log" &
     vpid=$!
     for _ in $(seq 100); do
@@ -433,25 +482,34 @@ cg_per() {   # name, function: inclusive instructions of function / N
 
 callgrind plain /plain "${up_args[@]}"
 callgrind up /kpn/uplink "${up_args[@]}"
+if [ "$lua" = 1 ]; then
+    callgrind lua /lua/uplink "${up_args[@]}"
+fi
 callgrind upm /kpn/uplink-metrics "${up_args[@]}"
 callgrind plain_dl /plain-downlink "${dl_args[@]}"
 callgrind dl /kpn/downlink "${dl_args[@]}"
 
 loop=ngx_process_events_and_timers
 declare -A ins
-for p in plain up upm plain_dl dl; do
+ins[lua]=
+for p in plain up upm plain_dl dl $([ "$lua" = 1 ] && echo lua); do
     ins[$p]=$(cg_per $p $loop)
 done
 printf '   %-16s %9s instructions per request\n' \
     /plain "${ins[plain]}" /kpn/uplink "${ins[up]}" \
     /kpn/uplink-metrics "${ins[upm]}" \
     /plain-downlink "${ins[plain_dl]}" /kpn/downlink "${ins[dl]}"
+if [ "$lua" = 1 ]; then
+    printf '   %-16s %9s instructions per request (the module: %s of it)\n' \
+        /lua/uplink "${ins[lua]}" \
+        "$(awk -v a="${ins[up]}" -v b="${ins[lua]}" 'BEGIN { printf "%.2f", a / b }')"
+fi
 echo "   counted by kpn_metrics_count: $((ins[upm] - ins[up])) more per uplink" \
      "($(awk -v a="$((ins[upm] - ins[up]))" -v b="${ins[up]}" 'BEGIN { printf "%.2f%%", a / b * 100 }') of the uplink's)"
 echo "   the uplink costs $((ins[up] - ins[plain])) more than the plain proxy," \
      "the downlink $((ins[dl] - ins[plain_dl])) more; of the uplink (inclusive):"
-for f in ngx_http_kpn_auth_message_token ngx_http_kpn_senml_parse json_loadb \
-         ngx_http_kpn_senml_envelope ngx_http_kpn_body_collect \
+for f in ngx_http_kpn_auth_message_token ngx_http_kpn_senml_parse \
+         ngx_http_kpn_device_pack ngx_http_kpn_senml_envelope ngx_http_kpn_body_collect \
          ngx_http_kpn_body_replace; do
     printf '     %-34s %7s\n' "$f" "$(cg_per up $f)"
 done

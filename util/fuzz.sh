@@ -7,14 +7,18 @@
 #
 #   util/fuzz.sh BUILD_DIR            check driver, then each fuzz target for
 #                                     FUZZ_SECONDS (default 60) from its corpus:
-#                                     senml (util/fuzz/corpus) and token, the
+#                                     diff, the SenML reader against the oracle
+#                                     of util/fuzz/senml_oracle.c (jansson and
+#                                     the walk the module had before), and
+#                                     senml (both from util/fuzz/corpus); token, the
 #                                     token-answer parser (util/fuzz/token-corpus),
 #                                     command, the downlink command parser and
 #                                     builder (util/fuzz/command-corpus);
 #                                     FUZZ_TARGETS="senml token" picks some
 #   util/fuzz.sh BUILD_DIR --check    the check driver only
 #   util/fuzz.sh BUILD_DIR FILE...    run the harness on FILEs (reproduce;
-#                                     FUZZ_TARGET=token or command for those)
+#                                     FUZZ_TARGET=diff, token or command for
+#                                     those)
 #
 # Work files, the growing corpus and crash artifacts go to BUILD_DIR/fuzz.
 # FUZZ_JOBS=N runs N fuzzer processes; FUZZ_ARGS adds libFuzzer options.
@@ -52,6 +56,8 @@ cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
 common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_json.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
+        $root/ngx_kpn_module/ngx_http_kpn_senml_reader.c
+        $root/ngx_kpn_module/ngx_http_kpn_senml_scalar.c
         $root/ngx_kpn_module/ngx_http_kpn_device.c
         $root/ngx_kpn_module/ngx_http_kpn_envelope.c"
 
@@ -71,6 +77,10 @@ common="$common $root/ngx_kpn_module/ngx_http_kpn_token.c
 $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
     "$root/util/fuzz/senml_fuzz.c" $common -ljansson
 # shellcheck disable=SC2086
+$cc $cflags -fsanitize=fuzzer -o "$out/diff_fuzz" \
+    "$root/util/fuzz/senml_diff_fuzz.c" "$root/util/fuzz/senml_oracle.c" \
+    $common -ljansson
+# shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/token_fuzz" \
     "$root/util/fuzz/token_fuzz.c" $common -ljansson
 # shellcheck disable=SC2086
@@ -88,9 +98,9 @@ fi
 cd "$out"
 
 status=0
-for target in ${FUZZ_TARGETS:-senml token command}; do
+for target in ${FUZZ_TARGETS:-diff senml token command}; do
     case $target in
-        senml) seeds="$root/util/fuzz/corpus" dict="-dict=$root/util/fuzz/senml.dict" ;;
+        senml|diff) seeds="$root/util/fuzz/corpus" dict="-dict=$root/util/fuzz/senml.dict" ;;
         token) seeds="$root/util/fuzz/token-corpus" dict= ;;
         command) seeds="$root/util/fuzz/command-corpus" dict= ;;
     esac

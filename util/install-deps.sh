@@ -26,7 +26,8 @@ case "$what" in
     valgrind) pkgs="$pkgs $test_pkgs valgrind" ;;
     # the build matrix of .ci/run: clang next to gcc
     matrix) pkgs="$pkgs clang" ;;
-    bench) pkgs="$pkgs curl openssl wrk valgrind" ;;
+    # make bench: wrk, callgrind, and the Lua peer (util/bench-lua-peer.lua)
+    bench) pkgs="$pkgs curl openssl wrk valgrind libnginx-mod-http-lua lua-cjson" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
     # make test-prometheus: promtool and a real Prometheus server
     prometheus) pkgs="$pkgs $test_pkgs prometheus" ;;
