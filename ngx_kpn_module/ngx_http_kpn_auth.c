@@ -56,8 +56,8 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
     h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
 
     if (h == NULL) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                  "missing_token",
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
+                                  0,
                                   "the Things-Message-Token header is missing");
     }
 
@@ -65,8 +65,8 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
         || ngx_http_kpn_hex_decode(token, h->value.data, h->value.len)
            != NGX_OK)
     {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                  "missing_token",
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
+                                  0,
                                   "the Things-Message-Token header is not "
                                   "64 hexadecimal digits");
     }
@@ -156,7 +156,7 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
         return NGX_OK;
     }
 
-    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED, "bad_token",
+    rc = ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_BAD_TOKEN, 0,
                             "the Things-Message-Token does not match "
                             "the message and any configured secret");
 
@@ -301,8 +301,9 @@ ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
         if (h == NULL || h->value.len < scheme.len
             || ngx_strncasecmp(h->value.data, scheme.data, scheme.len) != 0)
         {
-            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                    "bad_destination_auth",
+            rc = ngx_http_kpn_raise(r->pool, err,
+                                    NGX_HTTP_KPN_BAD_DESTINATION_AUTH,
+                                    0,
                                     "an \"Authorization: %*s\" header is "
                                     "required", scheme.len - 1, scheme.data);
             goto declined;
@@ -341,8 +342,9 @@ ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
         h = ngx_http_kpn_find_header(r, header);
 
         if (h == NULL) {
-            rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                    "bad_destination_auth",
+            rc = ngx_http_kpn_raise(r->pool, err,
+                                    NGX_HTTP_KPN_BAD_DESTINATION_AUTH,
+                                    0,
                                     "the \"%V\" header is required", header);
             goto declined;
         }
@@ -408,8 +410,8 @@ ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
         return NGX_OK;
     }
 
-    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                            "bad_destination_auth",
+    rc = ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_BAD_DESTINATION_AUTH,
+                            0,
                             "the destination's credentials are not valid");
 
 declined:
@@ -455,8 +457,8 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
         || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ",
                            sizeof("Bearer ") - 1) != 0)
     {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                  "missing_key",
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_KEY,
+                                  0,
                                   "an \"Authorization: Bearer <key>\" header "
                                   "is required");
     }
@@ -474,8 +476,8 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     }
 
     if (cred.len == 0) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                  "missing_key", "the bearer key is empty");
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_KEY,
+                                  0, "the bearer key is empty");
     }
 
     match = 0;
@@ -492,8 +494,8 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     }
 
     if (!match) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_UNAUTHORIZED,
-                                  "bad_key", "the bearer key is not valid");
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_BAD_KEY,
+                                  0, "the bearer key is not valid");
     }
 
     return NGX_OK;

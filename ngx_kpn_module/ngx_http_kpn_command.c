@@ -41,11 +41,12 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_int_t   rc;
 
     if (body->len == 0) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "the body is empty");
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                  0, "the body is empty");
     }
 
-    rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT, "invalid_json",
+    rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT,
+                                   ngx_http_kpn_code(INVALID_JSON),
                                    "the body must be a JSON object",
                                    &json, err);
     if (rc != NGX_OK) {
@@ -65,8 +66,8 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
         || json_string_length(v) != 16
         || !ngx_http_kpn_is_hex((u_char *) json_string_value(v), 16))
     {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_dev_eui",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_DEV_EUI,
+                                  0,
                                   "\"devEUI\" must be a string of "
                                   "16 hex digits");
     }
@@ -88,8 +89,8 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
         || ngx_http_kpn_json_integer(v, 1, NGX_HTTP_KPN_MAX_PORT, &port)
            != NGX_OK)
     {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_port",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PORT,
+                                  0,
                                   "\"port\" must be an integer from 1 to %d",
                                   NGX_HTTP_KPN_MAX_PORT);
     }
@@ -122,8 +123,8 @@ ngx_http_kpn_command_payload(ngx_pool_t *pool, json_t *json,
     v = json_object_get(json, "payload");
 
     if (v == NULL || !json_is_string(v)) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PAYLOAD,
+                                  0,
                                   "\"payload\" must be a hex string");
     }
 
@@ -133,15 +134,15 @@ ngx_http_kpn_command_payload(ngx_pool_t *pool, json_t *json,
     if (cmd->payload.len == 0 || cmd->payload.len % 2
         || !ngx_http_kpn_is_hex(cmd->payload.data, cmd->payload.len))
     {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PAYLOAD,
+                                  0,
                                   "\"payload\" must be a non-empty hex "
                                   "string of even length");
     }
 
     if (cmd->payload.len / 2 > max_payload) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_payload",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PAYLOAD,
+                                  0,
                                   "\"payload\" is %uz bytes, at most %ui "
                                   "are allowed",
                                   cmd->payload.len / 2, max_payload);
@@ -171,8 +172,8 @@ ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
         if (!json_is_string(v)
             || json_string_length(v) > NGX_HTTP_KPN_EXTREF_MAX)
         {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_json",
+            return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                      0,
                                       "\"externalReference\" must be a "
                                       "string of at most %d characters",
                                       NGX_HTTP_KPN_EXTREF_MAX);
@@ -202,8 +203,8 @@ ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
         }
 
         if (rc != NGX_OK) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_device_id",
+            return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_DEVICE_ID,
+                                      0,
                                       "\"deviceId\" must be a UUID "
                                       "(8-4-4-4-12 hex digits)");
         }
@@ -246,8 +247,8 @@ ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
 
         ngx_http_kpn_echo(&name, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                  0,
                                   "unknown field \"%V%s\" (the fields are "
                                   "devEUI, port, payload, externalReference "
                                   "and deviceId)",

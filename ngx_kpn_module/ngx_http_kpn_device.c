@@ -129,9 +129,9 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
                    || ngx_strncasecmp(dev.id.data, dev0.id.data,
                                       dev.id.len) != 0)
         {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
+            return ngx_http_kpn_raise(pool, err,
+                                      NGX_HTTP_KPN_UNKNOWN_DEVICE,
+                                      0,
                                       "records of several devices "
                                       "(record %ui and record %ui)",
                                       first, res->index);
@@ -191,15 +191,15 @@ ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
         || ngx_strncmp(p, "urn:dev:", sizeof("urn:dev:") - 1) != 0)
     {
         if (!has_bn) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
+            return ngx_http_kpn_raise(pool, err,
+                                      NGX_HTTP_KPN_UNKNOWN_DEVICE,
+                                      0,
                                       "record %ui: no base name (\"bn\") "
                                       "with a device URN", i);
         }
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                  "unknown_device",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_UNKNOWN_DEVICE,
+                                  0,
                                   "record %ui: the name does not start with "
                                   "\"urn:dev:\"", i);
     }
@@ -235,9 +235,9 @@ ngx_http_kpn_device_urn(ngx_pool_t *pool, ngx_str_t *name, ngx_uint_t i,
         }
 
         if (dev->prefix == 0 || !kind->valid(dev->id.data, dev->id.len)) {
-            return ngx_http_kpn_error(pool, err,
-                                      NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                      "unknown_device",
+            return ngx_http_kpn_raise(pool, err,
+                                      NGX_HTTP_KPN_UNKNOWN_DEVICE,
+                                      0,
                                       "record %ui: %s followed by \":\"",
                                       i, kind->rule);
         }
@@ -251,8 +251,8 @@ unknown:
 
     ngx_http_kpn_echo(&dev->type, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
 
-    return ngx_http_kpn_error(pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                              "unknown_device",
+    return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_UNKNOWN_DEVICE,
+                              0,
                               "record %ui: unknown device URN type \"%V\" "
                               "(DEVEUI, IMEI or DVNUUID expected)", i, &echo);
 }

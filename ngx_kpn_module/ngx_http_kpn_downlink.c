@@ -55,6 +55,8 @@ static void ngx_http_kpn_downlink_terminated(void *data);
 
 static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kpn_downlink_outcome_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_kpn_downlink_ctx_t *ngx_http_kpn_downlink_valid_ctx(
     ngx_http_request_t *r, ngx_http_variable_value_t *v);
 static ngx_int_t ngx_http_kpn_downlink_input_variable(ngx_http_request_t *r,
@@ -93,7 +95,7 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("kpn_downlink_status"), NULL,
-      ngx_http_kpn_downlink_status_variable,
+      ngx_http_kpn_downlink_outcome_variable,
       offsetof(ngx_http_kpn_downlink_ctx_t, status),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
@@ -133,7 +135,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
      * set by ngx_pcalloc():
      *
      *     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
-     *     ctx->status = { 0, NULL };
+     *     ctx->status = NGX_HTTP_KPN_NONE;
      *     ctx->access.cache = { 0, NULL };
      *     ctx->sub.sr = NULL;
      *     ctx->access.lease.owned = 0;
@@ -377,9 +379,9 @@ ngx_http_kpn_downlink_build(ngx_http_request_t *r,
                 || ngx_strlchr(value.data, value.data + value.len, '\0')))
         {
             *level = NGX_LOG_ERR;
-            rc = ngx_http_kpn_error(r->pool, err,
-                                    NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "internal_error",
+            rc = ngx_http_kpn_raise(r->pool, err,
+                                    NGX_HTTP_KPN_INTERNAL_ERROR,
+                                    0,
                                     "the value of kpn_downlink_header "
                                     "\"%V\" holds a CR, LF or NUL: not sent",
                                     &h[i].name);
@@ -450,7 +452,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "kpn downlink: the client closed the "
                               "connection, no downlink sent");
-                ngx_str_set(&ctx->status, "client_closed");
+                ctx->status = NGX_HTTP_KPN_CLIENT_CLOSED;
                 ctx->state = NGX_HTTP_KPN_DL_DONE;
                 return NGX_HTTP_CLIENT_CLOSED_REQUEST;
             }
@@ -511,8 +513,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
 
         ctx->sent = 0;
 
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                               "kpn_unavailable",
+        if (ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_KPN_UNAVAILABLE,
+                               0,
                                "the downlink request to \"%V\" reached a "
                                "location without \"kpn_endpoint api\", "
                                "not sent", &dlcf->downlink_uri)
@@ -525,8 +527,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     }
 
     if (ctx->sub.rc == NGX_HTTP_GATEWAY_TIME_OUT && !ctx->sub.error) {
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_GATEWAY_TIME_OUT,
-                               "upstream_timeout",
+        if (ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_UPSTREAM_TIMEOUT,
+                               0,
                                "the downlink request timed out")
             == NGX_ERROR)
         {
@@ -537,8 +539,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     }
 
     if (ctx->sub.rc || ctx->sub.error || status == 0) {
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                               "upstream_error",
+        if (ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_UPSTREAM_ERROR,
+                               0,
                                ctx->sub.error
                                ? "the downlink answer was too big or broken"
                                : "the downlink request failed")
@@ -592,8 +594,8 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
                           status, dlcf->token_backoff);
         }
 
-        if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_BAD_GATEWAY,
-                               "kpn_auth_failed",
+        if (ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_KPN_AUTH_FAILED,
+                               0,
                                "KPN refused a new access token (%ui)",
                                status)
             == NGX_ERROR)
@@ -611,10 +613,10 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
     type = sr->headers_out.content_type;
 
     if (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE) {
-        ngx_str_set(&ctx->status, "ok");
+        ctx->status = NGX_HTTP_KPN_OK;
 
     } else {
-        ngx_str_set(&ctx->status, "kpn_rejected");
+        ctx->status = NGX_HTTP_KPN_KPN_REJECTED;
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kpn downlink: KPN answered %ui", status);
     }
@@ -840,7 +842,7 @@ ngx_http_kpn_downlink_terminated(void *data)
     ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
 
     if (ctx == NULL
-        || ctx->status.len
+        || ctx->status != NGX_HTTP_KPN_NONE
         || ctx->state == NGX_HTTP_KPN_DL_READING
         || ctx->state == NGX_HTTP_KPN_DL_DONE
         || !(r->connection->error
@@ -856,7 +858,7 @@ ngx_http_kpn_downlink_terminated(void *data)
                             : "kpn downlink: the client closed the "
                               "connection, no downlink sent");
 
-    ngx_str_set(&ctx->status, "client_closed");
+    ctx->status = NGX_HTTP_KPN_CLIENT_CLOSED;
     ctx->state = NGX_HTTP_KPN_DL_DONE;
 }
 
@@ -868,7 +870,7 @@ ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
     ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
     ngx_uint_t level, time_t retry_after)
 {
-    ctx->status = err->code;
+    ctx->status = err->outcome;
     ctx->state = NGX_HTTP_KPN_DL_DONE;
 
     return ngx_http_kpn_refuse(r, err, level, retry_after, "kpn downlink", 0,
@@ -881,6 +883,16 @@ ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     return ngx_http_kpn_variable_field(v,
+               ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module),
+               data);
+}
+
+
+static ngx_int_t
+ngx_http_kpn_downlink_outcome_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_kpn_variable_outcome(v,
                ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module),
                data);
 }
@@ -1022,8 +1034,8 @@ ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
 
     case NGX_HTTP_KPN_MISSING_REFERENCE:
         *level = ngx_http_kpn_reject_log_level(r);
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "missing_field",
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_FIELD,
+                                  0,
                                   "\"externalReference\" is required: "
                                   "the downlink request of this location "
                                   "uses it");
@@ -1033,9 +1045,9 @@ ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
                           &cut);
 
         *level = NGX_LOG_ERR;
-        return ngx_http_kpn_error(r->pool, err,
+        return ngx_http_kpn_raise(r->pool, err,
+                                  NGX_HTTP_KPN_INVALID_DEVICE_ID,
                                   NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "invalid_device_id",
                                   "kpn_downlink_device_id gives \"%V\", "
                                   "not a UUID", &echo);
 
@@ -1048,16 +1060,16 @@ ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
             ngx_http_kpn_echo(&ctx->cmd.dev_eui, NGX_HTTP_KPN_ECHO_MAX, &echo,
                               &cut);
 
-            return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "missing_field",
+            return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_FIELD,
+                                      0,
                                       "\"deviceId\" is required: the "
                                       "downlink request of this location "
                                       "uses it and kpn_downlink_device_id "
                                       "has none for devEUI %V", &echo);
         }
 
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "missing_field",
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_FIELD,
+                                  0,
                                   "\"deviceId\" is required: the downlink "
                                   "request of this location uses it");
     }
@@ -1137,7 +1149,8 @@ ngx_http_kpn_downlink_too_large(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
 
     return ctx == NULL
-           || (ctx->status.len == 0 && ctx->state == NGX_HTTP_KPN_DL_READING);
+           || (ctx->status == NGX_HTTP_KPN_NONE
+               && ctx->state == NGX_HTTP_KPN_DL_READING);
 }
 
 

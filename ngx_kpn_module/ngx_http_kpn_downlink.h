@@ -117,7 +117,8 @@ extern ngx_module_t  ngx_http_kpn_downlink_module;
 
 typedef struct {
     ngx_uint_t                 state;
-    ngx_str_t                  status;      /* $kpn_downlink_status */
+    ngx_uint_t                 status;      /* $kpn_downlink_status:
+                                               NGX_HTTP_KPN_* */
 
     ngx_http_kpn_command_t     cmd;         /* the validated input */
     ngx_str_t                  device_id;   /* $kpn_downlink_device_id */

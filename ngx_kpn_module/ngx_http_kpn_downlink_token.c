@@ -167,9 +167,9 @@ ngx_http_kpn_access_wait(ngx_http_request_t *r,
     elapsed = ngx_current_msec - access->wait_start;
 
     if (elapsed >= dlcf->lock_timeout) {
-        if (ngx_http_kpn_error(r->pool, &ref->err,
+        if (ngx_http_kpn_raise(r->pool, &ref->err,
+                               NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
                                NGX_HTTP_SERVICE_UNAVAILABLE,
-                               "token_unavailable",
                                "timed out waiting for the access token")
             == NGX_ERROR)
         {
@@ -205,16 +205,16 @@ ngx_http_kpn_access_fail_fast(ngx_http_request_t *r,
     ngx_int_t  rc;
 
     if (res->fail_reason == NGX_HTTP_KPN_SHM_FAIL_REFUSED) {
-        rc = ngx_http_kpn_error(r->pool, &ref->err,
+        rc = ngx_http_kpn_raise(r->pool, &ref->err,
+                                NGX_HTTP_KPN_KPN_AUTH_FAILED,
                                 NGX_HTTP_SERVICE_UNAVAILABLE,
-                                "kpn_auth_failed",
                                 "KPN refused a new access token "
                                 "recently, retry later");
 
     } else {
-        rc = ngx_http_kpn_error(r->pool, &ref->err,
+        rc = ngx_http_kpn_raise(r->pool, &ref->err,
+                                NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
                                 NGX_HTTP_SERVICE_UNAVAILABLE,
-                                "token_unavailable",
                                 "the token endpoint failed recently, "
                                 "retry later");
     }
@@ -304,8 +304,8 @@ ngx_http_kpn_access_done(ngx_http_request_t *r,
                    status, sub->rc, (int) sub->error);
 
     if (misrouted) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
+        ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                           0,
                            "the token request to \"%V\" reached a location "
                            "without \"kpn_endpoint token\", not sent",
                            &dlcf->token_uri);
@@ -314,24 +314,24 @@ ngx_http_kpn_access_done(ngx_http_request_t *r,
     }
 
     if (sub->error) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
+        ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                           0,
                            "the token answer was too big or broken");
         ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
         goto failed;
     }
 
     if (sub->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
+        ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                           0,
                            "the token request timed out");
         ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_TIMEOUT);
         goto failed;
     }
 
     if (sub->rc) {
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
+        ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                           0,
                            "the token request failed (%i)", sub->rc);
         ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_ERROR);
         goto failed;
@@ -341,8 +341,8 @@ ngx_http_kpn_access_done(ngx_http_request_t *r,
 
         /* a refusal of the credentials: say which ones to check */
 
-        ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                           "token_unavailable",
+        ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                           0,
                            "the token endpoint answered %ui%s", status,
                            status == NGX_HTTP_UNAUTHORIZED
                            ? ": check kpn_client_id and the client secret"
@@ -367,8 +367,8 @@ ngx_http_kpn_access_done(ngx_http_request_t *r,
         ngx_http_kpn_access_fetched(access, NGX_HTTP_KPN_FETCH_BAD_ANSWER);
 
         if (access->answer_rc == NGX_AGAIN) {
-            ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_GATEWAY,
-                               "token_unavailable",
+            ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                               0,
                                "the token answer was not read");
         }
 

@@ -131,19 +131,128 @@ ngx_http_kpn_echo(ngx_str_t *in, size_t max, ngx_str_t *out, ngx_uint_t *cut)
 }
 
 
+/*
+ * The outcome table of ngx_http_kpn_outcome.h, here with the error object
+ * (the fuzz harnesses link this file as it is).
+ */
+
+#define ngx_http_kpn_uat_UD(name)  NGX_HTTP_KPN_U_##name
+#define ngx_http_kpn_uat_U_(name)  NGX_HTTP_KPN_U_##name
+#define ngx_http_kpn_uat__D(name)  NGX_HTTP_KPN_U_OTHER
+#define ngx_http_kpn_uat___(name)  NGX_HTTP_KPN_U_OTHER
+#define ngx_http_kpn_dat_UD(name)  NGX_HTTP_KPN_D_##name
+#define ngx_http_kpn_dat_U_(name)  NGX_HTTP_KPN_D_OTHER
+#define ngx_http_kpn_dat__D(name)  NGX_HTTP_KPN_D_##name
+#define ngx_http_kpn_dat___(name)  NGX_HTTP_KPN_D_OTHER
+
+#define ngx_http_kpn_outcome_entry(name, code, status, alt, class, halves)   \
+    { ngx_string(code), status, alt, NGX_HTTP_KPN_LOG_##class,               \
+      ngx_http_kpn_uat_##halves(name), ngx_http_kpn_dat_##halves(name) },
+
+ngx_http_kpn_outcome_t  ngx_http_kpn_outcomes[] = {
+    NGX_HTTP_KPN_OUTCOMES(ngx_http_kpn_outcome_entry)
+};
+
+
+#define ngx_http_kpn_ulabel_UD(code)  code,
+#define ngx_http_kpn_ulabel_U_(code)  code,
+#define ngx_http_kpn_ulabel__D(code)
+#define ngx_http_kpn_ulabel___(code)
+#define ngx_http_kpn_dlabel_UD(code)  code,
+#define ngx_http_kpn_dlabel_U_(code)
+#define ngx_http_kpn_dlabel__D(code)  code,
+#define ngx_http_kpn_dlabel___(code)
+
+#define ngx_http_kpn_outcome_ulabel(name, code, status, alt, class, halves)  \
+    ngx_http_kpn_ulabel_##halves(code)
+#define ngx_http_kpn_outcome_dlabel(name, code, status, alt, class, halves)  \
+    ngx_http_kpn_dlabel_##halves(code)
+
+char  *ngx_http_kpn_uplink_results[] = {
+    NGX_HTTP_KPN_OUTCOMES(ngx_http_kpn_outcome_ulabel)
+    NULL
+};
+
+char  *ngx_http_kpn_downlink_results[] = {
+    NGX_HTTP_KPN_OUTCOMES(ngx_http_kpn_outcome_dlabel)
+    NULL
+};
+
+
+ngx_uint_t
+ngx_http_kpn_outcome_find(u_char *code, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; i < NGX_HTTP_KPN_OUTCOME_N; i++) {
+        if (ngx_http_kpn_outcomes[i].code.len == len
+            && ngx_strncmp(ngx_http_kpn_outcomes[i].code.data, code, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_KPN_OTHER;
+}
+
+
+static ngx_int_t ngx_http_kpn_verror(ngx_pool_t *pool,
+    ngx_http_kpn_error_t *err, ngx_uint_t outcome, ngx_uint_t status,
+    const char *fmt, va_list args);
+
+
+ngx_int_t
+ngx_http_kpn_raise(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_uint_t outcome, ngx_uint_t status, const char *fmt, ...)
+{
+    ngx_int_t  rc;
+    va_list    args;
+
+    err->code = ngx_http_kpn_outcomes[outcome].code;
+
+    va_start(args, fmt);
+    rc = ngx_http_kpn_verror(pool, err, outcome,
+                             status ? status
+                                    : ngx_http_kpn_outcomes[outcome].status,
+                             fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...)
 {
-    u_char   *p, *last;
-    va_list   args;
+    ngx_int_t  rc;
+    va_list    args;
+
+    err->code.data = (u_char *) code;
+    err->code.len = ngx_strlen(code);
+
+    va_start(args, fmt);
+    rc = ngx_http_kpn_verror(pool, err,
+                             ngx_http_kpn_outcome_find(err->code.data,
+                                                       err->code.len),
+                             status, fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_kpn_verror(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_uint_t outcome, ngx_uint_t status, const char *fmt, va_list args)
+{
+    u_char  *p, *last;
 
     err->status = status;
+    err->outcome = outcome;
     err->allow = NULL;
     err->challenge = NULL;
     err->hint = NULL;
-    err->code.data = (u_char *) code;
-    err->code.len = ngx_strlen(code);
 
     p = ngx_pnalloc(pool, NGX_HTTP_KPN_ERROR_MESSAGE_MAX);
     if (p == NULL) {
@@ -151,9 +260,7 @@ ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
         return NGX_ERROR;
     }
 
-    va_start(args, fmt);
     last = ngx_vslprintf(p, p + NGX_HTTP_KPN_ERROR_MESSAGE_MAX, fmt, args);
-    va_end(args);
 
     /* the message goes into a JSON body and a log line: printable UTF-8 */
 
@@ -245,12 +352,12 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
         }
 
         if (jerr.line < 1) {
-            return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_json", "%s", jerr.text);
+            return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                      0, "%s", jerr.text);
         }
 
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json", "line %d column %d: %s",
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                  0, "line %d column %d: %s",
                                   jerr.line, jerr.column, jerr.text);
     }
 

@@ -16,15 +16,14 @@
 #include <ngx_http.h>
 #include <jansson.h>
 
-
-/* the one status nginx has no name for: well-formed input that is refused */
-#define NGX_HTTP_KPN_UNPROCESSABLE_ENTITY  422
+#include "ngx_http_kpn_outcome.h"
 
 
 /* an error answer: status, stable code and a human message */
 typedef struct {
     ngx_uint_t                 status;
-    ngx_str_t                  code;
+    ngx_uint_t                 outcome;     /* NGX_HTTP_KPN_*, the code's */
+    ngx_str_t                  code;        /* its text, from the table */
     ngx_str_t                  message;
     char                      *allow;       /* the Allow header of a 405;
                                                NULL: POST */
@@ -37,12 +36,22 @@ typedef struct {
 
 
 /*
- * Fills err; fmt is ngx_vslprintf()-style.  The message lives in pool.
- * Returns NGX_DECLINED, the code of a refused input, so that checks can
- * "return ngx_http_kpn_error(...)"; NGX_ERROR when out of memory.
+ * Fills err with an outcome of the table (ngx_http_kpn_outcome.h) and its
+ * status, or status when not 0 (the table's other status); fmt is
+ * ngx_vslprintf()-style.  The message lives in pool.  Returns
+ * NGX_DECLINED, the code of a refused input, so that checks can
+ * "return ngx_http_kpn_raise(...)"; NGX_ERROR when out of memory.
  */
+ngx_int_t ngx_http_kpn_raise(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_uint_t outcome, ngx_uint_t status, const char *fmt, ...);
+
+/* the same with the code as text (the fuzz harnesses' reference parser) */
 ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...);
+
+/* the code of an outcome as a C string, for ngx_http_kpn_json_load_as() */
+#define ngx_http_kpn_code(name)                                              \
+    ((char *) ngx_http_kpn_outcomes[NGX_HTTP_KPN_##name].code.data)
 
 /*
  * The UTF-8 character at p (n > 0 bytes, p[0] >= 0x80) into *c: its length

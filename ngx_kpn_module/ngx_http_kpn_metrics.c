@@ -42,24 +42,6 @@ static u_char *ngx_http_kpn_metrics_text_label(u_char *p, u_char *last,
     u_char *s, size_t len);
 
 
-/* the order of NGX_HTTP_KPN_M_UPLINK_OK, _NOT_READ; "other" last */
-static char  *ngx_http_kpn_metrics_uplink_results[] = {
-    "ok", "not_read", "method_not_allowed", "unsupported_media_type",
-    "empty_body", "missing_token", "bad_token", "invalid_json",
-    "invalid_senml", "too_many_records", "unknown_device",
-    "unknown_device_type", "internal_error", "bad_destination_auth",
-    "other", NULL
-};
-
-static char  *ngx_http_kpn_metrics_downlink_results[] = {
-    "ok", "not_read", "kpn_rejected", "method_not_allowed", "missing_key",
-    "bad_key", "invalid_json", "invalid_dev_eui", "invalid_port",
-    "invalid_payload", "invalid_device_id", "missing_field",
-    "token_unavailable", "kpn_auth_failed", "kpn_unavailable",
-    "upstream_timeout", "upstream_error", "client_closed", "internal_error",
-    "other", NULL
-};
-
 static char  *ngx_http_kpn_metrics_classes[] = {
     "none", "1xx", "2xx", "3xx", "4xx", "5xx", NULL
 };
@@ -82,8 +64,8 @@ static ngx_http_kpn_metrics_family_t  ngx_http_kpn_metrics_families[] = {
 
     { "kpn_uplinks_total", "uplinks", "counter",
       "Uplinks by result: ok, or the error code answered.",
-      "result", ngx_http_kpn_metrics_uplink_results,
-      ngx_http_kpn_metrics_at(uplinks), NGX_HTTP_KPN_M_UPLINK_N },
+      "result", ngx_http_kpn_uplink_results,
+      ngx_http_kpn_metrics_at(uplinks), NGX_HTTP_KPN_U_N },
 
     { "kpn_uplink_upstream_responses_total", "uplink_upstream_responses",
       "counter",
@@ -104,8 +86,8 @@ static ngx_http_kpn_metrics_family_t  ngx_http_kpn_metrics_families[] = {
     { "kpn_downlinks_total", "downlinks", "counter",
       "Downlinks by result: ok, kpn_rejected (KPN answered an error), or "
       "the error code answered.",
-      "result", ngx_http_kpn_metrics_downlink_results,
-      ngx_http_kpn_metrics_at(downlinks), NGX_HTTP_KPN_M_DOWNLINK_N },
+      "result", ngx_http_kpn_downlink_results,
+      ngx_http_kpn_metrics_at(downlinks), NGX_HTTP_KPN_D_N },
 
     { "kpn_downlink_kpn_responses_total", "downlink_kpn_responses", "counter",
       "Downlinks by the status class of KPN's last answer (none: no "
@@ -328,41 +310,6 @@ ngx_http_kpn_metrics_pages(size_t size)
     /* one page lost to the alignment of the first */
 
     return (size - overhead) / (ngx_pagesize + sizeof(ngx_slab_page_t)) - 1;
-}
-
-
-static ngx_uint_t
-ngx_http_kpn_metrics_lookup(char **values, ngx_uint_t n, ngx_str_t *code)
-{
-    size_t      len;
-    ngx_uint_t  i;
-
-    for (i = 0; i < n - 1; i++) {
-        len = ngx_strlen(values[i]);
-
-        if (code->len == len && ngx_strncmp(code->data, values[i], len) == 0)
-        {
-            return i;
-        }
-    }
-
-    return n - 1;   /* "other" */
-}
-
-
-ngx_uint_t
-ngx_http_kpn_metrics_uplink_result(ngx_str_t *code)
-{
-    return ngx_http_kpn_metrics_lookup(ngx_http_kpn_metrics_uplink_results,
-                                       NGX_HTTP_KPN_M_UPLINK_N, code);
-}
-
-
-ngx_uint_t
-ngx_http_kpn_metrics_downlink_result(ngx_str_t *code)
-{
-    return ngx_http_kpn_metrics_lookup(ngx_http_kpn_metrics_downlink_results,
-                                       NGX_HTTP_KPN_M_DOWNLINK_N, code);
 }
 
 

@@ -18,16 +18,13 @@
 #include <ngx_core.h>
 
 #include "ngx_http_kpn_conf.h"
+#include "ngx_http_kpn_outcome.h"
 
 
-/* uplinks by result: ngx_http_kpn_metrics_uplink_results[] */
-#define NGX_HTTP_KPN_M_UPLINK_OK       0
-#define NGX_HTTP_KPN_M_UPLINK_NOT_READ 1       /* the body never came whole */
-#define NGX_HTTP_KPN_M_UPLINK_N        15
-
-/* downlinks by result: ngx_http_kpn_metrics_downlink_results[] */
-#define NGX_HTTP_KPN_M_DOWNLINK_NOT_READ  1
-#define NGX_HTTP_KPN_M_DOWNLINK_N      20
+/*
+ * uplinks and downlinks by result: the slots NGX_HTTP_KPN_U_* and
+ * NGX_HTTP_KPN_D_* of the outcome table (ngx_http_kpn_outcome.h)
+ */
 
 /* status classes: 1xx .. 5xx, and "none" (no answer) */
 #define NGX_HTTP_KPN_M_CLASS_NONE      0
@@ -80,12 +77,12 @@ typedef struct {
 typedef struct {
     ngx_http_kpn_zone_head_t   head;
 
-    ngx_atomic_t               uplinks[NGX_HTTP_KPN_M_UPLINK_N];
+    ngx_atomic_t               uplinks[NGX_HTTP_KPN_U_N];
     ngx_atomic_t               uplink_upstream[NGX_HTTP_KPN_M_CLASS_N];
     ngx_atomic_t               uplink_received;
     ngx_atomic_t               uplink_forwarded;
 
-    ngx_atomic_t               downlinks[NGX_HTTP_KPN_M_DOWNLINK_N];
+    ngx_atomic_t               downlinks[NGX_HTTP_KPN_D_N];
     ngx_atomic_t               downlink_kpn[NGX_HTTP_KPN_M_CLASS_N];
     ngx_atomic_t               token_fetches[NGX_HTTP_KPN_M_FETCH_N];
     ngx_atomic_t               token_cache[NGX_HTTP_KPN_M_CACHE_N];
@@ -113,10 +110,6 @@ typedef struct {
 /* the shm_zone->init of a kpn_metrics_zone */
 ngx_int_t ngx_http_kpn_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-
-/* the index of a result code in the uplink or downlink table */
-ngx_uint_t ngx_http_kpn_metrics_uplink_result(ngx_str_t *code);
-ngx_uint_t ngx_http_kpn_metrics_downlink_result(ngx_str_t *code);
 
 /* a status as its class: NGX_HTTP_KPN_M_CLASS_NONE for 0 */
 ngx_uint_t ngx_http_kpn_metrics_class(ngx_uint_t status);

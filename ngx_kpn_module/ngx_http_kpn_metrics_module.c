@@ -499,7 +499,7 @@ ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
 
     if (lcf->uplink) {
         (void) ngx_atomic_fetch_add(
-                   &sh->uplinks[NGX_HTTP_KPN_M_UPLINK_NOT_READ], 1);
+                   &sh->uplinks[NGX_HTTP_KPN_U_NOT_READ], 1);
         return;
     }
 
@@ -507,7 +507,7 @@ ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
 
     if (dlcf->zone) {
         (void) ngx_atomic_fetch_add(
-                   &sh->downlinks[NGX_HTTP_KPN_M_DOWNLINK_NOT_READ], 1);
+                   &sh->downlinks[NGX_HTTP_KPN_D_NOT_READ], 1);
     }
 }
 
@@ -524,14 +524,11 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 
     sh = mctx->sh;
 
-    if (ctx->status.len == 0) {
-        result = NGX_HTTP_KPN_M_UPLINK_NOT_READ;
-
-    } else if (ctx->status.len == 2 && ctx->status.data[0] == 'o') {
-        result = NGX_HTTP_KPN_M_UPLINK_OK;
+    if (ctx->status == NGX_HTTP_KPN_NONE) {
+        result = NGX_HTTP_KPN_U_NOT_READ;
 
     } else {
-        result = ngx_http_kpn_metrics_uplink_result(&ctx->status);
+        result = ngx_http_kpn_outcomes[ctx->status].uplink_slot;
     }
 
     (void) ngx_atomic_fetch_add(&sh->uplinks[result], 1);
@@ -563,7 +560,7 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
         }
     }
 
-    if (result != NGX_HTTP_KPN_M_UPLINK_OK) {
+    if (result != NGX_HTTP_KPN_U_OK) {
         return;
     }
 
@@ -590,7 +587,6 @@ static void
 ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx)
 {
-    ngx_str_t                          internal;
     ngx_uint_t                         i, result, outcome, class;
     ngx_atomic_t                      *v;
     ngx_http_kpn_metrics_sh_t         *sh;
@@ -598,15 +594,14 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
 
     sh = mctx->sh;
 
-    if (ctx->status.len) {
-        result = ngx_http_kpn_metrics_downlink_result(&ctx->status);
+    if (ctx->status != NGX_HTTP_KPN_NONE) {
+        result = ngx_http_kpn_outcomes[ctx->status].downlink_slot;
 
     } else if (ctx->state == NGX_HTTP_KPN_DL_READING) {
-        result = NGX_HTTP_KPN_M_DOWNLINK_NOT_READ;
+        result = NGX_HTTP_KPN_D_NOT_READ;
 
     } else {
-        ngx_str_set(&internal, "internal_error");
-        result = ngx_http_kpn_metrics_downlink_result(&internal);
+        result = NGX_HTTP_KPN_D_INTERNAL_ERROR;
     }
 
     (void) ngx_atomic_fetch_add(&sh->downlinks[result], 1);

@@ -77,7 +77,8 @@ typedef struct {
     ngx_uint_t                 state;
     ngx_int_t                  phase_rc;    /* what the phase handler returns
                                                once the work is done */
-    ngx_str_t                  status;      /* $kpn_uplink_status */
+    ngx_uint_t                 status;      /* $kpn_uplink_status:
+                                               NGX_HTTP_KPN_* */
 
     ngx_str_t                  device_id;
     ngx_str_t                  device_urn;

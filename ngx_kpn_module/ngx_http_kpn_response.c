@@ -151,8 +151,8 @@ ngx_http_kpn_too_large_error(ngx_http_request_t *r, ngx_str_t *body)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (ngx_http_kpn_error(r->pool, &err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                           "body_too_large",
+    if (ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_BODY_TOO_LARGE,
+                           0,
                            "the body is larger than client_max_body_size "
                            "(%O bytes)", clcf->client_max_body_size)
         == NGX_ERROR)
@@ -333,8 +333,8 @@ ngx_http_kpn_not_allowed(ngx_http_request_t *r, ngx_http_kpn_error_t *err,
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_kpn_error(r->pool, err, NGX_HTTP_NOT_ALLOWED,
-                            "method_not_allowed",
+    rc = ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_METHOD_NOT_ALLOWED,
+                            0,
                             "method %V is not allowed, use %s",
                             &r->method_name, allow);
     err->allow = allow;

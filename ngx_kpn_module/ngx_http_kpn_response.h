@@ -49,9 +49,10 @@ ngx_int_t ngx_http_kpn_not_allowed(ngx_http_request_t *r,
 
 /*
  * nginx's own 413 of a module location (r->err_status 413, no answer of
- * the module's) as {"error":"body_too_large",...}: for the header filter
- * (the JSON header) and the body filter (nginx's page dropped, the JSON
- * in place of its last buffer) of a half.  NGX_ERROR: no memory.
+ * the module's) as the JSON error NGX_HTTP_KPN_BODY_TOO_LARGE: for the
+ * header filter (the JSON header) and the body filter (nginx's page
+ * dropped, the JSON in place of its last buffer) of a half.  NGX_ERROR:
+ * no memory.
  */
 ngx_int_t ngx_http_kpn_too_large_header(ngx_http_request_t *r);
 ngx_int_t ngx_http_kpn_too_large_body(ngx_http_request_t *r,

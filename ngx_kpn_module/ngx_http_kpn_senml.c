@@ -250,8 +250,8 @@ ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
 
 too_many:
 
-    return ngx_http_kpn_error(pool, err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                              "too_many_records",
+    return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_TOO_MANY_RECORDS,
+                              0,
                               "the pack has more than %ui records",
                               max_records);
 }
@@ -289,8 +289,8 @@ ngx_http_kpn_senml_read(ngx_http_kpn_reader_t *rd,
             return (rc == NGX_ERROR) ? NGX_ERROR : NGX_ABORT;
         }
 
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "the pack must be an array of records");
     }
 
@@ -328,9 +328,9 @@ ngx_http_kpn_senml_read(ngx_http_kpn_reader_t *rd,
                                                pack);
 
             } else if (rc == NGX_DONE) {
-                rc = ngx_http_kpn_error(ps->pool, ps->err,
-                                        NGX_HTTP_BAD_REQUEST,
-                                        "invalid_senml",
+                rc = ngx_http_kpn_raise(ps->pool, ps->err,
+                                        NGX_HTTP_KPN_INVALID_SENML,
+                                        0,
                                         "record %ui: not an object", i);
 
             } else if (rc == NGX_DECLINED) {
@@ -361,13 +361,13 @@ ngx_http_kpn_senml_read(ngx_http_kpn_reader_t *rd,
     }
 
     if (rd->count == 0) {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml", "the pack is empty");
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0, "the pack is empty");
     }
 
     if (pack->nrecords == 0) {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "the pack has no record with a value");
     }
 
@@ -487,8 +487,8 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
             continue;
         }
 
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: \"%s\" must be %s",
                                   i, f->name, f->what);
     }
@@ -503,8 +503,8 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
     if (mu->len) {
         ngx_http_kpn_echo(mu, NGX_HTTP_KPN_SENML_ECHO_MAX, &echo, &cut);
 
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: unsupported must-understand "
                                   "field \"%V\"", i, &echo);
     }
@@ -515,8 +515,8 @@ ngx_http_kpn_senml_check(ngx_http_kpn_senml_pass_t *ps,
                       | ((ngx_uint_t) 1 << NGX_HTTP_KPN_SENML_VD));
 
     if (bits & (bits - 1)) {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: more than one value field", i);
     }
 
@@ -562,8 +562,8 @@ ngx_http_kpn_senml_version(ngx_http_kpn_senml_pass_t *ps,
     }
 
     if ((version & ~((int64_t) 1 << 4)) > NGX_HTTP_KPN_SENML_VERSION) {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: unsupported SenML "
                                   "version %L (\"bver\")", i, version);
     }
@@ -572,8 +572,8 @@ ngx_http_kpn_senml_version(ngx_http_kpn_senml_pass_t *ps,
 
 invalid:
 
-    return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                              "invalid_senml",
+    return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                              0,
                               "record %ui: \"bver\" must be a positive "
                               "integer", i);
 }
@@ -625,8 +625,8 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
             return NGX_DONE;
         }
 
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: no value field "
                                   "(\"v\", \"vs\", \"vb\" or \"vd\")", i);
     }
@@ -650,8 +650,8 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
     if ((t || base[NGX_HTTP_KPN_SENML_BT])
         && ngx_http_kpn_senml_time(ps, t, res) != NGX_OK)
     {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: \"t\" is out of range", i);
     }
 
@@ -664,8 +664,9 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
                                    &res->value)
             != NGX_OK)
         {
-            return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
+            return ngx_http_kpn_raise(ps->pool, ps->err,
+                                      NGX_HTTP_KPN_INVALID_SENML,
+                                      0,
                                       "record %ui: \"v\" is out of range", i);
         }
 
@@ -685,8 +686,9 @@ ngx_http_kpn_senml_resolve(ngx_http_kpn_senml_pass_t *ps,
         if (ngx_http_kpn_senml_add(base[NGX_HTTP_KPN_SENML_BS], s, &res->sum)
             != NGX_OK)
         {
-            return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                      "invalid_senml",
+            return ngx_http_kpn_raise(ps->pool, ps->err,
+                                      NGX_HTTP_KPN_INVALID_SENML,
+                                      0,
                                       "record %ui: \"s\" is out of range", i);
         }
 
@@ -825,8 +827,8 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     name->len = bn_len + n_len;
 
     if (name->len == 0) {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: the name (\"bn\" + \"n\") "
                                   "is empty", i);
     }
@@ -860,8 +862,8 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
           || (c >= '0' && c <= '9')))
     {
-        return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_senml",
+        return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                                  0,
                                   "record %ui: the name (\"bn\" + \"n\") "
                                   "must start with a letter or digit", i);
     }
@@ -882,8 +884,8 @@ ngx_http_kpn_senml_name(ngx_http_kpn_senml_pass_t *ps,
 
 invalid:
 
-    return ngx_http_kpn_error(ps->pool, ps->err, NGX_HTTP_BAD_REQUEST,
-                              "invalid_senml",
+    return ngx_http_kpn_raise(ps->pool, ps->err, NGX_HTTP_KPN_INVALID_SENML,
+                              0,
                               "record %ui: the name (\"bn\" + \"n\") "
                               "may hold only a-z A-Z 0-9 - : . / _", i);
 }

@@ -116,8 +116,8 @@ ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,
     }
 
     if (rd->pos == rd->last) {
-        return ngx_http_kpn_error(rd->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "invalid_json",
+        return ngx_http_kpn_raise(rd->pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                  0,
                                   "line %ui column %ui: %s at the end",
                                   line, (ngx_uint_t) (rd->pos - line_start) + 1,
                                   rd->error);
@@ -129,8 +129,8 @@ ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,
     near.len = rd->last - rd->pos;
     ngx_http_kpn_echo(&near, NGX_HTTP_KPN_READER_NEAR, &echo, &cut);
 
-    return ngx_http_kpn_error(rd->pool, err, NGX_HTTP_BAD_REQUEST,
-                              "invalid_json",
+    return ngx_http_kpn_raise(rd->pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                              0,
                               "line %ui column %ui: %s near '%V%s'",
                               line, (ngx_uint_t) (rd->pos - line_start) + 1,
                               rd->error, &echo, cut ? "..." : "");

@@ -106,6 +106,6 @@ static ngx_int_t
 ngx_http_kpn_token_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     const char *message)
 {
-    return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_GATEWAY,
-                              "token_unavailable", "%s", message);
+    return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_TOKEN_UNAVAILABLE,
+                              0, "%s", message);
 }

@@ -42,6 +42,8 @@ static void ngx_http_kpn_uplink_reject(ngx_http_request_t *r,
     ngx_http_kpn_ctx_t *ctx, ngx_http_kpn_error_t *err);
 static ngx_http_kpn_ctx_t *ngx_http_kpn_create_ctx(ngx_http_request_t *r);
 static void ngx_http_kpn_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_kpn_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
@@ -75,7 +77,8 @@ static ngx_str_t  ngx_http_kpn_authorization = ngx_string("authorization");
 
 
 static ngx_http_variable_t  ngx_http_kpn_vars[] = {
-    ngx_http_kpn_ctx_variable("kpn_uplink_status", status),
+    { ngx_string("kpn_uplink_status"), NULL, ngx_http_kpn_status_variable,
+      offsetof(ngx_http_kpn_ctx_t, status), NGX_HTTP_VAR_NOCACHEABLE, 0 },
     ngx_http_kpn_ctx_variable("kpn_device_id", device_id),
     ngx_http_kpn_ctx_variable("kpn_device_urn", device_urn),
     ngx_http_kpn_ctx_variable("kpn_id_type", id_type),
@@ -180,7 +183,7 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
 
         if (rc != NGX_OK) {
             ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
-            ngx_str_set(&ctx->status, "internal_error");
+            ctx->status = NGX_HTTP_KPN_INTERNAL_ERROR;
             ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -190,8 +193,8 @@ ngx_http_kpn_uplink_handler(ngx_http_request_t *r)
     }
 
     if (!ngx_http_kpn_uplink_is_json(r->headers_in.content_type)) {
-        ngx_http_kpn_error(r->pool, &err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                           "unsupported_media_type",
+        ngx_http_kpn_raise(r->pool, &err, NGX_HTTP_KPN_UNSUPPORTED_MEDIA_TYPE,
+                           0,
                            "the content type must be application/json");
         goto reject;
     }
@@ -240,13 +243,13 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
     case NGX_OK:
 
         if (ngx_http_kpn_uplink_strip(r, lcf) != NGX_OK) {
-            ngx_str_set(&ctx->status, "internal_error");
+            ctx->status = NGX_HTTP_KPN_INTERNAL_ERROR;
             ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
-        ngx_str_set(&ctx->status, "ok");
+        ctx->status = NGX_HTTP_KPN_OK;
         ctx->phase_rc = NGX_DECLINED;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -264,13 +267,13 @@ ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r)
 
         /* out of memory or a temp file that cannot be read: a JSON 500 */
 
-        if (ngx_http_kpn_error(r->pool, &err,
-                               NGX_HTTP_INTERNAL_SERVER_ERROR,
-                               "internal_error",
+        if (ngx_http_kpn_raise(r->pool, &err,
+                               NGX_HTTP_KPN_INTERNAL_ERROR,
+                               0,
                                "the uplink could not be processed")
             == NGX_ERROR)
         {
-            ngx_str_set(&ctx->status, "internal_error");
+            ctx->status = NGX_HTTP_KPN_INTERNAL_ERROR;
             ctx->phase_rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -297,8 +300,8 @@ ngx_http_kpn_uplink_process(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ctx->received = body.len;
 
     if (body.len == 0) {
-        return ngx_http_kpn_error(r->pool, err, NGX_HTTP_BAD_REQUEST,
-                                  "empty_body", "the request body is empty");
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_EMPTY_BODY,
+                                  0, "the request body is empty");
     }
 
     /* the token covers the raw bytes: checked before any parsing */
@@ -414,9 +417,9 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
     h = ngx_http_kpn_find_header(r, &lcf->device_type_header);
 
     if (h == NULL || h->value.len == 0) {
-        return ngx_http_kpn_error(r->pool, err,
-                                  NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                                  "unknown_device_type",
+        return ngx_http_kpn_raise(r->pool, err,
+                                  NGX_HTTP_KPN_UNKNOWN_DEVICE_TYPE,
+                                  0,
                                   "the \"%V\" header is missing",
                                   &lcf->device_type_header);
     }
@@ -436,8 +439,8 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 
     ngx_http_kpn_echo(&h->value, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
 
-    return ngx_http_kpn_error(r->pool, err, NGX_HTTP_KPN_UNPROCESSABLE_ENTITY,
-                              "unknown_device_type",
+    return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_UNKNOWN_DEVICE_TYPE,
+                              0,
                               "device type \"%V%s\" is not configured",
                               &echo, cut ? "..." : "");
 }
@@ -598,14 +601,16 @@ ngx_http_kpn_uplink_reject(ngx_http_request_t *r, ngx_http_kpn_ctx_t *ctx,
     ngx_table_elt_t  *h;
 
     ctx->state = NGX_HTTP_KPN_UPLINK_DONE;
-    ctx->status = err->code;
+    ctx->status = err->outcome;
     ctx->phase_rc = NGX_DONE;
 
     level = ngx_http_kpn_reject_log_level(r);
 
     /* a failure of ours (500) is an error whatever the level */
 
-    if (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    if (ngx_http_kpn_outcomes[err->outcome].log_class
+        == NGX_HTTP_KPN_LOG_ERROR)
+    {
         level = NGX_LOG_ERR;
     }
 
@@ -745,6 +750,15 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
 
 static ngx_int_t
+ngx_http_kpn_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_kpn_variable_outcome(v, ngx_http_kpn_get_ctx(r->main),
+                                         data);
+}
+
+
+static ngx_int_t
 ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
@@ -790,8 +804,7 @@ ngx_http_kpn_spool_variable(ngx_http_request_t *r,
     ctx = ngx_http_kpn_get_ctx(r->main);
 
     if (ctx == NULL
-        || ctx->status.len != sizeof("ok") - 1
-        || ngx_strncmp(ctx->status.data, "ok", sizeof("ok") - 1) != 0)
+        || ctx->status != NGX_HTTP_KPN_OK)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -872,7 +885,7 @@ ngx_http_kpn_uplink_too_large(ngx_http_request_t *r)
 
     ctx = ngx_http_kpn_get_ctx(r);
 
-    return ctx == NULL || ctx->status.len == 0;
+    return ctx == NULL || ctx->status == NGX_HTTP_KPN_NONE;
 }
 
 

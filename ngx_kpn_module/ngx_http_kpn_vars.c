@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_outcome.h"
 
 
 ngx_int_t
@@ -49,6 +50,34 @@ ngx_http_kpn_variable_field(ngx_http_variable_value_t *v, void *ctx,
 
     v->data = s->data;
     v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_variable_outcome(ngx_http_variable_value_t *v, void *ctx,
+    uintptr_t offset)
+{
+    ngx_uint_t  outcome;
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    outcome = *(ngx_uint_t *) ((char *) ctx + offset);
+
+    if (outcome == NGX_HTTP_KPN_NONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ngx_http_kpn_outcomes[outcome].code.data;
+    v->len = ngx_http_kpn_outcomes[outcome].code.len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

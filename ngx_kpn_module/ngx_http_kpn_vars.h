@@ -20,6 +20,13 @@
 ngx_int_t ngx_http_kpn_variable_field(ngx_http_variable_value_t *v,
     void *ctx, uintptr_t offset);
 
+/*
+ * A variable whose value is the code of the outcome (NGX_HTTP_KPN_*) at
+ * offset in ctx: not found when there is no ctx or no outcome yet.
+ */
+ngx_int_t ngx_http_kpn_variable_outcome(ngx_http_variable_value_t *v,
+    void *ctx, uintptr_t offset);
+
 /* adds a null-terminated table of variables (preconfiguration) */
 ngx_int_t ngx_http_kpn_register_variables(ngx_conf_t *cf,
     ngx_http_variable_t *vars);
