@@ -23,7 +23,7 @@
  */
 
 
-#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_common.h"
 #include "ngx_http_kpn_downlink.h"
 #include "ngx_http_kpn_json.h"
 #include "ngx_http_kpn_response.h"
@@ -53,7 +53,7 @@ static void ngx_http_kpn_downlink_timer_handler(ngx_event_t *ev);
 static void ngx_http_kpn_downlink_cleanup(void *data);
 static void ngx_http_kpn_downlink_terminated(void *data);
 
-static ngx_int_t ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
+static ngx_int_t ngx_http_kpn_downlink_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kpn_downlink_outcome_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -100,8 +100,7 @@ static ngx_http_variable_t  ngx_http_kpn_downlink_vars[] = {
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("kpn_token_cache"), NULL,
-      ngx_http_kpn_downlink_status_variable,
-      offsetof(ngx_http_kpn_downlink_ctx_t, access.cache),
+      ngx_http_kpn_downlink_cache_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -136,7 +135,7 @@ ngx_http_kpn_downlink_handler(ngx_http_request_t *r)
      *
      *     ctx->state = NGX_HTTP_KPN_DL_DECIDE;
      *     ctx->status = NGX_HTTP_KPN_NONE;
-     *     ctx->access.cache = { 0, NULL };
+     *     ctx->access.cache = NGX_HTTP_KPN_CACHE_NONE;
      *     ctx->sub.sr = NULL;
      *     ctx->access.lease.owned = 0;
      */
@@ -569,7 +568,7 @@ ngx_http_kpn_downlink_downlink_done(ngx_http_request_t *r,
             ctx->access.wait_start = ngx_current_msec;
             ctx->access.wait_delay = 0;
             ngx_str_null(&ctx->access.token);
-            ngx_str_null(&ctx->access.cache);
+            ctx->access.cache = NGX_HTTP_KPN_CACHE_NONE;
             ctx->state = NGX_HTTP_KPN_DL_DECIDE;
 
             return NGX_AGAIN;
@@ -878,13 +877,74 @@ ngx_http_kpn_downlink_fail(ngx_http_request_t *r,
 }
 
 
+/* $kpn_token_cache, by NGX_HTTP_KPN_CACHE_* */
+
+static ngx_str_t  ngx_http_kpn_downlink_cache_names[] = {
+    ngx_null_string,
+    ngx_string("hit"),
+    ngx_string("miss"),
+    ngx_string("stale"),
+    ngx_string("wait")
+};
+
+
 static ngx_int_t
-ngx_http_kpn_downlink_status_variable(ngx_http_request_t *r,
+ngx_http_kpn_downlink_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    return ngx_http_kpn_variable_field(v,
-               ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module),
-               data);
+    ngx_str_t                    *name;
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || ctx->access.cache == NGX_HTTP_KPN_CACHE_NONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = &ngx_http_kpn_downlink_cache_names[ctx->access.cache];
+
+    v->data = name->data;
+    v->len = name->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* what the request did, for the metrics */
+
+ngx_int_t
+ngx_http_kpn_downlink_record(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_record_t *rec)
+{
+    ngx_http_kpn_downlink_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->status != NGX_HTTP_KPN_NONE) {
+        rec->status = ctx->status;
+
+    } else if (ctx->state == NGX_HTTP_KPN_DL_READING) {
+        rec->status = NGX_HTTP_KPN_NOT_READ;
+
+    } else {
+        rec->status = NGX_HTTP_KPN_INTERNAL_ERROR;
+    }
+
+    rec->kpn_status = ctx->kpn_status;
+    rec->sent = ctx->sent;
+    rec->cache = ctx->access.cache;
+    rec->fetches = ctx->access.fetches;
+    rec->expires = ctx->access.expires;
+
+    return NGX_OK;
 }
 
 

@@ -12,7 +12,7 @@
  */
 
 
-#include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_downlink_module.h"
 #include "ngx_http_kpn_downlink_token.h"
 #include "ngx_http_kpn_json.h"
 
@@ -76,12 +76,12 @@ ngx_http_kpn_access_decide(ngx_http_request_t *r,
     case NGX_HTTP_KPN_SHM_HIT:
     case NGX_HTTP_KPN_SHM_STALE:
         if (rc == NGX_HTTP_KPN_SHM_HIT) {
-            if (access->cache.len == 0) {
-                ngx_str_set(&access->cache, "hit");
+            if (access->cache == NGX_HTTP_KPN_CACHE_NONE) {
+                access->cache = NGX_HTTP_KPN_CACHE_HIT;
             }
 
         } else {
-            ngx_str_set(&access->cache, "stale");
+            access->cache = NGX_HTTP_KPN_CACHE_STALE;
         }
 
         access->token = res.token;
@@ -89,7 +89,7 @@ ngx_http_kpn_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_KPN_ACCESS_READY;
 
     case NGX_HTTP_KPN_SHM_LEADER:
-        ngx_str_set(&access->cache, "miss");
+        access->cache = NGX_HTTP_KPN_CACHE_MISS;
 
         /* a due but valid token to fall back on if the refresh fails */
 
@@ -99,12 +99,12 @@ ngx_http_kpn_access_decide(ngx_http_request_t *r,
         return ngx_http_kpn_access_fetch(r, access, sub);
 
     case NGX_HTTP_KPN_SHM_WAIT:
-        ngx_str_set(&access->cache, "wait");
+        access->cache = NGX_HTTP_KPN_CACHE_WAIT;
         return ngx_http_kpn_access_wait(r, access, ref);
 
     case NGX_HTTP_KPN_SHM_FAIL:
-        if (access->cache.len == 0) {
-            ngx_str_set(&access->cache, "miss");
+        if (access->cache == NGX_HTTP_KPN_CACHE_NONE) {
+            access->cache = NGX_HTTP_KPN_CACHE_MISS;
         }
 
         return ngx_http_kpn_access_fail_fast(r, &res, ref);
@@ -395,7 +395,7 @@ failed:
                       "kpn downlink: token refresh failed, using the "
                       "cached token: %V", &err->message);
 
-        ngx_str_set(&access->cache, "stale");
+        access->cache = NGX_HTTP_KPN_CACHE_STALE;
         access->token = access->stale;
         access->generation = access->stale_generation;
         ngx_str_null(&access->stale);

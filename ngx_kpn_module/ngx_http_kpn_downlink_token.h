@@ -17,20 +17,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_kpn_common.h"
 #include "ngx_http_kpn_json.h"
 #include "ngx_http_kpn_shm.h"
 #include "ngx_http_kpn_subrequest.h"
 #include "ngx_http_kpn_token.h"
-
-
-/* how the token fetch of a request ended (access->fetch) */
-#define NGX_HTTP_KPN_FETCH_NONE        0       /* no fetch */
-#define NGX_HTTP_KPN_FETCH_OK          1
-#define NGX_HTTP_KPN_FETCH_HTTP_ERROR  2       /* an answer other than 200 */
-#define NGX_HTTP_KPN_FETCH_TIMEOUT     3
-#define NGX_HTTP_KPN_FETCH_BAD_ANSWER  4       /* 200, but no usable token */
-#define NGX_HTTP_KPN_FETCH_ERROR       5       /* no answer */
-#define NGX_HTTP_KPN_FETCH_N           5
 
 
 /* the verdicts of the token part */
@@ -59,7 +50,8 @@ typedef struct {
     ngx_http_kpn_error_t       answer_err;
     ngx_int_t                  answer_rc;   /* NGX_AGAIN: not parsed */
 
-    ngx_str_t                  cache;       /* $kpn_token_cache */
+    ngx_uint_t                 cache;       /* $kpn_token_cache:
+                                               NGX_HTTP_KPN_CACHE_* */
 
     /* for the metrics */
     ngx_uint_t                 fetch;       /* NGX_HTTP_KPN_FETCH_*: the

@@ -10,7 +10,7 @@
 
 
 #include "ngx_http_kpn_metrics.h"
-#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_common.h"
 #include "ngx_http_kpn_conf.h"
 
 

@@ -33,11 +33,7 @@
 /* token fetches by result: NGX_HTTP_KPN_FETCH_* - 1 */
 #define NGX_HTTP_KPN_M_FETCH_N         5
 
-/* token cache lookups by outcome */
-#define NGX_HTTP_KPN_M_CACHE_HIT       0
-#define NGX_HTTP_KPN_M_CACHE_MISS      1
-#define NGX_HTTP_KPN_M_CACHE_STALE     2
-#define NGX_HTTP_KPN_M_CACHE_WAIT      3
+/* token cache lookups by outcome: NGX_HTTP_KPN_CACHE_* - 1 */
 #define NGX_HTTP_KPN_M_CACHE_N         4
 
 /* the labelled values */

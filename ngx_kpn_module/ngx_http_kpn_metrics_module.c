@@ -10,9 +10,8 @@
  */
 
 
-#include "ngx_http_kpn_module.h"
-#include "ngx_http_kpn_uplink.h"
-#include "ngx_http_kpn_downlink.h"
+#include "ngx_http_kpn_uplink_module.h"
+#include "ngx_http_kpn_downlink_module.h"
 #include "ngx_http_kpn_conf.h"
 #include "ngx_http_kpn_response.h"
 #include "ngx_http_kpn_metrics.h"
@@ -20,6 +19,10 @@
 
 #if (NGX_HTTP_KPN_FETCH_N != NGX_HTTP_KPN_M_FETCH_N)
 #error the metrics count other token fetch results than the downlink has
+#endif
+
+#if (NGX_HTTP_KPN_CACHE_N != NGX_HTTP_KPN_M_CACHE_N)
+#error the metrics count other token cache outcomes than the downlink has
 #endif
 
 
@@ -54,9 +57,9 @@ static ngx_int_t ngx_http_kpn_metrics_names(ngx_conf_t *cf,
     ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r);
 static void ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
-    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx);
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_uplink_record_t *rec);
 static void ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
-    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx);
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_record_t *rec);
 static void ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
     ngx_http_kpn_metrics_ctx_t *mctx);
 static ngx_int_t ngx_http_kpn_metrics_handler(ngx_http_request_t *r);
@@ -436,8 +439,9 @@ ngx_http_kpn_metrics_zone_ref(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
 {
-    ngx_http_kpn_ctx_t               *uctx;
-    ngx_http_kpn_downlink_ctx_t      *dctx;
+    ngx_int_t                         up, down;
+    ngx_http_kpn_uplink_record_t      urec;
+    ngx_http_kpn_downlink_record_t    drec;
     ngx_http_kpn_metrics_loc_conf_t  *mlcf;
 
     /*
@@ -457,19 +461,19 @@ ngx_http_kpn_metrics_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    uctx = ngx_http_kpn_get_ctx(r);
+    up = ngx_http_kpn_uplink_record(r, &urec);
 
-    if (uctx) {
-        ngx_http_kpn_metrics_uplink(r, mlcf->count->data, uctx);
+    if (up == NGX_OK) {
+        ngx_http_kpn_metrics_uplink(r, mlcf->count->data, &urec);
     }
 
-    dctx = ngx_http_get_module_ctx(r, ngx_http_kpn_downlink_module);
+    down = ngx_http_kpn_downlink_record(r, &drec);
 
-    if (dctx) {
-        ngx_http_kpn_metrics_downlink(r, mlcf->count->data, dctx);
+    if (down == NGX_OK) {
+        ngx_http_kpn_metrics_downlink(r, mlcf->count->data, &drec);
     }
 
-    if (uctx == NULL && dctx == NULL
+    if (up != NGX_OK && down != NGX_OK
         && r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
     {
         ngx_http_kpn_metrics_too_large(r, mlcf->count->data);
@@ -514,7 +518,7 @@ ngx_http_kpn_metrics_too_large(ngx_http_request_t *r,
 
 static void
 ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
-    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_ctx_t *ctx)
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_uplink_record_t *rec)
 {
     ngx_str_t                   name;
     ngx_uint_t                  result, class;
@@ -524,22 +528,22 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 
     sh = mctx->sh;
 
-    if (ctx->status == NGX_HTTP_KPN_NONE) {
+    if (rec->status == NGX_HTTP_KPN_NONE) {
         result = NGX_HTTP_KPN_U_NOT_READ;
 
     } else {
-        result = ngx_http_kpn_outcomes[ctx->status].uplink_slot;
+        result = ngx_http_kpn_outcomes[rec->status].uplink_slot;
     }
 
     (void) ngx_atomic_fetch_add(&sh->uplinks[result], 1);
-    (void) ngx_atomic_fetch_add(&sh->uplink_received, ctx->received);
+    (void) ngx_atomic_fetch_add(&sh->uplink_received, rec->received);
 
     /* the device type: only configured names are labels */
 
-    if (ctx->device_type_hash_id.len) {
-        name = ctx->device_type;
+    if (rec->device_type_known) {
+        name = rec->device_type;
 
-    } else if (ctx->device_type.len) {
+    } else if (rec->device_type.len) {
         ngx_str_set(&name, NGX_HTTP_KPN_M_UNCONFIGURED);
 
     } else {
@@ -564,7 +568,7 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_atomic_fetch_add(&sh->uplink_forwarded, ctx->forwarded);
+    (void) ngx_atomic_fetch_add(&sh->uplink_forwarded, rec->forwarded);
 
     /* what the upstream answered last: no header at all is "none" */
 
@@ -585,62 +589,40 @@ ngx_http_kpn_metrics_uplink(ngx_http_request_t *r,
 
 static void
 ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
-    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_ctx_t *ctx)
+    ngx_http_kpn_metrics_ctx_t *mctx, ngx_http_kpn_downlink_record_t *rec)
 {
-    ngx_uint_t                         i, result, outcome, class;
+    ngx_uint_t                         i, result, class;
     ngx_atomic_t                      *v;
     ngx_http_kpn_metrics_sh_t         *sh;
     ngx_http_kpn_downlink_loc_conf_t  *dlcf;
 
     sh = mctx->sh;
 
-    if (ctx->status != NGX_HTTP_KPN_NONE) {
-        result = ngx_http_kpn_outcomes[ctx->status].downlink_slot;
-
-    } else if (ctx->state == NGX_HTTP_KPN_DL_READING) {
-        result = NGX_HTTP_KPN_D_NOT_READ;
-
-    } else {
-        result = NGX_HTTP_KPN_D_INTERNAL_ERROR;
-    }
+    result = ngx_http_kpn_outcomes[rec->status].downlink_slot;
 
     (void) ngx_atomic_fetch_add(&sh->downlinks[result], 1);
 
-    if (ctx->sent) {
-        class = ngx_http_kpn_metrics_class(ctx->kpn_status);
+    if (rec->sent) {
+        class = ngx_http_kpn_metrics_class(rec->kpn_status);
         (void) ngx_atomic_fetch_add(&sh->downlink_kpn[class], 1);
     }
 
-    if (ctx->access.cache.len) {
-        switch (ctx->access.cache.data[0]) {
-        case 'h':
-            outcome = NGX_HTTP_KPN_M_CACHE_HIT;
-            break;
-        case 'm':
-            outcome = NGX_HTTP_KPN_M_CACHE_MISS;
-            break;
-        case 's':
-            outcome = NGX_HTTP_KPN_M_CACHE_STALE;
-            break;
-        default: /* "wait" */
-            outcome = NGX_HTTP_KPN_M_CACHE_WAIT;
-        }
-
-        (void) ngx_atomic_fetch_add(&sh->token_cache[outcome], 1);
+    if (rec->cache != NGX_HTTP_KPN_CACHE_NONE) {
+        (void) ngx_atomic_fetch_add(&sh->token_cache[rec->cache - 1], 1);
     }
 
     /* every fetch: a 302/401 from KPN makes a second one */
 
     for (i = 0; i < NGX_HTTP_KPN_FETCH_N; i++) {
-        if (ctx->access.fetches[i]) {
+        if (rec->fetches[i]) {
             (void) ngx_atomic_fetch_add(&sh->token_fetches[i],
-                                        ctx->access.fetches[i]);
+                                        rec->fetches[i]);
         }
     }
 
     /* the expiry of the token fetched last */
 
-    if (ctx->access.expires == 0) {
+    if (rec->expires == 0) {
         return;
     }
 
@@ -649,7 +631,7 @@ ngx_http_kpn_metrics_downlink(ngx_http_request_t *r,
     v = ngx_http_kpn_metrics_label(mctx, NGX_HTTP_KPN_M_TOKEN_EXPIRY,
                                    &dlcf->client_id);
     if (v) {
-        *v = (ngx_atomic_uint_t) ctx->access.expires;
+        *v = (ngx_atomic_uint_t) rec->expires;
     }
 }
 

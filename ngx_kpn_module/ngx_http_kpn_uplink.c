@@ -10,7 +10,7 @@
  */
 
 
-#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_uplink_module.h"
 #include "ngx_http_kpn_json.h"
 #include "ngx_http_kpn_response.h"
 #include "ngx_http_kpn_auth.h"
@@ -746,6 +746,30 @@ ngx_http_kpn_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 {
     return ngx_http_kpn_variable_field(v, ngx_http_kpn_get_ctx(r->main),
                                        data);
+}
+
+
+/* what the request did, for the metrics */
+
+ngx_int_t
+ngx_http_kpn_uplink_record(ngx_http_request_t *r,
+    ngx_http_kpn_uplink_record_t *rec)
+{
+    ngx_http_kpn_ctx_t  *ctx;
+
+    ctx = ngx_http_kpn_get_ctx(r);
+
+    if (ctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rec->status = ctx->status;
+    rec->received = ctx->received;
+    rec->forwarded = ctx->forwarded;
+    rec->device_type = ctx->device_type;
+    rec->device_type_known = (ctx->device_type_hash_id.len != 0);
+
+    return NGX_OK;
 }
 
 

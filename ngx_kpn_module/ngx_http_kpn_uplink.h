@@ -8,7 +8,7 @@
 #define _NGX_HTTP_KPN_UPLINK_H_INCLUDED_
 
 
-#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_uplink_module.h"
 
 
 /* the precontent phase handler of "kpn_uplink on" */

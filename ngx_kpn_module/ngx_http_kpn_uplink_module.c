@@ -8,7 +8,7 @@
  */
 
 
-#include "ngx_http_kpn_module.h"
+#include "ngx_http_kpn_uplink_module.h"
 #include "ngx_http_kpn_conf.h"
 #include "ngx_http_kpn_uplink.h"
 #include "ngx_http_kpn_auth.h"

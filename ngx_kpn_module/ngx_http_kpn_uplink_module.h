@@ -2,14 +2,15 @@
 /*
  * Copyright (C) ngx_kpn_module developers
  *
- * ngx_http_kpn_module: KPN Things <-> Withthegrid at the edge.
- * Shared types of the uplink module (ngx_http_kpn_module) and the
- * downlink module (ngx_http_kpn_downlink_module), both in one .so.
+ * ngx_http_kpn_module, the uplink half: KPN Things -> Withthegrid.  Its
+ * conf and request ctx.  Directives and conf:
+ * ngx_http_kpn_uplink_module.c; the request path: ngx_http_kpn_uplink.c.
+ * What the three modules share is in ngx_http_kpn_common.h.
  */
 
 
-#ifndef _NGX_HTTP_KPN_MODULE_H_INCLUDED_
-#define _NGX_HTTP_KPN_MODULE_H_INCLUDED_
+#ifndef _NGX_HTTP_KPN_UPLINK_MODULE_H_INCLUDED_
+#define _NGX_HTTP_KPN_UPLINK_MODULE_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -17,10 +18,10 @@
 #include <ngx_http.h>
 #include <jansson.h>
 
+#include "ngx_http_kpn_common.h"
 #include "ngx_http_kpn_senml.h"
 
 
-#define NGX_HTTP_KPN_MODULE_VERSION    "0.1.0"
 
 
 #define NGX_HTTP_KPN_FORMAT_ENVELOPE   0
@@ -115,11 +116,4 @@ typedef struct {
 extern ngx_module_t  ngx_http_kpn_module;
 
 
-/*
- * kpn_reject_log_level of r's location: the level at which both halves
- * log input they refuse (the caller's mistake, not a failure of theirs).
- */
-ngx_uint_t ngx_http_kpn_reject_log_level(ngx_http_request_t *r);
-
-
-#endif /* _NGX_HTTP_KPN_MODULE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_KPN_UPLINK_MODULE_H_INCLUDED_ */
