@@ -45,6 +45,15 @@ ngx_int_t ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_kpn_downlink_filter_init(ngx_conf_t *cf);
 
+/*
+ * ngx_http_kpn_downlink_vars.c: the input that the templates of the
+ * downlink request asked for and did not get (ctx->missing): NGX_DECLINED
+ * with err and its log level; NGX_OK: none
+ */
+ngx_int_t ngx_http_kpn_downlink_missing(ngx_http_request_t *r,
+    ngx_http_kpn_downlink_ctx_t *ctx, ngx_http_kpn_error_t *err,
+    ngx_uint_t *level);
+
 /* the state of the running subrequest of main request r, or NULL */
 ngx_http_kpn_subrequest_t *ngx_http_kpn_downlink_sub(ngx_http_request_t *r);
 

@@ -29,14 +29,6 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_kpn_downlink_init(ngx_conf_t *cf);
-static ngx_int_t ngx_http_kpn_downlink_check_route(ngx_conf_t *cf,
-    ngx_http_core_loc_conf_t *server, ngx_str_t *uri, ngx_uint_t endpoint,
-    ngx_http_kpn_downlink_pos_t *pos);
-static ngx_int_t ngx_http_kpn_downlink_find_location(ngx_str_t *uri,
-    ngx_http_core_loc_conf_t **clcf);
-static ngx_int_t ngx_http_kpn_downlink_find_static(
-    ngx_http_location_tree_node_t *node, ngx_str_t *uri,
-    ngx_http_core_loc_conf_t **clcf);
 
 static void *ngx_http_kpn_downlink_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf);
@@ -46,27 +38,18 @@ static char *ngx_http_kpn_downlink_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_kpn_downlink_pos(ngx_conf_t *cf,
-    ngx_http_kpn_downlink_pos_t *pos);
 static char *ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kpn_downlink_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static ngx_array_t *ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf);
-static ngx_int_t ngx_http_kpn_downlink_compile(ngx_conf_t *cf,
-    ngx_str_t *value, ngx_http_complex_value_t *cv);
 static char *ngx_http_kpn_downlink_nonempty(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_kpn_downlink_max_payload(ngx_conf_t *cf, void *post,
     void *data);
+static ngx_int_t ngx_http_kpn_downlink_complete(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf);
 static ngx_int_t ngx_http_kpn_downlink_prepare(ngx_conf_t *cf,
     ngx_http_kpn_downlink_loc_conf_t *conf);
 
@@ -293,218 +276,6 @@ ngx_http_kpn_downlink_init(ngx_conf_t *cf)
 }
 
 
-/* uri must land in an exact location with "kpn_endpoint <endpoint>" */
-
-static ngx_int_t
-ngx_http_kpn_downlink_check_route(ngx_conf_t *cf,
-    ngx_http_core_loc_conf_t *server, ngx_str_t *uri, ngx_uint_t endpoint,
-    ngx_http_kpn_downlink_pos_t *pos)
-{
-    char                              *what, *kind, *name;
-    ngx_str_t                          none = ngx_null_string;
-    ngx_int_t                          rc;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
-
-    clcf = server;
-
-    rc = ngx_http_kpn_downlink_find_location(uri, &clcf);
-
-    if (rc == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"%s\" \"%V\": a regular expression of a location "
-                      "failed to run in %V:%ui",
-                      endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN
-                      ? "kpn_token_uri" : "kpn_downlink_uri",
-                      uri, &pos->file, pos->line);
-        return NGX_ERROR;
-    }
-
-    /* the server's own conf, when nothing matched, has no loc_conf */
-
-    if (clcf != server && clcf->exact_match) {
-        dlcf = clcf->loc_conf[ngx_http_kpn_downlink_module.ctx_index];
-
-        if (dlcf->endpoint == endpoint) {
-            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cf->log, 0,
-                           "kpn endpoint \"%V\" is location \"%V\"",
-                           uri, &clcf->name);
-            return NGX_OK;
-        }
-    }
-
-    if (endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN) {
-        what = "kpn_token_uri";
-        kind = "token";
-
-    } else {
-        what = "kpn_downlink_uri";
-        kind = "api";
-    }
-
-    name = clcf == server ? "no location" : "location ";
-
-#if (NGX_PCRE)
-    if (clcf->regex) {
-        name = "location ~ ";
-    }
-#endif
-
-    if (clcf->exact_match) {
-        name = "location = ";
-
-    } else if (clcf->noregex) {
-        name = "location ^~ ";
-    }
-
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "\"%s\" \"%V\" lands in %s%V, not in a location with "
-                  "\"kpn_endpoint %s\" (an exact, internal location): "
-                  "the %s would go there in %V:%ui",
-                  what, uri, name, clcf == server ? &none : &clcf->name, kind,
-                  endpoint == NGX_HTTP_KPN_ENDPOINT_TOKEN
-                  ? "client secret" : "access token",
-                  &pos->file, pos->line);
-
-    return NGX_ERROR;
-}
-
-
-/*
- * The location that a subrequest for uri lands in, found at configuration
- * time the way nginx's find-config phase finds a request's: in the static
- * tree of the level *clcf, where an exact match ends the search and the
- * longest prefix is searched again for nested locations; then, unless that
- * prefix is "^~", the regular expressions of the level in their order.
- * *clcf is left alone when nothing matches.  The return codes are those of
- * that search: NGX_OK (exact, or a regular expression), NGX_DONE (a
- * redirect to uri + "/"), NGX_AGAIN / NGX_DECLINED (a prefix, or none).
- */
-
-static ngx_int_t
-ngx_http_kpn_downlink_find_location(ngx_str_t *uri,
-    ngx_http_core_loc_conf_t **clcf)
-{
-    ngx_int_t                  rc;
-    ngx_http_core_loc_conf_t  *level;
-#if (NGX_PCRE)
-    ngx_int_t                  n;
-    ngx_uint_t                 noregex;
-    ngx_http_core_loc_conf_t **re;
-
-    noregex = 0;
-#endif
-
-    level = *clcf;
-
-    rc = ngx_http_kpn_downlink_find_static(level->static_locations, uri,
-                                           clcf);
-
-    if (rc == NGX_AGAIN) {
-#if (NGX_PCRE)
-        noregex = (*clcf)->noregex;
-#endif
-        rc = ngx_http_kpn_downlink_find_location(uri, clcf);
-    }
-
-    if (rc == NGX_OK || rc == NGX_DONE || rc == NGX_ERROR) {
-        return rc;
-    }
-
-#if (NGX_PCRE)
-    if (noregex || level->regex_locations == NULL) {
-        return rc;
-    }
-
-    for (re = level->regex_locations; *re; re++) {
-        n = ngx_regex_exec((*re)->regex->regex, uri, NULL, 0);
-
-        if (n == NGX_REGEX_NO_MATCHED) {
-            continue;
-        }
-
-        if (n < 0) {
-            return NGX_ERROR;
-        }
-
-        *clcf = *re;
-
-        rc = ngx_http_kpn_downlink_find_location(uri, clcf);
-
-        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
-    }
-#endif
-
-    return rc;
-}
-
-
-/* the static tree of one level: see ngx_http_kpn_downlink_find_location() */
-
-static ngx_int_t
-ngx_http_kpn_downlink_find_static(ngx_http_location_tree_node_t *node,
-    ngx_str_t *uri, ngx_http_core_loc_conf_t **clcf)
-{
-    size_t      len, n;
-    u_char     *p;
-    ngx_int_t   rc, found;
-
-    p = uri->data;
-    len = uri->len;
-    found = NGX_DECLINED;
-
-    while (node) {
-
-        n = ngx_min(len, (size_t) node->len);
-
-        rc = ngx_filename_cmp(p, node->name, n);
-
-        if (rc != 0) {
-            node = (rc < 0) ? node->left : node->right;
-            continue;
-        }
-
-        if (len > (size_t) node->len) {
-
-            /* a prefix of uri: the longest one wins, look further in */
-
-            if (node->inclusive) {
-                *clcf = node->inclusive;
-                found = NGX_AGAIN;
-                p += n;
-                len -= n;
-                node = node->tree;
-                continue;
-            }
-
-            node = node->right;
-            continue;
-        }
-
-        if (len == (size_t) node->len) {
-            if (node->exact) {
-                *clcf = node->exact;
-                return NGX_OK;
-            }
-
-            *clcf = node->inclusive;
-            return NGX_AGAIN;
-        }
-
-        /* uri is shorter: "/a" for "location /a/" redirects to "/a/" */
-
-        if (len + 1 == (size_t) node->len && node->auto_redirect) {
-            *clcf = node->exact ? node->exact : node->inclusive;
-            found = NGX_DONE;
-        }
-
-        node = node->left;
-    }
-
-    return found;
-}
-
-
 static void *
 ngx_http_kpn_downlink_create_main_conf(ngx_conf_t *cf)
 {
@@ -569,10 +340,68 @@ ngx_http_kpn_downlink_create_loc_conf(ngx_conf_t *cf)
 }
 
 
+/* the directives a kpn_downlink location requires, each said by nginx -t */
+
+static ngx_int_t
+ngx_http_kpn_downlink_complete(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_loc_conf_t *conf)
+{
+    if (conf->zone->data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\": unknown kpn_token_zone \"%V\" "
+                      "in %V:%ui",
+                      &conf->zone->shm.name,
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    if (conf->keys == NGX_CONF_UNSET_PTR) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
+                      "(or \"kpn_downlink_keys off\" when the location "
+                      "is protected otherwise) in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    if (conf->client_id.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_id\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    if (conf->client_secret.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_client_secret\" "
+                      "or \"kpn_client_secret_file\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    if (conf->token_uri.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_token_uri\" in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    if (conf->downlink_uri.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"kpn_downlink\" requires \"kpn_downlink_uri\" "
+                      "in %V:%ui",
+                      &conf->pos.file, conf->pos.line);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
- * Every default, then the checks of a kpn_downlink location.  Long, as
- * nginx's merge functions are: one line a directive, one check a
- * companion directive, each with the message nginx -t prints.
+ * Every default, then the checks of a kpn_downlink location
+ * (ngx_http_kpn_downlink_complete()), each with the message nginx -t
+ * prints.
  */
 
 static char *
@@ -672,51 +501,7 @@ ngx_http_kpn_downlink_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     /* a location with kpn_downlink: everything must be there */
 
-    if (conf->zone->data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\": unknown kpn_token_zone \"%V\" "
-                      "in %V:%ui",
-                      &conf->zone->shm.name,
-                      &conf->pos.file, conf->pos.line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->keys == NGX_CONF_UNSET_PTR) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\" requires \"kpn_downlink_keys\" "
-                      "(or \"kpn_downlink_keys off\" when the location "
-                      "is protected otherwise) in %V:%ui",
-                      &conf->pos.file, conf->pos.line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->client_id.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\" requires \"kpn_client_id\" in %V:%ui",
-                      &conf->pos.file, conf->pos.line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->client_secret.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\" requires \"kpn_client_secret\" "
-                      "or \"kpn_client_secret_file\" in %V:%ui",
-                      &conf->pos.file, conf->pos.line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->token_uri.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\" requires \"kpn_token_uri\" in %V:%ui",
-                      &conf->pos.file, conf->pos.line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->downlink_uri.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"kpn_downlink\" requires \"kpn_downlink_uri\" "
-                      "in %V:%ui",
-                      &conf->pos.file, conf->pos.line);
+    if (ngx_http_kpn_downlink_complete(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -907,62 +692,9 @@ ngx_http_kpn_downlink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/*
- * kpn_endpoint token | api: this location is where kpn_token_uri
- * (the client secret) or kpn_downlink_uri (the access token) may go; an
- * exact location (checked here) and internal (checked at the merge, as
- * "internal" may follow)
- */
-
-static char *
-ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
-
-    ngx_str_t                 *value;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (dlcf->endpoint) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "token") == 0) {
-        dlcf->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
-
-    } else if (ngx_strcmp(value[1].data, "api") == 0) {
-        dlcf->endpoint = NGX_HTTP_KPN_ENDPOINT_API;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\", expected "
-                           "\"token\" or \"api\"", &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (!clcf->exact_match || clcf->named) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" must be in an exact location "
-                           "(\"location = /uri\"), not in \"%V\"",
-                           &cmd->name, &clcf->name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_kpn_downlink_pos(cf, &dlcf->endpoint_pos) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 /* the file and line of the directive being parsed, for later checks */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kpn_downlink_pos(ngx_conf_t *cf, ngx_http_kpn_downlink_pos_t *pos)
 {
     pos->file.len = cf->conf_file->file.name.len;
@@ -1079,239 +811,6 @@ ngx_http_kpn_downlink_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-/*
- * kpn_downlink_uri /path[?arguments]: the path is a constant; the
- * arguments, when given (even none: "/path?"), are a template that
- * replaces the default ones (port=N[&externalReference=...]), as a
- * rewrite's arguments replace the request's.
- */
-
-static char *
-ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
-
-    u_char                            *q;
-    ngx_str_t                         *value, path, args;
-
-    if (dlcf->downlink_uri.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len == 0 || value[1].data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": \"%V\" is not a local URI "
-                           "(it must start with \"/\")",
-                           &cmd->name, &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    path = value[1];
-
-    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
-
-    if (q) {
-        path.len = q - value[1].data;
-    }
-
-    if (ngx_strlchr(path.data, path.data + path.len, '$')) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": variables are allowed in the arguments "
-                           "only, not in the path \"%V\"",
-                           &cmd->name, &path);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_kpn_downlink_pos(cf, &dlcf->downlink_uri_pos) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    dlcf->downlink_uri = path;
-
-    if (q == NULL) {
-        return NGX_CONF_OK;
-    }
-
-    args.data = q + 1;
-    args.len = value[1].data + value[1].len - args.data;
-
-    dlcf->downlink_args = ngx_palloc(cf->pool,
-                                     sizeof(ngx_http_complex_value_t));
-    if (dlcf->downlink_args == NULL
-        || ngx_http_kpn_downlink_compile(cf, &args, dlcf->downlink_args)
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * kpn_downlink_header NAME VALUE: the list of a level starts from the
- * default headers; a name of the list gets the new value (an empty one
- * removes it), another name is added.  A level without the directive
- * inherits the whole list, as proxy_set_header's.
- */
-
-static char *
-ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
-
-    u_char                            *p;
-    ngx_str_t                         *value, *name;
-    ngx_uint_t                         i;
-    ngx_http_kpn_downlink_header_t    *h;
-
-    static char  *reserved[] = {
-        "Authorization", "Content-Length", "Transfer-Encoding", "Host",
-        "Connection", NULL
-    };
-
-    value = cf->args->elts;
-    name = &value[1];
-
-    if (name->len == 0) {
-        return "has an empty header name";
-    }
-
-    for (p = name->data; p < name->data + name->len; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-            || (*p >= '0' && *p <= '9')
-            || (*p != '\0' && ngx_strchr("!#$%&'*+-.^_`|~", *p)))
-        {
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid header name \"%V\"",
-                           &cmd->name, name);
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; reserved[i]; i++) {
-        if (name->len == ngx_strlen(reserved[i])
-            && ngx_strncasecmp(name->data, (u_char *) reserved[i], name->len)
-               == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\": \"%V\" cannot be set here: %s",
-                               &cmd->name, name,
-                               i == 0 ? "the module sends the access token"
-                               : i < 3 ? "the module sends the body"
-                               : "nginx's proxy sets it (proxy_set_header "
-                                 "in the kpn_downlink_uri location)");
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (ngx_strlchr(value[2].data, value[2].data + value[2].len, CR)
-        || ngx_strlchr(value[2].data, value[2].data + value[2].len, LF))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": the value of \"%V\" has a line break",
-                           &cmd->name, name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (dlcf->headers == NULL) {
-        dlcf->headers = ngx_http_kpn_downlink_default_headers(cf);
-        if (dlcf->headers == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    h = dlcf->headers->elts;
-
-    for (i = 0; i < dlcf->headers->nelts; i++) {
-        if (h[i].name.len == name->len
-            && ngx_strncasecmp(h[i].name.data, name->data, name->len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (i < dlcf->headers->nelts) {
-        if (h[i].configured) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\": \"%V\" is given twice",
-                               &cmd->name, name);
-            return NGX_CONF_ERROR;
-        }
-
-        h = &h[i];
-
-    } else {
-        h = ngx_array_push(dlcf->headers);
-        if (h == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    h->name = *name;
-    h->configured = 1;
-
-    if (ngx_http_kpn_downlink_compile(cf, &value[2], &h->value) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* a complex value of the configuration (a template, arguments, a header) */
-
-static ngx_int_t
-ngx_http_kpn_downlink_compile(ngx_conf_t *cf, ngx_str_t *value,
-    ngx_http_complex_value_t *cv)
-{
-    ngx_http_compile_complex_value_t  ccv;
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = value;
-    ccv.complex_value = cv;
-
-    return ngx_http_compile_complex_value(&ccv);
-}
-
-
-/* Accept and Content-Type of the Beta API, constants */
-
-static ngx_array_t *
-ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf)
-{
-    ngx_array_t                     *a;
-    ngx_http_kpn_downlink_header_t  *h;
-
-    a = ngx_array_create(cf->pool, 4, sizeof(ngx_http_kpn_downlink_header_t));
-    if (a == NULL) {
-        return NULL;
-    }
-
-    h = ngx_array_push_n(a, 2);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(h, 2 * sizeof(ngx_http_kpn_downlink_header_t));
-
-    ngx_str_set(&h[0].name, "Accept");
-    ngx_str_set(&h[0].value.value, NGX_HTTP_KPN_DEFAULT_ACCEPT);
-
-    ngx_str_set(&h[1].name, "Content-Type");
-    ngx_str_set(&h[1].value.value, NGX_HTTP_KPN_DEFAULT_CONTENT_TYPE);
-
-    return a;
 }
 
 

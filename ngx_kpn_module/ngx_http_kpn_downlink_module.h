@@ -152,4 +152,28 @@ typedef struct {
 } ngx_http_kpn_downlink_ctx_t;
 
 
+/*
+ * configuration time, ngx_http_kpn_downlink_module.c: the file and line
+ * of the directive being parsed
+ */
+ngx_int_t ngx_http_kpn_downlink_pos(ngx_conf_t *cf,
+    ngx_http_kpn_downlink_pos_t *pos);
+
+/* configuration time: ngx_http_kpn_downlink_routes.c */
+ngx_int_t ngx_http_kpn_downlink_check_route(ngx_conf_t *cf,
+    ngx_http_core_loc_conf_t *server, ngx_str_t *uri, ngx_uint_t endpoint,
+    ngx_http_kpn_downlink_pos_t *pos);
+char *ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+
+/* configuration time: ngx_http_kpn_downlink_templates.c */
+char *ngx_http_kpn_downlink_request_uri(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_kpn_downlink_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_array_t *ngx_http_kpn_downlink_default_headers(ngx_conf_t *cf);
+ngx_int_t ngx_http_kpn_downlink_compile(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_http_complex_value_t *cv);
+
+
 #endif /* _NGX_HTTP_KPN_DOWNLINK_MODULE_H_INCLUDED_ */

@@ -34,6 +34,9 @@ static ngx_uint_t ngx_http_kpn_access_fail_fast(ngx_http_request_t *r,
     ngx_http_kpn_shm_result_t *res, ngx_http_kpn_refusal_t *ref);
 static void ngx_http_kpn_access_answer(ngx_http_request_t *sr,
     ngx_http_kpn_subrequest_t *sub, void *data);
+static ngx_uint_t ngx_http_kpn_access_failed(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_refusal_t *ref,
+    time_t backoff);
 static void ngx_http_kpn_access_fetched(ngx_http_kpn_access_t *access,
     ngx_uint_t result);
 
@@ -381,7 +384,26 @@ ngx_http_kpn_access_done(ngx_http_request_t *r,
 
 failed:
 
-    ngx_http_kpn_shm_release(&access->lease, dlcf->token_backoff);
+    return ngx_http_kpn_access_failed(r, access, ref, dlcf->token_backoff);
+}
+
+
+/*
+ * The fetch failed (ref->err says how): the lease given back with the
+ * backoff; a due but valid token is used if there is one (READY), else
+ * the refusal is the answer.
+ */
+
+static ngx_uint_t
+ngx_http_kpn_access_failed(ngx_http_request_t *r,
+    ngx_http_kpn_access_t *access, ngx_http_kpn_refusal_t *ref,
+    time_t backoff)
+{
+    ngx_http_kpn_error_t  *err;
+
+    err = &ref->err;
+
+    ngx_http_kpn_shm_release(&access->lease, backoff);
 
     if (err->message.data == NULL) {
         return NGX_HTTP_KPN_ACCESS_FAILED;

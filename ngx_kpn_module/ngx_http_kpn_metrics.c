@@ -576,3 +576,227 @@ ngx_http_kpn_metrics_text_label(u_char *p, u_char *last, u_char *s,
 
     return p;
 }
+
+
+static ngx_int_t ngx_http_kpn_metrics_accept_params(u_char **pp,
+    u_char *last, ngx_int_t *q);
+static ngx_int_t ngx_http_kpn_metrics_qvalue(u_char *p, size_t len);
+
+
+#define ngx_http_kpn_metrics_ows(p, last)                                    \
+    while (p < last && (*p == ' ' || *p == '\t')) { p++; }
+
+#define ngx_http_kpn_metrics_is(s, len, lit)                                 \
+    (len == sizeof(lit) - 1                                                  \
+     && ngx_strncasecmp(s, (u_char *) lit, sizeof(lit) - 1) == 0)
+
+
+/*
+ * The parameters of a media range, from *pp to the comma or the end: q
+ * (1000 when absent); NGX_DECLINED when the element is not one (*pp at
+ * the point where that was found).
+ */
+
+static ngx_int_t
+ngx_http_kpn_metrics_accept_params(u_char **pp, u_char *last, ngx_int_t *q)
+{
+    u_char      *p, *name, *v;
+    size_t       name_len;
+    ngx_uint_t   bad;
+
+    p = *pp;
+    *q = 1000;
+    bad = 0;
+
+    for ( ;; ) {
+        ngx_http_kpn_metrics_ows(p, last);
+
+        if (p == last || *p == ',') {
+            break;
+        }
+
+        if (*p != ';') {
+            *pp = p;
+            return NGX_DECLINED;
+        }
+
+        p++;
+        ngx_http_kpn_metrics_ows(p, last);
+
+        name = p;
+
+        while (p < last && *p != '=' && *p != ';' && *p != ','
+               && *p != ' ' && *p != '\t')
+        {
+            p++;
+        }
+
+        name_len = p - name;
+
+        if (p == last || *p != '=') {
+            continue;   /* a parameter without a value: ignored */
+        }
+
+        v = ++p;
+
+        if (p < last && *p == '"') {
+
+            /* a quoted-string: skipped, a comma in it included */
+
+            for (p++; p < last && *p != '"'; p++) {
+                if (*p == '\\' && p + 1 < last) {
+                    p++;
+                }
+            }
+
+            if (p == last) {
+                *pp = p;
+                return NGX_DECLINED;
+            }
+
+            p++;
+
+        } else {
+            while (p < last && *p != ';' && *p != ','
+                   && *p != ' ' && *p != '\t')
+            {
+                p++;
+            }
+        }
+
+        if (ngx_http_kpn_metrics_is(name, name_len, "q")) {
+            *q = ngx_http_kpn_metrics_qvalue(v, p - v);
+
+            if (*q == NGX_ERROR) {
+                bad = 1;
+            }
+        }
+    }
+
+    *pp = p;
+
+    return bad ? NGX_DECLINED : NGX_OK;
+}
+
+
+/* one Accept header: #( media-range *( OWS ";" OWS parameter ) ) */
+
+void
+ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a)
+{
+    u_char      *p, *last, *range;
+    size_t       range_len;
+    ngx_int_t    q;
+    ngx_uint_t   rank, bad;
+
+    p = value->data;
+    last = p + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        range = p;
+
+        while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+        {
+            p++;
+        }
+
+        range_len = p - range;
+
+        bad = (ngx_http_kpn_metrics_accept_params(&p, last, &q) != NGX_OK);
+
+        if (bad) {
+            /* this element is not one: on to the next comma */
+
+            while (p < last && *p != ',') {
+                if (*p == '"') {
+                    for (p++; p < last && *p != '"'; p++) {
+                        if (*p == '\\' && p + 1 < last) {
+                            p++;
+                        }
+                    }
+
+                    if (p == last) {
+                        break;
+                    }
+                }
+
+                p++;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "application/json")) {
+            a->json = ngx_max(a->json, q);
+            continue;
+        }
+
+        if (ngx_http_kpn_metrics_is(range, range_len, "text/plain")) {
+            rank = 3;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "text/*")) {
+            rank = 2;
+
+        } else if (ngx_http_kpn_metrics_is(range, range_len, "*/*")) {
+            rank = 1;
+
+        } else {
+            continue;
+        }
+
+        if (rank > a->text_rank) {
+            a->text_rank = rank;
+            a->text = q;
+
+        } else if (rank == a->text_rank) {
+            a->text = ngx_max(a->text, q);
+        }
+    }
+}
+
+
+/* a qvalue, "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in thousandths */
+
+static ngx_int_t
+ngx_http_kpn_metrics_qvalue(u_char *p, size_t len)
+{
+    ngx_int_t   q, scale;
+    ngx_uint_t  i;
+
+    if (len == 0 || len > 5 || (p[0] != '0' && p[0] != '1')) {
+        return NGX_ERROR;
+    }
+
+    q = (p[0] - '0') * 1000;
+
+    if (len == 1) {
+        return q;
+    }
+
+    if (p[1] != '.') {
+        return NGX_ERROR;
+    }
+
+    scale = 100;
+
+    for (i = 2; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return NGX_ERROR;
+        }
+
+        q += (p[i] - '0') * scale;
+        scale /= 10;
+    }
+
+    return (q > 1000) ? NGX_ERROR : q;
+}

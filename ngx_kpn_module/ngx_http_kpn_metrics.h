@@ -127,4 +127,16 @@ ngx_int_t ngx_http_kpn_metrics_write(ngx_pool_t *pool,
     ngx_http_kpn_metrics_sh_t *sh, ngx_uint_t format, ngx_str_t *out);
 
 
+/* what the Accept headers of a scrape give each format: a q, -1 unlisted */
+typedef struct {
+    ngx_int_t                  json;        /* application/json */
+    ngx_int_t                  text;        /* text/plain or a wildcard */
+    ngx_uint_t                 text_rank;   /* how specific the range was */
+} ngx_http_kpn_metrics_accept_t;
+
+/* adds what one Accept header of a scrape says to a */
+void ngx_http_kpn_metrics_accept_parse(ngx_str_t *value,
+    ngx_http_kpn_metrics_accept_t *a);
+
+
 #endif /* _NGX_HTTP_KPN_METRICS_H_INCLUDED_ */

@@ -365,3 +365,62 @@ ngx_http_kpn_header_out(ngx_http_request_t *r, char *key, ngx_str_t *value)
 
     return NGX_OK;
 }
+
+
+/*
+ * Whether the client has closed the connection (or reset the HTTP/2
+ * stream), without finalizing anything: what ngx_http_test_reading()
+ * finds out, asked before a downlink is sent.  A client that went away
+ * during the token fetch gets no downlink: it cannot learn the outcome
+ * and would send the command again.
+ */
+
+ngx_uint_t
+ngx_http_kpn_client_gone(ngx_http_request_t *r)
+{
+    int                n;
+    char               buf[1];
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    if (c->error || c->read->eof) {
+        return 1;
+    }
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+#if (NGX_HTTP_V3)
+    if (c->quic) {
+        return c->read->error;
+    }
+#endif
+
+#if (NGX_HAVE_EPOLLRDHUP)
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
+        if (!c->read->pending_eof) {
+            return 0;
+        }
+
+        return 1;
+    }
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == 0) {
+        return 1;
+    }
+
+    if (n == -1) {
+        err = ngx_socket_errno;
+        return err != NGX_EAGAIN && err != NGX_EINTR;
+    }
+
+    return 0;
+}

@@ -62,6 +62,12 @@ ngx_int_t ngx_http_kpn_too_large_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_kpn_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *content_type, ngx_str_t *body);
 
+/*
+ * whether the client has closed the connection (or reset the HTTP/2
+ * stream), without finalizing anything
+ */
+ngx_uint_t ngx_http_kpn_client_gone(ngx_http_request_t *r);
+
 /* input header by lower-case name, NULL when absent */
 ngx_table_elt_t *ngx_http_kpn_find_header(ngx_http_request_t *r,
     ngx_str_t *lowcase_name);
