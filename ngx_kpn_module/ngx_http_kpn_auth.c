@@ -22,6 +22,13 @@ static ngx_int_t ngx_http_kpn_auth_init(void);
 static void ngx_http_kpn_auth_cleanup(void *data);
 static ngx_int_t ngx_http_kpn_auth_check_secret(EVP_MD_CTX *ctx,
     ngx_str_t *secret, u_char *token);
+static ngx_int_t ngx_http_kpn_auth_secrets(ngx_http_request_t *r,
+    ngx_array_t *secrets, ngx_array_t *secret_cvs, ngx_str_t **out,
+    ngx_uint_t *nout);
+static void ngx_http_kpn_auth_challenge(ngx_uint_t kind,
+    ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_auth_match(ngx_http_request_t *r, u_char *md,
+    ngx_array_t *digests, ngx_array_t *values, ngx_uint_t *match);
 
 
 static ngx_str_t  ngx_http_kpn_token_header =
@@ -41,37 +48,15 @@ static EVP_MD_CTX    *ngx_http_kpn_auth_body_ctx;
 static EVP_MD_CTX    *ngx_http_kpn_auth_ctx;
 
 
-ngx_int_t
-ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
-    ngx_array_t *secret_cvs, ngx_str_t *body, ngx_http_kpn_error_t *err)
+/* the secrets to try: the files', then the non-empty values */
+
+static ngx_int_t
+ngx_http_kpn_auth_secrets(ngx_http_request_t *r, ngx_array_t *secrets,
+    ngx_array_t *secret_cvs, ngx_str_t **out, ngx_uint_t *nout)
 {
-    u_char                     token[NGX_HTTP_KPN_SHA256_LEN];
-    ngx_int_t                  rc;
-    ngx_str_t                 *list, *last, *all;
-    ngx_uint_t                 i, n, match;
-    EVP_MD_CTX                *ctx;
-    ngx_table_elt_t           *h;
+    ngx_str_t                 *list, *all;
+    ngx_uint_t                 i, n;
     ngx_http_complex_value_t  *cv;
-
-    h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
-
-    if (h == NULL) {
-        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
-                                  0,
-                                  "the Things-Message-Token header is missing");
-    }
-
-    if (h->value.len != NGX_HTTP_KPN_SHA256_HEX_LEN
-        || ngx_http_kpn_hex_decode(token, h->value.data, h->value.len)
-           != NGX_OK)
-    {
-        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
-                                  0,
-                                  "the Things-Message-Token header is not "
-                                  "64 hexadecimal digits");
-    }
-
-    /* the secrets to try: the files', then the non-empty values */
 
     list = secrets ? secrets->elts : NULL;
     n = secrets ? secrets->nelts : 0;
@@ -104,6 +89,50 @@ ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
         }
 
         list = all;
+    }
+
+    *out = list;
+    *nout = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kpn_auth_message_token(ngx_http_request_t *r, ngx_array_t *secrets,
+    ngx_array_t *secret_cvs, ngx_str_t *body, ngx_http_kpn_error_t *err)
+{
+    u_char            token[NGX_HTTP_KPN_SHA256_LEN];
+    ngx_int_t         rc;
+    ngx_str_t        *list, *last;
+    ngx_uint_t        i, n, match;
+    EVP_MD_CTX       *ctx;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_kpn_find_header(r, &ngx_http_kpn_token_header);
+
+    if (h == NULL) {
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
+                                  0,
+                                  "the Things-Message-Token header is missing");
+    }
+
+    if (h->value.len != NGX_HTTP_KPN_SHA256_HEX_LEN
+        || ngx_http_kpn_hex_decode(token, h->value.data, h->value.len)
+           != NGX_OK)
+    {
+        return ngx_http_kpn_raise(r->pool, err, NGX_HTTP_KPN_MISSING_TOKEN,
+                                  0,
+                                  "the Things-Message-Token header is not "
+                                  "64 hexadecimal digits");
+    }
+
+    /* the secrets to try: the files', then the non-empty values */
+
+    if (ngx_http_kpn_auth_secrets(r, secrets, secret_cvs, &list, &n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     last = n ? &list[--n] : NULL;
@@ -271,18 +300,96 @@ ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out)
 }
 
 
+/* what a refused destination credential answers and logs */
+
+static void
+ngx_http_kpn_auth_challenge(ngx_uint_t kind, ngx_http_kpn_error_t *err)
+{
+    switch (kind) {
+
+    case NGX_HTTP_KPN_DEST_AUTH_BASIC:
+        err->challenge = "Basic realm=\"KPN Things destination\"";
+        break;
+
+    case NGX_HTTP_KPN_DEST_AUTH_BEARER:
+        err->challenge = "Bearer realm=\"KPN Things destination\"";
+        break;
+
+    default:
+        break;
+    }
+
+    err->hint = "check the destination's authentication in KPN's portal "
+                "against kpn_uplink_auth and kpn_uplink_auth_file or "
+                "kpn_uplink_auth_value";
+}
+
+
+/*
+ * The digest md of a presented credential against every digest and every
+ * value: all compared, so that the time taken does not tell which.
+ */
+
+static ngx_int_t
+ngx_http_kpn_auth_match(ngx_http_request_t *r, u_char *md,
+    ngx_array_t *digests, ngx_array_t *values, ngx_uint_t *match)
+{
+    u_char                     vmd[NGX_HTTP_KPN_DIGEST_LEN], *d;
+    ngx_str_t                  v;
+    ngx_uint_t                 i;
+    ngx_http_complex_value_t  *cv;
+
+    *match = 0;
+
+    if (digests) {
+        d = digests->elts;
+
+        for (i = 0; i < digests->nelts; i++) {
+            *match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
+                                     NGX_HTTP_KPN_DIGEST_LEN)
+                       == 0);
+        }
+    }
+
+    if (values) {
+        cv = values->elts;
+
+        for (i = 0; i < values->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &v) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (v.len == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "kpn uplink: kpn_uplink_auth_value is empty "
+                               "(#%ui)", i + 1);
+                continue;
+            }
+
+            if (ngx_http_kpn_auth_digest(&v, vmd) != NGX_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "kpn uplink: SHA-256 failed");
+                return NGX_ERROR;
+            }
+
+            *match |= (CRYPTO_memcmp(md, vmd, NGX_HTTP_KPN_DIGEST_LEN) == 0);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_str_t *header, ngx_array_t *digests, ngx_array_t *values,
     ngx_http_kpn_error_t *err)
 {
-    u_char                     md[NGX_HTTP_KPN_DIGEST_LEN], *d;
-    u_char                     vmd[NGX_HTTP_KPN_DIGEST_LEN];
-    ngx_int_t                  rc;
-    ngx_str_t                  scheme, cred, decoded, v;
-    ngx_uint_t                 i, match;
-    ngx_table_elt_t           *h;
-    ngx_http_complex_value_t  *cv;
+    u_char            md[NGX_HTTP_KPN_DIGEST_LEN];
+    ngx_int_t         rc;
+    ngx_str_t         scheme, cred, decoded;
+    ngx_uint_t        match;
+    ngx_table_elt_t  *h;
 
     ngx_str_null(&decoded);
 
@@ -364,43 +471,8 @@ ngx_http_kpn_auth_destination(ngx_http_request_t *r, ngx_uint_t kind,
         return NGX_ERROR;
     }
 
-    /* every digest is compared: the time taken does not tell which */
-
-    match = 0;
-
-    if (digests) {
-        d = digests->elts;
-
-        for (i = 0; i < digests->nelts; i++) {
-            match |= (CRYPTO_memcmp(md, d + i * NGX_HTTP_KPN_DIGEST_LEN,
-                                    NGX_HTTP_KPN_DIGEST_LEN)
-                      == 0);
-        }
-    }
-
-    if (values) {
-        cv = values->elts;
-
-        for (i = 0; i < values->nelts; i++) {
-            if (ngx_http_complex_value(r, &cv[i], &v) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            if (v.len == 0) {
-                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                               "kpn uplink: kpn_uplink_auth_value is empty "
-                               "(#%ui)", i + 1);
-                continue;
-            }
-
-            if (ngx_http_kpn_auth_digest(&v, vmd) != NGX_OK) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "kpn uplink: SHA-256 failed");
-                return NGX_ERROR;
-            }
-
-            match |= (CRYPTO_memcmp(md, vmd, NGX_HTTP_KPN_DIGEST_LEN) == 0);
-        }
+    if (ngx_http_kpn_auth_match(r, md, digests, values, &match) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -420,23 +492,7 @@ declined:
         return NGX_ERROR;
     }
 
-    switch (kind) {
-
-    case NGX_HTTP_KPN_DEST_AUTH_BASIC:
-        err->challenge = "Basic realm=\"KPN Things destination\"";
-        break;
-
-    case NGX_HTTP_KPN_DEST_AUTH_BEARER:
-        err->challenge = "Bearer realm=\"KPN Things destination\"";
-        break;
-
-    default:
-        break;
-    }
-
-    err->hint = "check the destination's authentication in KPN's portal "
-                "against kpn_uplink_auth and kpn_uplink_auth_file or "
-                "kpn_uplink_auth_value";
+    ngx_http_kpn_auth_challenge(kind, err);
 
     return NGX_DECLINED;
 }

@@ -16,12 +16,12 @@
 
 
 /*
- * Things-Message-Token: lowercase hex SHA-256(body || secret), any of
- * secrets (ngx_str_t, may be NULL) or the values of secret_cvs
- * (ngx_http_complex_value_t, may be NULL; an empty value: no secret),
- * compared in constant time.
- * NGX_OK: authentic.  NGX_DECLINED: err filled (401 missing_token or
- * bad_token).  NGX_ERROR: internal failure.
+ * Things-Message-Token: lowercase hex SHA-256(body || secret), any of secrets
+ * (ngx_str_t, may be NULL) or the values of secret_cvs
+ * (ngx_http_complex_value_t, may be NULL; an empty value: no secret), compared
+ * in constant time. NGX_OK: authentic.  NGX_DECLINED: err filled (401
+ * NGX_HTTP_KPN_MISSING_TOKEN or NGX_HTTP_KPN_BAD_TOKEN).  NGX_ERROR: internal
+ * failure.
  */
 ngx_int_t ngx_http_kpn_auth_message_token(ngx_http_request_t *r,
     ngx_array_t *secrets, ngx_array_t *secret_cvs, ngx_str_t *body,
@@ -41,14 +41,14 @@ ngx_int_t ngx_http_kpn_auth_digest(ngx_str_t *in, u_char *out);
 
 /*
  * The destination's credential of kind (NGX_HTTP_KPN_DEST_AUTH_*), from
- * Authorization or the header named by lower-case header, against
- * digests (SHA-256 of each accepted value, NGX_HTTP_KPN_DIGEST_LEN bytes
- * each; may be NULL) and the digests of the non-empty values of values
- * (ngx_http_complex_value_t; may be NULL): the credential's digest is
- * compared with every one in constant time, so neither its length nor
- * which one matched shows in the time taken.  NGX_OK; NGX_DECLINED with err filled (401
- * bad_destination_auth, with a challenge for Basic and Bearer and a
- * hint for the log); NGX_ERROR.
+ * Authorization or the header named by lower-case header, against digests
+ * (SHA-256 of each accepted value, NGX_HTTP_KPN_DIGEST_LEN bytes each; may be
+ * NULL) and the digests of the non-empty values of values
+ * (ngx_http_complex_value_t; may be NULL): the credential's digest is compared
+ * with every one in constant time, so neither its length nor which one matched
+ * shows in the time taken.  NGX_OK; NGX_DECLINED with err filled (401
+ * NGX_HTTP_KPN_BAD_DESTINATION_AUTH, with a challenge for Basic and Bearer and
+ * a hint for the log); NGX_ERROR.
  */
 ngx_int_t ngx_http_kpn_auth_destination(ngx_http_request_t *r,
     ngx_uint_t kind, ngx_str_t *header, ngx_array_t *digests,
@@ -56,7 +56,8 @@ ngx_int_t ngx_http_kpn_auth_destination(ngx_http_request_t *r,
 
 /*
  * "Authorization: Bearer <key>" against keys (ngx_str_t), constant time.
- * NGX_OK, or NGX_DECLINED with err filled (401 missing_key or bad_key).
+ * NGX_OK, or NGX_DECLINED with err filled (401 NGX_HTTP_KPN_MISSING_KEY or
+ * NGX_HTTP_KPN_BAD_KEY).
  */
 ngx_int_t ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     ngx_http_kpn_error_t *err);

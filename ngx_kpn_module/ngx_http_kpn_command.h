@@ -44,12 +44,13 @@ typedef struct {
 
 
 /*
- * Parses and validates the caller's JSON object {"devEUI", "port",
- * "payload"[, "externalReference"][, "deviceId"]} of body (any other
- * field is refused); payloads of more than max_payload bytes are refused.
- * NGX_OK: cmd filled, texts included.  NGX_DECLINED: err filled (400
- * invalid_json, invalid_dev_eui, invalid_port, invalid_payload,
- * invalid_device_id).  NGX_ERROR: out of memory.
+ * Parses and validates the caller's JSON object {"devEUI", "port", "payload"[,
+ * "externalReference"][, "deviceId"]} of body (any other field is refused);
+ * payloads of more than max_payload bytes are refused. NGX_OK: cmd filled,
+ * texts included.  NGX_DECLINED: err filled (400 NGX_HTTP_KPN_INVALID_JSON,
+ * NGX_HTTP_KPN_INVALID_DEV_EUI, NGX_HTTP_KPN_INVALID_PORT,
+ * NGX_HTTP_KPN_INVALID_PAYLOAD, NGX_HTTP_KPN_INVALID_DEVICE_ID).  NGX_ERROR:
+ * out of memory.
  */
 ngx_int_t ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,

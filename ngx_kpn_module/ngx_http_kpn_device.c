@@ -171,7 +171,7 @@ ngx_http_kpn_device_pack(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 /*
  * The device part of a resolved name: "urn:dev:DEVEUI:<16 hex>:",
  * "urn:dev:IMEI:<15 digits>:" or "urn:dev:DVNUUID:<uuid>:".
- * NGX_DECLINED: err filled (422 unknown_device).
+ * NGX_DECLINED: err filled (422 NGX_HTTP_KPN_UNKNOWN_DEVICE).
  */
 
 static ngx_int_t

@@ -22,10 +22,10 @@ typedef struct {
 
 
 /*
- * The second pass over the resolved records of pack: the device part of
- * every name (normalised in place), one device for the pack, KPN's
- * measurements, then urn, id_type, device_id, time and the texts.
- * NGX_DECLINED: err filled (422 unknown_device).  NGX_ERROR: no memory.
+ * The second pass over the resolved records of pack: the device part of every
+ * name (normalised in place), one device for the pack, KPN's measurements,
+ * then urn, id_type, device_id, time and the texts. NGX_DECLINED: err filled
+ * (422 NGX_HTTP_KPN_UNKNOWN_DEVICE).  NGX_ERROR: no memory.
  */
 ngx_int_t ngx_http_kpn_device_pack(ngx_pool_t *pool,
     ngx_http_kpn_senml_t *pack, ngx_http_kpn_error_t *err);

@@ -736,12 +736,12 @@ ngx_http_kpn_downlink_cleanup(void *data)
 
 
 /*
- * The request is closed before the log phase: a request without an
- * answer of its own here was ended by nginx.  Past the body read, that
- * is the client going away (ngx_http_test_reading() while the request
- * waits for another request's token fetch, the upstream's check of the
- * client while KPN is slow): client_closed, as when the going away is
- * found before a downlink is sent.
+ * The request is closed before the log phase: a request without an answer of
+ * its own here was ended by nginx.  Past the body read, that is the client
+ * going away (ngx_http_test_reading() while the request waits for another
+ * request's token fetch, the upstream's check of the client while KPN is
+ * slow): NGX_HTTP_KPN_CLIENT_CLOSED, as when the going away is found before a
+ * downlink is sent.
  */
 
 static void

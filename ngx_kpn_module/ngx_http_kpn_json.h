@@ -96,9 +96,9 @@ void ngx_http_kpn_upper(u_char *dst, u_char *src, size_t len);
 
 /*
  * Strict JSON (duplicate keys rejected), released with the pool (a
- * json_decref() cleanup): not to be kept past the pool.
- * NGX_DECLINED: err filled, 400 invalid_json "line L column C: <text>"
- * (the text kept printable).  NGX_ERROR: out of memory.
+ * json_decref() cleanup): not to be kept past the pool. NGX_DECLINED: err
+ * filled, 400 NGX_HTTP_KPN_INVALID_JSON "line L column C: <text>" (the text
+ * kept printable).  NGX_ERROR: out of memory.
  */
 ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
     json_t **root, ngx_http_kpn_error_t *err);

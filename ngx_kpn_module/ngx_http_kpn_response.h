@@ -41,8 +41,9 @@ ngx_int_t ngx_http_kpn_refuse(ngx_http_request_t *r,
 
 /*
  * Fills err for a method the location does not take: 405
- * method_not_allowed "method X is not allowed, use <allow>", answered
- * with "Allow: <allow>" (a static string).  Returns as ngx_http_kpn_error().
+ * NGX_HTTP_KPN_METHOD_NOT_ALLOWED "method X is not allowed, use <allow>",
+ * answered with "Allow: <allow>" (a static string).  Returns as
+ * ngx_http_kpn_error().
  */
 ngx_int_t ngx_http_kpn_not_allowed(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, char *allow);

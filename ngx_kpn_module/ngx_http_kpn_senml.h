@@ -130,14 +130,13 @@ ngx_http_kpn_is_senml_name(u_char *p, u_char *last)
 
 /*
  * Parses, resolves and validates the pack in body (which need not be
- * NUL-terminated) and identifies its device.
- * NGX_OK: pack filled.  NGX_DECLINED: err filled (400 invalid_json,
- * 400 invalid_senml, 422 unknown_device), pack unusable.  NGX_ERROR:
- * out of memory.
- * Strings point into body, which must outlive the pack, or into pool.
- * max_records (0: no limit, for the fuzz harness; the directive takes 1
- * or more): a pack of more records is 413 too_many_records, whatever else
- * is wrong with it.
+ * NUL-terminated) and identifies its device. NGX_OK: pack filled.
+ * NGX_DECLINED: err filled (400 NGX_HTTP_KPN_INVALID_JSON, 400
+ * NGX_HTTP_KPN_INVALID_SENML, 422 NGX_HTTP_KPN_UNKNOWN_DEVICE), pack unusable.
+ * NGX_ERROR: out of memory. Strings point into body, which must outlive the
+ * pack, or into pool. max_records (0: no limit, for the fuzz harness; the
+ * directive takes 1 or more): a pack of more records is 413
+ * NGX_HTTP_KPN_TOO_MANY_RECORDS, whatever else is wrong with it.
  */
 ngx_int_t ngx_http_kpn_senml_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_records, ngx_http_kpn_senml_t *pack,

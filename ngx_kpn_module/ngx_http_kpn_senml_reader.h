@@ -248,7 +248,7 @@ ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd)
 }
 
 
-/* "line L column C: text" of the error, into err (400 invalid_json) */
+/* "line L column C: text" of the error, into err (INVALID_JSON, 400) */
 ngx_int_t ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,
     ngx_http_kpn_error_t *err);
 

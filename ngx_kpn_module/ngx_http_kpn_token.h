@@ -32,12 +32,12 @@ typedef struct {
 
 
 /*
- * Parses a token answer body (need not be NUL-terminated).
- * NGX_OK: tok filled: a non-empty access_token of visible ASCII of at most
- * NGX_HTTP_KPN_TOKEN_LEN_MAX bytes; expires_in from the answer when it is
- * a number >= 1 (clamped), else the default.  NGX_DECLINED: err filled
- * (502 token_unavailable, a message that quotes nothing of the answer).
- * NGX_ERROR: out of memory.  jansson memory goes with the pool.
+ * Parses a token answer body (need not be NUL-terminated). NGX_OK: tok filled:
+ * a non-empty access_token of visible ASCII of at most
+ * NGX_HTTP_KPN_TOKEN_LEN_MAX bytes; expires_in from the answer when it is a
+ * number >= 1 (clamped), else the default.  NGX_DECLINED: err filled (502
+ * NGX_HTTP_KPN_TOKEN_UNAVAILABLE, a message that quotes nothing of the
+ * answer). NGX_ERROR: out of memory.  jansson memory goes with the pool.
  */
 ngx_int_t ngx_http_kpn_token_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_http_kpn_token_t *tok, ngx_http_kpn_error_t *err);
