@@ -384,3 +384,20 @@ $::HTTP_CONFIG . "    kpn_wtg_token_file \$TEST_NGINX_HTML_DIR/wtg.token;\n    p
  "reset", qr/\A\{"ok":true\}\n\z/, qr/\AGET \/wtg\/catch-all(?!.*^x-wtg-token:)/msi]
 --- no_error_log eval
 [qr/\[error\]/, qr/\[(?:info|notice|warn|error)\].*Wtg-File-Token/]
+
+
+
+=== TEST 20: with kpn_uplink_auth_header set to KPN's static additional header, X-API-Key (KPN's X-API-key option, on as well) is still not forwarded
+--- config eval
+::loc('kpn_uplink_auth header;', 'kpn_uplink_auth_header X-Kpn-Static;',
+      'kpn_uplink_auth_file $TEST_NGINX_HTML_DIR/key.auth;')
+--- request eval
+::up()
+--- more_headers eval
+::hdrs($::PLUG, 'X-Kpn-Static: api-key-0123456789', 'X-API-Key: Other-Api-Key-0123456789')
+--- response_body_like eval
+["reset", qr/\A\{"ok":true\}\n\z/, $::CLEAN]
+--- response_body_unlike eval
+["", "", qr/Other-Api-Key|api-key-0123456789/]
+--- no_error_log
+[error]
