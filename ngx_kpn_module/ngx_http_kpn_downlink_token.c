@@ -134,6 +134,7 @@ ngx_http_kpn_downlink_fetch(ngx_http_request_t *r,
     ctx->tok_rc = NGX_AGAIN;
     ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
     ctx->misrouted = 0;
+    ctx->reached = 0;
 
     if (ngx_http_kpn_subrequest_post(r, &ctx->sub, &dlcf->token_uri,
                                      &dlcf->token_args,
