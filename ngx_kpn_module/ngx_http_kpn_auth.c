@@ -502,6 +502,7 @@ ngx_int_t
 ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
     ngx_http_kpn_error_t *err)
 {
+    u_char            md[NGX_HTTP_KPN_DIGEST_LEN];
     ngx_str_t         cred, *key;
     ngx_uint_t        k, match;
     ngx_table_elt_t  *h;
@@ -536,17 +537,24 @@ ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,
                                   0, "the bearer key is empty");
     }
 
+    if (ngx_http_kpn_auth_digest(&cred, md) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kpn downlink: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
     match = 0;
     key = keys->elts;
 
-    /* every key is compared, so the time taken does not tell which */
+    /*
+     * the keys are kept as SHA-256 digests (kpn_downlink_keys): every one
+     * is compared in full, so the time taken tells neither which key
+     * matched nor a key's length
+     */
 
     for (k = 0; k < keys->nelts; k++) {
-        if (key[k].len == cred.len
-            && CRYPTO_memcmp(key[k].data, cred.data, cred.len) == 0)
-        {
-            match = 1;
-        }
+        match |= (CRYPTO_memcmp(key[k].data, md, NGX_HTTP_KPN_DIGEST_LEN)
+                  == 0);
     }
 
     if (!match) {

@@ -55,8 +55,9 @@ ngx_int_t ngx_http_kpn_auth_destination(ngx_http_request_t *r,
     ngx_array_t *values, ngx_http_kpn_error_t *err);
 
 /*
- * "Authorization: Bearer <key>" against keys (ngx_str_t), constant time.
- * NGX_OK, or NGX_DECLINED with err filled (401 NGX_HTTP_KPN_MISSING_KEY or
+ * "Authorization: Bearer <key>" against keys (ngx_str_t, each the SHA-256
+ * digest of a key: kpn_downlink_keys), constant time.  NGX_OK, or
+ * NGX_DECLINED with err filled (401 NGX_HTTP_KPN_MISSING_KEY or
  * NGX_HTTP_KPN_BAD_KEY).
  */
 ngx_int_t ngx_http_kpn_auth_bearer(ngx_http_request_t *r, ngx_array_t *keys,

@@ -32,7 +32,8 @@ static char  ngx_http_kpn_conf_specials[] = "#?!@$%^&(){}:.,/+*;";
  *   - a blank line is skipped; a comment is a line whose first non-blank
  *     character is '#' followed by a blank or by nothing ("# text", "#"):
  *     KPN's secrets never hold a blank, so "#Secret..." is a secret;
- *   - any other control character in an entry fails.
+ *   - any other control character in an entry fails;
+ *   - a UTF-8 byte order mark at the start of the file is left out.
  */
 
 char *
@@ -175,8 +176,18 @@ ngx_http_kpn_conf_split(ngx_conf_t *cf, ngx_str_t *directive,
     found = 0;
     comments = 0;
     last = buf + size;
+    p = buf;
 
-    for (p = buf, n = 1; p < last; p = next, n++) {
+    /*
+     * a UTF-8 byte order mark (a file saved by Windows Notepad) is not
+     * part of the first entry: no secret, key or token starts with one
+     */
+
+    if (size >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf) {
+        p += 3;
+    }
+
+    for (n = 1; p < last; p = next, n++) {
 
         end = ngx_strlchr(p, last, '\n');
         if (end == NULL) {

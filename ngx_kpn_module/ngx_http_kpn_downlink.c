@@ -385,6 +385,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
         case NGX_HTTP_KPN_DL_DECIDE:
             ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_TOKEN;
             ctx->misrouted = 0;
+            ctx->reached = 0;
 
             verdict = ngx_http_kpn_access_decide(r, &ctx->access, &ctx->sub,
                                                  &ref);
@@ -414,6 +415,7 @@ ngx_http_kpn_downlink_run(ngx_http_request_t *r,
             ctx->sub.answer = NULL;
             ctx->endpoint = NGX_HTTP_KPN_ENDPOINT_API;
             ctx->misrouted = 0;
+            ctx->reached = 0;
 
             rc = ngx_http_kpn_subrequest_post(r, &ctx->sub,
                                               &dlcf->downlink_uri,
@@ -605,7 +607,8 @@ ngx_http_kpn_downlink_refused(ngx_http_request_t *r,
  * a location without the kpn_endpoint it needs (a rewrite, an internal
  * redirect, a changed configuration the checks of nginx -t could not
  * see) is ended here, before proxy_pass connects anywhere.  The parent
- * answers 502 and logs it, once.
+ * answers 502 and logs it, once.  An error_page of the endpoint's own
+ * failure is ended too, with that failure's status.
  */
 
 ngx_int_t
@@ -631,7 +634,26 @@ ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r)
     if (dlcf->endpoint == ctx->endpoint && clcf->exact_match) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "kpn endpoint: \"%V\"", &clcf->name);
+        ctx->reached = 1;
         return NGX_DECLINED;
+    }
+
+    /*
+     * an error_page after the endpoint itself failed (a server-level
+     * "error_page 502 504 /50x.html;" when KPN timed out): the request
+     * went to the endpoint, and it goes nowhere else; the parent answers
+     * the endpoint's failure (r->err_status, 502 when an "=code" has
+     * replaced it), not "reached another location, not sent"
+     */
+
+    if (ctx->reached && r->error_page) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn endpoint: error_page \"%V\" after the endpoint "
+                       "failed (%ui), not followed", &clcf->name,
+                       r->err_status);
+
+        return r->err_status >= NGX_HTTP_SPECIAL_RESPONSE
+               ? (ngx_int_t) r->err_status : NGX_HTTP_BAD_GATEWAY;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

@@ -10,6 +10,7 @@
 
 #include "ngx_http_kpn_downlink.h"
 #include "ngx_http_kpn_conf.h"
+#include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_command.h"
 #include "ngx_http_kpn_subrequest.h"
 
@@ -710,7 +711,10 @@ ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_kpn_downlink_loc_conf_t *dlcf = conf;
 
-    ngx_str_t  *value;
+    char        *rv;
+    u_char      *md;
+    ngx_str_t   *value, *key;
+    ngx_uint_t   i, before;
 
     value = cf->args->elts;
 
@@ -733,8 +737,39 @@ ngx_http_kpn_downlink_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         dlcf->keys = NULL;
     }
 
-    return ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], 0,
-                                        &dlcf->keys);
+    before = dlcf->keys ? dlcf->keys->nelts : 0;
+
+    rv = ngx_http_kpn_conf_read_lines(cf, &cmd->name, &value[1], 0,
+                                      &dlcf->keys);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /*
+     * only the keys' SHA-256 digests are kept: a caller's key is compared
+     * as its digest, so the time taken tells neither a key's length nor
+     * which key matched
+     */
+
+    key = dlcf->keys->elts;
+
+    for (i = before; i < dlcf->keys->nelts; i++) {
+        md = ngx_pnalloc(cf->pool, NGX_HTTP_KPN_DIGEST_LEN);
+        if (md == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_kpn_auth_digest(&key[i], md) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_explicit_memzero(key[i].data, key[i].len);
+
+        key[i].data = md;
+        key[i].len = NGX_HTTP_KPN_DIGEST_LEN;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -145,6 +145,7 @@ typedef struct {
 
     unsigned                   retried:1;
     unsigned                   misrouted:1; /* it reached another location */
+    unsigned                   reached:1;   /* it reached its endpoint */
     unsigned                   sent:1;      /* a downlink went to KPN */
     unsigned                   valid:1;     /* cmd holds the input */
     unsigned                   evaluating:1;    /* the templates */

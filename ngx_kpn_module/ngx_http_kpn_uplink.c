@@ -50,6 +50,7 @@ static ngx_str_t  ngx_http_kpn_message_token =
     ngx_string("things-message-token");
 static ngx_str_t  ngx_http_kpn_plug_uuid = ngx_string("things-plug-uuid");
 static ngx_str_t  ngx_http_kpn_authorization = ngx_string("authorization");
+static ngx_str_t  ngx_http_kpn_api_key = ngx_string("x-api-key");
 
 
 ngx_int_t
@@ -394,7 +395,8 @@ ngx_http_kpn_uplink_device_type(ngx_http_request_t *r,
 /*
  * The headers KPN addressed to the gateway do not go on: the
  * Things-Message-Token, Authorization and the API-key header
- * (kpn_uplink_auth_header), unless kpn_uplink_pass_header names them.
+ * (kpn_uplink_auth_header, and X-API-Key whatever that says), unless
+ * kpn_uplink_pass_header names them.
  * proxy_pass copies r->headers_in.headers, which has no way to delete an
  * entry: the list is made again without them.  The other headers_in
  * pointers (Host, Content-Type, ...) keep pointing at the old entries,
@@ -405,7 +407,7 @@ static ngx_int_t
 ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
     ngx_http_kpn_loc_conf_t *lcf)
 {
-    ngx_str_t         *drop[3], *pass;
+    ngx_str_t         *drop[4], *pass;
     ngx_uint_t         i, j, k, n, removed;
     ngx_list_t         headers;
     ngx_table_elt_t   *h, *nh;
@@ -415,12 +417,24 @@ ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
     drop[1] = &ngx_http_kpn_authorization;
     drop[2] = &lcf->auth_header;
 
+    /*
+     * X-API-Key, KPN's X-API-key option, also when kpn_uplink_auth_header
+     * names another header (KPN's static additional header, say, with the
+     * X-API-key option on as well)
+     */
+
+    drop[3] = (lcf->auth_header.len == ngx_http_kpn_api_key.len
+               && ngx_strncmp(lcf->auth_header.data, ngx_http_kpn_api_key.data,
+                              ngx_http_kpn_api_key.len)
+                  == 0)
+              ? NULL : &ngx_http_kpn_api_key;
+
     /* what kpn_uplink_pass_header keeps is not dropped */
 
     pass = lcf->pass_headers ? lcf->pass_headers->elts : NULL;
     n = lcf->pass_headers ? lcf->pass_headers->nelts : 0;
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         for (j = 0; j < n; j++) {
             if (drop[k] && pass[j].len == drop[k]->len
                 && ngx_strncmp(pass[j].data, drop[k]->data, pass[j].len) == 0)
@@ -452,7 +466,7 @@ ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        for (k = 0; k < 3; k++) {
+        for (k = 0; k < 4; k++) {
             if (drop[k] && h[i].key.len == drop[k]->len
                 && ngx_strncmp(h[i].lowcase_key, drop[k]->data,
                                drop[k]->len)
@@ -462,7 +476,7 @@ ngx_http_kpn_uplink_strip(ngx_http_request_t *r,
             }
         }
 
-        if (k < 3) {
+        if (k < 4) {
             removed++;
             continue;
         }

@@ -125,11 +125,24 @@ static ngx_int_t
 ngx_http_kpn_wtg_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_http_kpn_ctx_t       *ctx;
     ngx_http_kpn_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_module);
 
-    if (lcf->wtg_token.len == 0) {
+    /*
+     * only for an uplink the module has verified and accepted: with the
+     * file and "proxy_set_header x-wtg-token $kpn_wtg_token" at http or
+     * server level, "location /" (any client's request), a refused
+     * uplink and KPN's own endpoints would carry Withthegrid's token
+     */
+
+    ctx = ngx_http_kpn_get_ctx(r->main);
+
+    if (lcf->wtg_token.len == 0
+        || ctx == NULL
+        || ctx->status != NGX_HTTP_KPN_OK)
+    {
         v->not_found = 1;
         return NGX_OK;
     }

@@ -262,3 +262,40 @@ Another-Secret-0123456789
 --- must_die
 --- error_log eval
 qr/"kpn_client_secret_file": "[^"]*client\.secret" must hold exactly one entry, it holds 2/
+
+
+
+=== TEST 14: a file saved with a UTF-8 byte order mark (Windows Notepad, CRLF): the mark is not part of the first entry
+--- config eval
+::kpn_uplink_location(secret_file => '$TEST_NGINX_HTML_DIR/bom.secrets', secret => undef)
+--- user_files eval
+">>> bom.secrets\n\xEF\xBB\xBF$::PLAIN\r\n$::HASH\r\n"
+--- request eval
+["POST /kpn/uplink\n$::V", "POST /kpn/uplink\n$::V"]
+--- more_headers eval
+[::kpn_headers($::V, secret => $::PLAIN), ::kpn_headers($::V, secret => $::HASH)]
+--- response_body eval
+[::accepted($::PLAIN), ::accepted($::HASH)]
+--- no_error_log eval
+[qr/\[error\]/, qr/breaks KPN's rules/]
+
+
+
+=== TEST 15: a byte order mark before a comment: the comment stays a comment (kpn_client_secret_file takes exactly one entry)
+--- http_config eval
+$::KPN_DOWNLINK_HTTP_CONFIG
+--- config eval
+my $c = ::kpn_downlink_config(token => 'fixed');
+$c =~ s/kpn_client_secret my-secret;/kpn_client_secret_file \$TEST_NGINX_HTML_DIR\/client.secret;/ or die;
+$c
+--- user_files eval
+">>> client.secret\n\xEF\xBB\xBF# the KPN API key's secret\r\nClient-Secret-0123456789\r\n"
+--- request eval
+["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_raw"]
+--- error_code eval
+[200, 201, 200]
+--- response_body_like eval
+["reset", $::QUEUED_RE,
+ qr/\A(?:POST \/token\/fixed .*"client_secret":"Client-Secret-0123456789"\}|)POST \/dl\/ok/s]
+--- no_error_log eval
+[qr/\[error\]/, qr/\[emerg\]/]

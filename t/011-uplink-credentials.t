@@ -366,3 +366,38 @@ _EOC_
 [200, 200, 401, 401, 200]
 --- response_body eval
 ["reset\n", qq({"ok":true}\n), $::DENIED, $::DENIED, "wtg /wtg/iot\n"]
+
+
+
+=== TEST 19: kpn_wtg_token_file and proxy_set_header x-wtg-token at http level: only a verified uplink carries the token, "location /" (any client's request) does not
+--- http_config eval
+$::HTTP_CONFIG . "    kpn_wtg_token_file \$TEST_NGINX_HTML_DIR/wtg.token;\n    proxy_set_header x-wtg-token \$kpn_wtg_token;\n"
+--- config eval
+::kpn_uplink_location(upstream => '127.0.0.1:$TEST_NGINX_STUB_PORT', uri => '/wtg/iot', wtg => undef)
+--- request eval
+["GET /stub/_reset", "POST /kpn/uplink\n$::V", "GET /stub/_raw",
+ "GET /stub/_reset", "GET /anything", "GET /stub/_raw"]
+--- more_headers eval
+["", ::kpn_headers($::V, extra => [$::PLUG]), "", "", "", ""]
+--- response_body_like eval
+["reset", qr/\A\{"ok":true\}\n\z/, qr/^x-wtg-token: #Wtg-File-Token-0123456789\r\n/mi,
+ "reset", qr/\A\{"ok":true\}\n\z/, qr/\AGET \/wtg\/catch-all(?!.*^x-wtg-token:)/msi]
+--- no_error_log eval
+[qr/\[error\]/, qr/\[(?:info|notice|warn|error)\].*Wtg-File-Token/]
+
+
+
+=== TEST 20: with kpn_uplink_auth_header set to KPN's static additional header, X-API-Key (KPN's X-API-key option, on as well) is still not forwarded
+--- config eval
+::loc('kpn_uplink_auth header;', 'kpn_uplink_auth_header X-Kpn-Static;',
+      'kpn_uplink_auth_file $TEST_NGINX_HTML_DIR/key.auth;')
+--- request eval
+::up()
+--- more_headers eval
+::hdrs($::PLUG, 'X-Kpn-Static: api-key-0123456789', 'X-API-Key: Other-Api-Key-0123456789')
+--- response_body_like eval
+["reset", qr/\A\{"ok":true\}\n\z/, $::CLEAN]
+--- response_body_unlike eval
+["", "", qr/Other-Api-Key|api-key-0123456789/]
+--- no_error_log
+[error]

@@ -688,3 +688,25 @@ is not a local URI
 --- must_die
 --- error_log
 zone "kpn" is already declared
+
+
+
+=== TEST 51: keys of two files and different lengths are all accepted (kept as digests); a prefix or an extension of a key is bad_key
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
+--- config eval
+my $c = $::CONFIG;
+$c =~ s{(kpn_downlink_keys \S+;)}{$1\n        kpn_downlink_keys \$TEST_NGINX_HTML_DIR/more.keys;} or die;
+$c
+--- user_files eval
+$::KEYS . ">>> more.keys\n#A-Much-Longer-Key-0123456789-abcdefghijklmnopqrstuvwxyz\n"
+--- request eval
+["POST /downlink\n{", "POST /downlink\n{", "POST /downlink\n{", "POST /downlink\n{", "POST /downlink\n{"]
+--- more_headers eval
+["Authorization: Bearer key-old", "Authorization: Bearer #A-Much-Longer-Key-0123456789-abcdefghijklmnopqrstuvwxyz",
+ "Authorization: Bearer key-ol", "Authorization: Bearer key-new2",
+ "Authorization: Bearer #A-Much-Longer-Key-0123456789-abcdefghijklmnopqrstuvwxy"]
+--- error_code eval
+[400, 400, 401, 401, 401]
+--- response_headers eval
+["X-Downlink-Status: invalid_json", "X-Downlink-Status: invalid_json", "X-Downlink-Status: bad_key",
+ "X-Downlink-Status: bad_key", "X-Downlink-Status: bad_key"]

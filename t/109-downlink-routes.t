@@ -331,3 +331,44 @@ $::INCLUDE . $::APP . ::kpn_stub_locations(dl_extra => 'rewrite ^ /app-downlinks
 --- grep_error_log eval: qr/kpn downlink: .*?not sent|tok-|my-secret/
 --- grep_error_log_out
 kpn downlink: kpn_unavailable: the downlink request to "/_kpn/downlinks" reached a location without "kpn_endpoint api", not sent
+
+
+
+=== TEST 19: a server-level error_page (nginx's "error_page 500 502 503 504 /50x.html", caught by "location /") after KPN's API timed out: the redirect is not followed, and the answer is the timeout, not "not sent" (KPN has the downlink)
+--- config eval
+"    error_page 500 502 503 504 /50x.html;\n" . $::INCLUDE . $::APP
+. ::kpn_stub_locations(dl => 'slow', dl_timeout => '1s')
+--- request eval
+["GET /stub/_reset", "POST /downlink\n$::DL", "GET /stub/_app", "GET /stub/_count"]
+--- error_code eval
+[200, 504, 200, 200]
+--- response_headers eval
+["", "X-Downlink-Status: upstream_timeout", "", ""]
+--- response_body_like eval
+["reset\n",
+ qr/\A\Q{"error":"upstream_timeout","message":"the downlink request timed out"}\E\n\z/,
+ "\\Aapp=0\n\\z", "\\Atokens=[01] downlinks=1\n\\z"]
+--- no_error_log
+reached a location without
+--- timeout: 6
+
+
+
+=== TEST 20: an error_page to a named location after the token endpoint refused the connection: not followed, the answer is the endpoint's failure
+--- config eval
+"    error_page 502 = \@app;\n    location \@app {\n        rewrite ^ /app/fallback break;\n        proxy_pass http://stub;\n    }\n"
+. "    kpn_token_backoff 1s;\n" . $::INCLUDE . $::APP
+. ::kpn_stub_locations(token => 'http://127.0.0.1:$TEST_NGINX_CLOSED_PORT/token')
+--- request eval
+["GET /stub/_reset?wait=1.1", "POST /downlink\n$::DL", "GET /stub/_app"]
+--- error_code eval
+[200, 502, 200]
+--- response_headers eval
+["", "X-Downlink-Status: token_unavailable", ""]
+--- response_body eval
+["reset\n",
+ qq({"error":"token_unavailable","message":"the token request failed (502)"}\n),
+ "app=0\n"]
+--- no_error_log
+reached a location without
+--- timeout: 6
