@@ -4,11 +4,13 @@
  *
  * kpn_endpoint, and the check at nginx -t that kpn_token_uri and
  * kpn_downlink_uri land in the locations marked for them, found as nginx's
- * find-config phase finds a request's location.
+ * find-config phase finds a request's location; at run time, the rewrite
+ * phase handler that ends a subrequest of ours anywhere else.
  */
 
 
 #include "ngx_http_kpn_downlink_module.h"
+#include "ngx_http_kpn_downlink.h"
 #include "ngx_http_kpn_conf.h"
 
 
@@ -281,4 +283,72 @@ ngx_http_kpn_downlink_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * In the rewrite phase of every location (the first handler of the
+ * phase, before "rewrite" and "return"; the access phase is not run for
+ * subrequests): a token or downlink subrequest of ours that has landed in
+ * a location without the kpn_endpoint it needs (a rewrite, an internal
+ * redirect, a changed configuration the checks of nginx -t could not
+ * see) is ended here, before proxy_pass connects anywhere.  The parent
+ * answers 502 and logs it, once.  An error_page of the endpoint's own
+ * failure is ended too, with that failure's status.
+ */
+
+ngx_int_t
+ngx_http_kpn_downlink_endpoint_handler(ngx_http_request_t *r)
+{
+    ngx_http_kpn_downlink_ctx_t       *ctx;
+    ngx_http_kpn_downlink_loc_conf_t  *dlcf;
+    ngx_http_core_loc_conf_t          *clcf;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kpn_downlink_module);
+
+    if (ctx == NULL || ctx->sub.sr != r) {
+        return NGX_DECLINED;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_kpn_downlink_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (dlcf->endpoint == ctx->endpoint && clcf->exact_match) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn endpoint: \"%V\"", &clcf->name);
+        ctx->reached = 1;
+        return NGX_DECLINED;
+    }
+
+    /*
+     * an error_page after the endpoint itself failed (a server-level
+     * "error_page 502 504 /50x.html;" when KPN timed out): the request
+     * went to the endpoint, and it goes nowhere else; the parent answers
+     * the endpoint's failure (r->err_status, 502 when an "=code" has
+     * replaced it), not "reached another location, not sent"
+     */
+
+    if (ctx->reached && r->error_page) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "kpn endpoint: error_page \"%V\" after the endpoint "
+                       "failed (%ui), not followed", &clcf->name,
+                       r->err_status);
+
+        return r->err_status >= NGX_HTTP_SPECIAL_RESPONSE
+               ? (ngx_int_t) r->err_status : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "kpn endpoint: \"%V\" is not kpn_endpoint %ui, refused",
+                   &clcf->name, ctx->endpoint);
+
+    ctx->misrouted = 1;
+
+    /* an internal failure of the subrequest: the parent answers */
+
+    return NGX_ERROR;
 }
