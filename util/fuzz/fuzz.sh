@@ -2,8 +2,10 @@
 # Builds and runs the libFuzzer harnesses (util/fuzz/*_fuzz.c) and
 # the check driver (util/fuzz/senml_check.c) with AddressSanitizer and
 # UndefinedBehaviorSanitizer, outside nginx: the module's sources without HTTP
-# are compiled against the nginx headers of BUILD_DIR (made by `make
-# build`) with the stand-ins of util/fuzz/ngx_stubs.c for the core.
+# are compiled with nginx's own src/core/ngx_string.c and
+# src/os/unix/ngx_alloc.c (from BUILD_DIR's nginx-src when it is a full
+# source tree, else from the nginx 1.26.3 tree of util/build/build-upstream.sh)
+# and the stand-ins of util/fuzz/ngx_stubs.c for the pool and the log.
 #
 #   util/fuzz/fuzz.sh BUILD_DIR            check driver, then each fuzz target for
 #                                     FUZZ_SECONDS (default 60) from its corpus:
@@ -29,7 +31,6 @@ shift
 build=$(cd "$build" && pwd)
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-src="$build/nginx-src/src"
 out="$build/fuzz"
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
@@ -45,14 +46,47 @@ fi
 
 "$root/util/build/install-deps.sh" fuzz
 
+# nginx's own core objects (ngx_string.c, ngx_alloc.c) need a full source
+# tree with its configured headers: BUILD_DIR's when NGINX_SRC was one,
+# else the nginx 1.26.3 tree that `make test` builds the module against
+# (Debian's nginx-dev has the headers only)
+tree=$build
+if [ ! -f "$tree/nginx-src/src/core/ngx_string.c" ]; then
+    tree="$root/build/nginx-1.26.3"
+    if [ ! -f "$tree/nginx-src/src/core/ngx_string.c" ] ||
+       [ ! -f "$tree/objs/ngx_auto_config.h" ]; then
+        "$root/util/build/build-upstream.sh"
+    fi
+    if [ ! -f "$tree/nginx-src/src/core/ngx_string.c" ]; then
+        echo "$0: no nginx source tree with src/core/ngx_string.c (make NGINX_SRC=DIR build with a full tree, or let util/build/build-upstream.sh fetch one)" >&2
+        exit 1
+    fi
+fi
+src="$tree/nginx-src/src"
+echo "fuzz: nginx core from $tree/nginx-src"
+
 mkdir -p "$out"
 
 cc=${FUZZ_CC:-clang}
 cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -I$src/core -I$src/event -I$src/event/modules -I$src/os/unix
-        -I$build/objs -I$src/http -I$src/http/modules -I$src/http/v2
+        -I$tree/objs -I$src/http -I$src/http/modules -I$src/http/v2
         -I$root/ngx_kpn_module"
+# nginx's core as nginx ships it: its %V of an empty ngx_str_t (data NULL)
+# is memcpy(p, NULL, 0), which nginx relies on everywhere; UBSan's nonnull
+# check stays on for the module's files and the harnesses
+core_objects() {  # SUFFIX EXTRA-FLAGS...
+    local suffix=$1 f o
+    shift
+    for f in core/ngx_string.c os/unix/ngx_alloc.c; do
+        o="$out/$(basename "$f" .c)$suffix.o"
+        # shellcheck disable=SC2086
+        $cc $cflags "$@" -fno-sanitize=nonnull-attribute -c -o "$o" "$src/$f"
+        echo "$o"
+    done
+}
+
 common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_json.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
@@ -63,7 +97,7 @@ common="$root/util/fuzz/ngx_stubs.c
 
 # shellcheck disable=SC2086
 $cc $cflags -o "$out/senml_check" "$root/util/fuzz/senml_check.c" $common \
-    -ljansson
+    $(core_objects "") -ljansson
 "$out/senml_check"
 
 if [ "${1:-}" = "--check" ]; then
@@ -71,7 +105,8 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 common="$common $root/ngx_kpn_module/ngx_http_kpn_token.c
-        $root/ngx_kpn_module/ngx_http_kpn_command.c"
+        $root/ngx_kpn_module/ngx_http_kpn_command.c
+        $(core_objects -fuzz -fsanitize=fuzzer-no-link)"
 
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
