@@ -48,7 +48,6 @@
 set -euo pipefail
 
 module=$(realpath "${1:?usage: $0 MODULE_SO}")
-nginx=${NGINX_BIN:-/usr/sbin/nginx}
 seconds=${BENCH_SECONDS:-3}
 rounds=${BENCH_ROUNDS:-9}
 conns=${BENCH_CONNECTIONS:-32}
@@ -64,15 +63,10 @@ lua=${BENCH_LUA:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 base="http://127.0.0.1:$port"
 
-dir=$(mktemp -d /tmp/kpn-bench.XXXXXX)
-cleanup() {
-    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
-    sleep 0.3
-    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-
-mkdir -p "$dir/logs" "$dir/conf"
+TN_KEEP=${BENCH_KEEP:-}
+. "$root/util/lib/throwaway-nginx.sh"
+tn_init bench
+dir=$tn_dir nginx=$tn_nginx
 
 secret='Example-Secret-0123456789-abcdefGH!'
 body='[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bt":1.765739955219e9,"n":"payload","vs":"763d0028"},{"n":"port","v":1.0},{"n":"FCntUp","v":0.0},{"n":"FCntDn","v":1.0},{"n":"LrrRSSI","v":-107.0},{"n":"LrrSNR","v":3.0},{"n":"LrrESP","v":-108.764351},{"n":"DevLrrCnt","v":2.0},{"n":"SpFact","v":8.0},{"n":"SubBand","vs":"G1"},{"n":"Channel","vs":"LC3"},{"n":"ADRbit","v":1.0},{"n":"timeOrigin","vs":"NETWORK"}]'
@@ -97,16 +91,13 @@ fi
 
 cat > "$dir/conf/nginx.conf" <<EOC
 $lua_modules
-load_module $module;
+$(tn_main_conf "$module" error)
 worker_processes 1;
 worker_cpu_affinity 1$(printf '%*s' "$wcpu" '' | tr ' ' 0);
-error_log $dir/logs/error.log error;
-pid $dir/logs/nginx.pid;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
+$(tn_http_paths)
     kpn_token_zone zone=kpn:1m;
     kpn_metrics_zone zone=m:1m;
     upstream wtg { server 127.0.0.1:$((port + 1)); keepalive 64; }
@@ -212,7 +203,7 @@ echo "== nginx worker on CPU $wcpu, wrk -t1 -c$conns on CPU $ccpu," \
      "$rounds rounds of ${seconds}s runs; uplink: $(printf %s "$body" | wc -c)-byte signed pack" \
      "(13 records); downlink: $(printf %s "$dl_body" | wc -c)-byte command, cached token"
 
-"$nginx" -p "$dir/" -c "$dir/conf/nginx.conf" -e "$dir/logs/error.log"
+tn_start
 sleep 0.5
 worker=$(pgrep -P "$(cat "$dir/logs/nginx.pid")" | head -1)
 
@@ -433,8 +424,7 @@ if grep -E '\[(error|alert|crit|emerg)\]' "$dir/logs/error.log"; then
     echo "errors in the log"; exit 1
 fi
 
-kill "$(cat "$dir/logs/nginx.pid")"
-for _ in $(seq 50); do [ -f "$dir/logs/nginx.pid" ] || break; sleep 0.1; done
+tn_stop
 
 [ "$cg" = 1 ] || exit 0
 

@@ -10,29 +10,25 @@
 set -u
 
 nginx=$(readlink -f "$1") module=$(readlink -f "$2")
-dir=$(mktemp -d "${TMPDIR:-/tmp}/kpn-h2tls-XXXXXX")
-trap '[ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null; sleep 0.2; rm -rf "$dir"' EXIT
-mkdir -p "$dir/logs"
+. "$(dirname "$0")/../lib/throwaway-nginx.sh"
+tn_init h2tls "$nginx"
+dir=$tn_dir
 
-port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1)->sockport'; }
-p1=$(port) p2=$(port)
+p1=$(tn_free_port) p2=$(tn_free_port)
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -subj /CN=localhost -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null || exit 1
 
 secret='Example-Secret-0123456789-abcdefGH!'
 
-cat > "$dir/nginx.conf" <<EOF
-load_module $module;
+cat > "$dir/conf/nginx.conf" <<EOF
+$(tn_main_conf "$module" warn)
 daemon on;
 master_process off;
-error_log $dir/logs/error.log warn;
-pid $dir/logs/nginx.pid;
 events { worker_connections 64; }
 http {
     access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
+$(tn_http_paths)
     kpn_token_zone zone=kpn:1m;
     server {
         listen 127.0.0.1:$p1 ssl;
@@ -83,7 +79,7 @@ http {
 }
 EOF
 
-"$nginx" -p "$dir/" -c "$dir/nginx.conf" || { echo "http2-tls: nginx did not start"; exit 1; }
+tn_start || { echo "http2-tls: nginx did not start"; exit 1; }
 
 passed=0 failed=0
 

@@ -17,16 +17,15 @@ set -euo pipefail
 
 module=${1:?usage: $0 MODULE_SO}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-nginx=${NGINX_BIN:-/usr/sbin/nginx}
 timeout=${PROM_TIMEOUT:-60}
-dir=$(mktemp -d /tmp/kpn-prom.XXXXXX)
+. "$root/util/lib/throwaway-nginx.sh"
+tn_init prom
+dir=$tn_dir
 prom_pid=
 
 cleanup() {
     [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid" 2>/dev/null
-    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
-    sleep 0.3
-    rm -rf "$dir"
+    tn_cleanup
 }
 trap cleanup EXIT
 
@@ -37,34 +36,25 @@ fail() {
     exit 1
 }
 
-free_port() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-                                     Listen => 1)->sockport, "\n"'
-}
-
 echo "test-prometheus: 1. promtool check rules, check config"
 promtool check rules "$root/examples/kpn-alerts.yml" || fail "kpn-alerts.yml"
 promtool check config "$root/examples/prometheus.yml" || fail "prometheus.yml"
 
-port=$(free_port)
-prom_port=$(free_port)
-mkdir -p "$dir/logs" "$dir/conf" "$dir/data"
+port=$(tn_free_port)
+prom_port=$(tn_free_port)
+mkdir -p "$dir/data"
 
 secret='Example-Secret-0123456789-abcdefGH!'
 body='[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bt":1.765739955219e9,"n":"payload","vs":"763d0028"},{"n":"port","v":1.0}]'
 token=$(printf '%s%s' "$body" "$secret" | sha256sum | cut -d' ' -f1)
 
 cat > "$dir/conf/nginx.conf" <<EOC
-load_module $module;
+$(tn_main_conf "$module" info)
 worker_processes 2;
-error_log $dir/logs/error.log info;
-pid $dir/logs/nginx.pid;
 events { worker_connections 64; }
 http {
     access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
+$(tn_http_paths)
     kpn_metrics_zone zone=m:1m;
     kpn_metrics_count zone=m;
     server {
@@ -87,8 +77,7 @@ http {
 }
 EOC
 
-"$nginx" -p "$dir" -c "$dir/conf/nginx.conf" -t -q || fail "nginx -t"
-"$nginx" -p "$dir" -c "$dir/conf/nginx.conf" || fail "nginx did not start"
+tn_start || fail "nginx did not start"
 
 uplink() {
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
