@@ -11,7 +11,7 @@
 # HTTP/2 skip through the framework's own skip_eval on TEST_NGINX_USE_HTTP2;
 # their reasons (the comment on that line) are listed at the end.  Then
 # (for the whole suite) HTTP/2 over TLS, which h2c does not cover:
-# util/http2-tls.sh.
+# util/test/http2-tls.sh.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
