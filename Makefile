@@ -18,20 +18,20 @@
 #                        >= 1.25.1 with HTTP/2: the mainline binary of make matrix)
 #   make test-prometheus promtool on the exposition and the example rules, and a
 #                        real Prometheus server scraping a test nginx
-#   make test-replay     build, then util/kpn-replay end to end (util/test-replay.pl:
+#   make test-replay     build, then bin/kpn-replay end to end (util/test/test-replay.pl:
 #                        loopback stand-ins, stock nginx and nginx with the module
 #                        writing the spool of examples/spool.conf)
-#   make bench           benchmarks (util/bench.sh)
+#   make bench           benchmarks (util/bench/bench.sh)
 #   make bench-floor     the uplink's ceiling: the module cut to its request handling,
 #                        then to its SenML reader only, and to jansson's parse only
 #                        (the ceiling before the reader), next to the plain proxy
-#   make faults          the token cache under faults, measured (util/faults.pl)
+#   make faults          the token cache under faults, measured (util/bench/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML reader against its oracle (jansson
 #                        and the walk it replaced), the SenML, token answer and
 #                        downlink command parsers
 #   make test-examples   examples/t (examples/production.conf through Test::KPN) under
 #                        both runners: the module and the kit as the packages install
-#                        them when installed, else the tree's (util/test-examples.sh)
+#                        them when installed, else the tree's (util/test/test-examples.sh)
 #   make deb             Debian packages libnginx-mod-http-kpn, libtest-kpn-perl (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
@@ -74,7 +74,7 @@ MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 all: build
 
 deps-%:
-	@util/install-deps.sh $*
+	@util/build/install-deps.sh $*
 
 build: deps-build $(BUILD_ABS)/objs/Makefile
 ifeq ($(KPN_LINK),static)
@@ -103,30 +103,30 @@ $(BUILD_ABS)/objs/Makefile: config
 	    || { tail -20 $(BUILD_ABS)/configure.log; rm -f $(BUILD_ABS)/objs/Makefile; exit 1; }
 
 run: build deps-run
-	@util/demo.sh $(BUILD_ABS)/ngx_http_kpn_module.so
+	@util/demo/demo.sh $(BUILD_ABS)/ngx_http_kpn_module.so
 
 test: build deps-test
-	util/build-upstream.sh
-	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
+	util/build/build-upstream.sh
+	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/test/run-tests.sh $(T)
 
 test-valgrind: build deps-valgrind
-	KPN_VALGRIND=1 KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
+	KPN_VALGRIND=1 KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/test/run-tests.sh $(T)
 
 test-real: build deps-test
-	@util/real-framework.sh "$(TEST_NGINX_LIB)" > /dev/null
-	PERL5LIB=$$(util/real-framework.sh "$(TEST_NGINX_LIB)") KPN_SELFTEST_REAL=1 \
-	    KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/run-tests.sh $(T)
+	@util/test/real-framework.sh "$(TEST_NGINX_LIB)" > /dev/null
+	PERL5LIB=$$(util/test/real-framework.sh "$(TEST_NGINX_LIB)") KPN_SELFTEST_REAL=1 \
+	    KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so util/test/run-tests.sh $(T)
 
 matrix: deps-test deps-matrix
-	util/build-matrix.sh
+	util/build/build-matrix.sh
 
 # the mainline binary and module, brought up to date (incremental)
 mainline: deps-test
-	@util/build-matrix.sh --mainline-only
+	@util/build/build-matrix.sh --mainline-only
 
 test-mainline: mainline
 	TEST_NGINX_BINARY=$(MAINLINE_BIN) KPN_MODULE_SO=$(MAINLINE_SO) KPN_SKIP_SELFTEST=1 \
-	    util/run-tests.sh $(T)
+	    util/test/run-tests.sh $(T)
 
 # HTTP2_NGINX: an nginx >= 1.25.1 with HTTP/2 (the real framework writes
 # "http2 on;"); HTTP2_MODULE: the module built against it
@@ -134,34 +134,34 @@ HTTP2_NGINX  ?= $(MAINLINE_BIN)
 HTTP2_MODULE ?= $(MAINLINE_SO)
 
 test-http2: $(if $(filter $(MAINLINE_BIN),$(HTTP2_NGINX)),mainline,deps-test)
-	util/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
+	util/test/test-http2.sh "$(TEST_NGINX_LIB)" "$(HTTP2_NGINX)" "$(HTTP2_MODULE)" $(T)
 
 test-prometheus: build deps-prometheus
-	util/test-prometheus.sh $(BUILD_ABS)/ngx_http_kpn_module.so
+	util/test/test-prometheus.sh $(BUILD_ABS)/ngx_http_kpn_module.so
 
 faults: build deps-test
-	perl util/faults.pl --module $(BUILD_ABS)/ngx_http_kpn_module.so
+	perl util/bench/faults.pl --module $(BUILD_ABS)/ngx_http_kpn_module.so
 
 bench: build deps-bench
-	util/bench.sh $(BUILD_ABS)/ngx_http_kpn_module.so
+	util/bench/bench.sh $(BUILD_ABS)/ngx_http_kpn_module.so
 
 bench-floor: deps-bench
-	util/bench-floor.sh
+	util/bench/bench-floor.sh
 
 fuzz: build deps-fuzz
-	util/fuzz.sh $(BUILD_ABS)
+	util/fuzz/fuzz.sh $(BUILD_ABS)
 
 # the outage spool's replay tool (docs/spool.md); KPN_REPLAY=path tests another copy;
 # scenario 10 has nginx with the module just built write the spool
 test-replay: build deps-replay
-	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so prove -v util/test-replay.pl
+	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so prove -v util/test/test-replay.pl
 
 test-examples: build deps-test
-	util/test-examples.sh "$(TEST_NGINX_LIB)"
+	util/test/test-examples.sh "$(TEST_NGINX_LIB)"
 
 # from HEAD; DEB_REF=--worktree for the working tree, or a commit
 deb: deps-deb
-	util/build-deb.sh $(DEB_REF)
+	util/build/build-deb.sh $(DEB_REF)
 
 clean:
 	rm -rf $(BUILD_ABS) $(ROOT)/build-floor t/servroot*

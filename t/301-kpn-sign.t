@@ -1,4 +1,4 @@
-# kpn-sign (util/kpn-sign, or KPN_SIGN=/usr/bin/kpn-sign for the installed
+# kpn-sign (bin/kpn-sign, or KPN_SIGN=/usr/bin/kpn-sign for the installed
 # one): the token of the docs/protocol.md vector from a file and stdin, the
 # Nth secret, an 800 KB body, --send to a recording HTTPS stand-in (the
 # bytes and headers it gets), certificate verification, and each exit code.
@@ -15,7 +15,7 @@ use File::Temp ();
 use IO::Socket::INET;
 use POSIX ();
 
-my $SIGN = $ENV{KPN_SIGN} // 'util/kpn-sign';
+my $SIGN = $ENV{KPN_SIGN} // 'bin/kpn-sign';
 my $SECRET = 'Example-Secret-0123456789-abcdefGH!';
 my $VECTOR = '[{"bn":"urn:dev:DEVEUI:0059AC00001B3461:","bt":1.765739955219e9,"n":"payload","vs":"763d0028"},{"n":"port","v":1.0}]';
 my $VECTOR_TOKEN = '9d29450cf3d4d416bee161cc99b0b36dfacfb9d921346fd1e813cbcbc1ee4e36';

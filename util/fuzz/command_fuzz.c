@@ -20,7 +20,7 @@
  *   - NGX_DECLINED: status 400 with a printable message;
  *   - the escaping of a templated query string (fed the raw input): only
  *     request-line-safe bytes, and escaping twice changes nothing.
- * Build and run: util/fuzz.sh BUILD_DIR (FUZZ_TARGET=command for this one).
+ * Build and run: util/fuzz/fuzz.sh BUILD_DIR (FUZZ_TARGET=command for this one).
  */
 
 

@@ -7,7 +7,7 @@
  * cases, each with the exact expected output; and the envelope's
  * numbers, a million doubles written byte for byte as the reference writer
  * (senml_reference.h) writes them.  Build and run it with
- * util/fuzz.sh --check (AddressSanitizer) or under valgrind.
+ * util/fuzz/fuzz.sh --check (AddressSanitizer) or under valgrind.
  * "-v" prints every envelope and error.
  */
 

@@ -11,7 +11,7 @@
  *   - for an accepted pack, the same records (names, units, strings, the
  *     numbers bit for bit, the flags), the same device, KPN fields and
  *     texts, and byte-identical envelopes.
- * Build and run: FUZZ_TARGETS=diff util/fuzz.sh BUILD_DIR (make fuzz runs
+ * Build and run: FUZZ_TARGETS=diff util/fuzz/fuzz.sh BUILD_DIR (make fuzz runs
  * it with the others).
  */
 

@@ -16,7 +16,7 @@
  *   - the resolved records, parsed as a pack again, are valid and name
  *     the same device; one more round changes nothing (the first round
  *     may: a real such as 1e15 is read back as an integer).
- * Build and run: util/fuzz.sh BUILD_DIR.
+ * Build and run: util/fuzz/fuzz.sh BUILD_DIR.
  */
 
 

@@ -31,7 +31,9 @@ ngx_http_kpn_reference_number(u_char *p, ngx_http_kpn_senml_number_t *num)
     u_char  *s, *e, *last;
 
     if (num->is_integer) {
-        return ngx_sprintf(p, "%L", num->integer);
+        /* not nginx's "%L": it negates INT64_MIN as a signed value */
+        n = snprintf(buf, sizeof(buf), "%lld", (long long) num->integer);
+        return ngx_cpymem(p, buf, n);
     }
 
     for (prec = 15; ; prec++) {

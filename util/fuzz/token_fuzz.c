@@ -8,7 +8,7 @@
  *   - NGX_OK: a token of 1..4096 visible ASCII bytes, a lifetime of
  *     1..86400 s, and the token is the input's access_token;
  *   - NGX_DECLINED: 502 token_unavailable with a printable message.
- * Build and run: util/fuzz.sh BUILD_DIR (FUZZ_TARGET=token for this one).
+ * Build and run: util/fuzz/fuzz.sh BUILD_DIR (FUZZ_TARGET=token for this one).
  */
 
 

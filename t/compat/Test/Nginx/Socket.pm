@@ -29,7 +29,7 @@ use Errno ();
 our $VERSION = '0.01_compat';
 
 # BEGIN COMPAT LISTS
-# The single source of truth for what this runner implements.  util/check-sections.pl
+# The single source of truth for what this runner implements.  util/test/check-sections.pl
 # reads these two lists (textually, between the BEGIN/END markers) to lint t/*.t.
 our @COMPAT_SECTIONS = qw(
     config http_config main_config post_main_config server_name
