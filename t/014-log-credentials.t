@@ -85,6 +85,7 @@ kpn downlink answer: status 201
 
 
 === TEST 4: a downlink with a wrong key: the refusal holds no key
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- request eval
 "POST /downlink\n$::DL"
 --- more_headers

@@ -199,6 +199,7 @@ _EOC_
 === TEST 6: bodies over client_max_body_size announced by Content-Length: the JSON 413, counted not_read (both halves)
 # nginx refuses them before the module's handlers run (the find-config
 # phase); the module's filters turn its HTML page into the JSON error
+--- skip_eval: 11: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: nginx answers before the body and resets the stream, which curl 7.88 reports as error 92 (as for a plain "return 415")
 --- config eval
 ::kpn_uplink_location(extra => 'client_max_body_size 64;')
 . ::kpn_downlink_config(headers => [], extra => 'client_max_body_size 64;')
@@ -221,7 +222,7 @@ kpn uplink rejected
 
 
 === TEST 7: the same body chunked: the JSON 413 too (the body read fails after the handler ran)
---- skip_eval: 6: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HTTP2}  # HTTP/2: raw_request: chunked transfer coding does not exist in HTTP/2
 --- config eval
 ::kpn_uplink_location(extra => ['client_max_body_size 64;', 'client_body_timeout 5s;'])
 . $::METRICS
