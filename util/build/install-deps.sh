@@ -26,8 +26,9 @@ case "$what" in
     valgrind) pkgs="$pkgs $test_pkgs valgrind" ;;
     # the build matrix of .ci/run: clang next to gcc
     matrix) pkgs="$pkgs clang" ;;
-    # make bench: wrk, callgrind, and the Lua peer (util/bench/bench-lua-peer.lua)
-    bench) pkgs="$pkgs curl openssl wrk valgrind libnginx-mod-http-lua lua-cjson" ;;
+    # make bench: wrk, callgrind, and the Lua peer (util/bench/bench-lua-peer.lua:
+    # lua-nginx and the NDK module it loads, ndk_http_module.so, and cjson)
+    bench) pkgs="$pkgs curl openssl wrk valgrind libnginx-mod-http-ndk libnginx-mod-http-lua lua-cjson" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-dev" ;;
     # make test-prometheus: promtool and a real Prometheus server
     prometheus) pkgs="$pkgs $test_pkgs prometheus" ;;
