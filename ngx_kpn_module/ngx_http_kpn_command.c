@@ -46,7 +46,7 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     }
 
     rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT,
-                                   ngx_http_kpn_code(INVALID_JSON),
+                                   NGX_HTTP_KPN_INVALID_JSON,
                                    "the body must be a JSON object",
                                    &json, err);
     if (rc != NGX_OK) {

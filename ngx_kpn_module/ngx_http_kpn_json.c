@@ -373,7 +373,7 @@ ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body, json_t **root,
 
 ngx_int_t
 ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body, json_type type,
-    char *code, char *message, json_t **root, ngx_http_kpn_error_t *err)
+    ngx_uint_t outcome, char *message, json_t **root, ngx_http_kpn_error_t *err)
 {
     ngx_int_t  rc;
 
@@ -383,7 +383,7 @@ ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body, json_type type,
     }
 
     if (json_typeof(*root) != type) {
-        return ngx_http_kpn_error(pool, err, NGX_HTTP_BAD_REQUEST, code,
+        return ngx_http_kpn_raise(pool, err, outcome, NGX_HTTP_BAD_REQUEST,
                                   "%s", message);
     }
 

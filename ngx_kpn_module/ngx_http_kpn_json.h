@@ -49,10 +49,6 @@ ngx_int_t ngx_http_kpn_raise(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
 ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
     ngx_uint_t status, char *code, const char *fmt, ...);
 
-/* the code of an outcome as a C string, for ngx_http_kpn_json_load_as() */
-#define ngx_http_kpn_code(name)                                              \
-    ((char *) ngx_http_kpn_outcomes[NGX_HTTP_KPN_##name].code.data)
-
 /*
  * The UTF-8 character at p (n > 0 bytes, p[0] >= 0x80) into *c: its length
  * 2..4; 0 when it is not one (a stray continuation byte, an overlong form,
@@ -116,7 +112,7 @@ ngx_int_t ngx_http_kpn_json_integer(json_t *v, int64_t min, int64_t max,
  * else NGX_DECLINED with err 400 code "message".
  */
 ngx_int_t ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body,
-    json_type type, char *code, char *message, json_t **root,
+    json_type type, ngx_uint_t outcome, char *message, json_t **root,
     ngx_http_kpn_error_t *err);
 
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
