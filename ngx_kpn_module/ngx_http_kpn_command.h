@@ -22,7 +22,7 @@
 #define NGX_HTTP_KPN_UUID_LEN          36      /* 8-4-4-4-12 */
 
 
-/* every string in pool or jansson memory released with the pool */
+/* every string in the body or in pool memory */
 typedef struct {
     ngx_str_t                  dev_eui;     /* 16 hex digits, upper case */
     ngx_int_t                  port;        /* 1 .. NGX_HTTP_KPN_MAX_PORT */
