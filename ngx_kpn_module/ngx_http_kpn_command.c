@@ -477,6 +477,7 @@ ngx_http_kpn_command_uuid(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
 static ngx_int_t
 ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
 {
+    u_char     *p;
     size_t      n;
     ngx_str_t   bytes;
     ngx_str_t  *ref;
@@ -489,13 +490,26 @@ ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
 
     ngx_strlow(cmd->dev_eui_lower.data, cmd->dev_eui.data, cmd->dev_eui.len);
 
-    cmd->port_text.data = ngx_pnalloc(pool, NGX_INT_T_LEN);
-    if (cmd->port_text.data == NULL) {
+    /* 1 .. 223: up to three digits, without ngx_sprintf() */
+
+    p = ngx_pnalloc(pool, 3);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    cmd->port_text.len = ngx_sprintf(cmd->port_text.data, "%i", cmd->port)
-                         - cmd->port_text.data;
+    cmd->port_text.data = p;
+
+    if (cmd->port >= 100) {
+        *p++ = (u_char) ('0' + cmd->port / 100);
+    }
+
+    if (cmd->port >= 10) {
+        *p++ = (u_char) ('0' + cmd->port / 10 % 10);
+    }
+
+    *p++ = (u_char) ('0' + cmd->port % 10);
+
+    cmd->port_text.len = p - cmd->port_text.data;
 
     /* the payload in base64: the bytes the hex stands for */
 
@@ -686,7 +700,7 @@ ngx_http_kpn_command_args(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
     u_char  *p;
     size_t   len;
 
-    len = sizeof("port=") - 1 + NGX_INT_T_LEN
+    len = sizeof("port=") - 1 + cmd->port_text.len
           + sizeof("&externalReference=") - 1 + cmd->reference_arg.len;
 
     args->data = ngx_pnalloc(pool, len);
@@ -694,10 +708,13 @@ ngx_http_kpn_command_args(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(args->data, "port=%i", cmd->port);
+    p = ngx_cpymem(args->data, "port=", sizeof("port=") - 1);
+    p = ngx_cpymem(p, cmd->port_text.data, cmd->port_text.len);
 
     if (cmd->reference_arg.len) {
-        p = ngx_sprintf(p, "&externalReference=%V", &cmd->reference_arg);
+        p = ngx_cpymem(p, "&externalReference=",
+                       sizeof("&externalReference=") - 1);
+        p = ngx_cpymem(p, cmd->reference_arg.data, cmd->reference_arg.len);
     }
 
     args->len = p - args->data;

@@ -65,7 +65,8 @@ ngx_int_t ngx_http_kpn_command_uuid(ngx_pool_t *pool, ngx_str_t *in,
 
 /*
  * The default query string of the Beta API: port=N and, when given,
- * &externalReference=<URI-escaped>.
+ * &externalReference=<URI-escaped>, of a command that
+ * ngx_http_kpn_command_parse() accepted (its texts).
  */
 ngx_int_t ngx_http_kpn_command_args(ngx_pool_t *pool,
     ngx_http_kpn_command_t *cmd, ngx_str_t *args);
