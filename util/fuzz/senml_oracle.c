@@ -292,7 +292,8 @@ ngx_http_kpn_oracle_parse(ngx_pool_t *pool, ngx_str_t *body,
         goto too_many;
     }
 
-    rc = ngx_http_kpn_json_load_as(pool, body, JSON_ARRAY, "invalid_senml",
+    rc = ngx_http_kpn_json_load_as(pool, body, JSON_ARRAY,
+                                   NGX_HTTP_KPN_INVALID_SENML,
                                    "the pack must be an array of records",
                                    &root, err);
 
