@@ -61,6 +61,31 @@ ngx_http_kpn_utf8_decode(u_char *p, size_t n, uint32_t *cp)
 }
 
 
+/*
+ * The characters beyond ASCII that a log line or a JSON string must not
+ * carry as they are: C1 controls (U+0085 is a line break to some
+ * readers), U+2028 and U+2029 (line and paragraph separators), the
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069: they reorder what a terminal or log viewer shows, so
+ * that a line reads other than it is), the zero-width characters and the
+ * byte order mark (U+200B..U+200D, U+2060..U+2064, U+FEFF) and the
+ * interlinear annotation marks (U+FFF9..U+FFFB).
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_kpn_invisible(uint32_t c)
+{
+    return c <= 0x9f
+           || c == 0x061c
+           || (c >= 0x200b && c <= 0x200f)
+           || (c >= 0x2028 && c <= 0x202e)
+           || (c >= 0x2060 && c <= 0x2064)
+           || (c >= 0x2066 && c <= 0x2069)
+           || c == 0xfeff
+           || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+
 size_t
 ngx_http_kpn_printable(u_char *p, size_t len)
 {
@@ -83,8 +108,8 @@ ngx_http_kpn_printable(u_char *p, size_t len)
 
         n = ngx_http_kpn_utf8_decode(s, last - s, &c);
 
-        if (n > 0 && c <= 0x9f) {
-            /* a C1 control */
+        if (n > 0 && ngx_http_kpn_invisible(c)) {
+            /* a C1 control, a line break or a format character */
             n = 0;
         }
 

@@ -58,8 +58,10 @@ ngx_int_t ngx_http_kpn_utf8_decode(u_char *p, size_t n, uint32_t *c);
 
 /*
  * Makes text safe for a JSON string and a log line, in place: control
- * characters, bytes that are not UTF-8, surrogates and C1 controls become
- * '?'; a character cut at the end is dropped.  Returns the new length.
+ * characters, bytes that are not UTF-8, surrogates, C1 controls, U+2028,
+ * U+2029, bidirectional controls, zero-width characters and the byte
+ * order mark become '?' (one a byte); a character cut at the end is
+ * dropped.  Returns the new length.
  * ngx_http_kpn_error() applies it to every message.
  */
 size_t ngx_http_kpn_printable(u_char *p, size_t len);

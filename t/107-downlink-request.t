@@ -644,3 +644,33 @@ kpn downlink: internal_error: the value of kpn_downlink_header "X-Path" holds a 
  $::NOTHING_SENT]
 --- no_error_log
 [error]
+
+
+
+=== TEST 33: input quoted in a message is safe to print: line separators, bidirectional controls and the byte order mark after the object become '?' in the answer and the log line, as in jansson's messages
+--- request eval
+"POST /downlink\n$::DL\xe2\x80\xae\xe2\x80\xa8FAKE \xef\xbb\xbf"
+--- error_code: 400
+--- response_body_like eval
+qr/\A\Q{"error":"invalid_json","message":"line 1 column 56: end of input expected near '??????FAKE ???'"}\E\n\z/
+--- grep_error_log eval: qr/kpn downlink: .*?(?=, client: )/
+--- grep_error_log_out
+kpn downlink: invalid_json: line 1 column 56: end of input expected near '??????FAKE ???'
+--- no_error_log eval
+[qr/\xe2\x80|\xef\xbb/, "[error]"]
+
+
+
+=== TEST 34: the same for an unknown key: U+202E and U+2028 escaped, U+2066 raw become '?'; nothing reaches KPN
+--- request eval
+["GET /stub/_reset",
+ "POST /downlink\n" . ::dl_with('"\u202e\u2028x' . "\xe2\x81\xa6" . '":1'),
+ "GET /stub/_count"]
+--- error_code eval
+[200, 400, 200]
+--- response_body_like eval
+["reset",
+ qr/\A\Q{"error":"invalid_json","message":"unknown field \"??????x???\" (the fields are devEUI, port, payload, externalReference and deviceId)"}\E\n\z/,
+ $::NOTHING_SENT]
+--- no_error_log eval
+[qr/\xe2\x80|\xe2\x81/, "[error]"]
