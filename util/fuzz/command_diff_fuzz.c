@@ -8,6 +8,9 @@
  * the walk of its tree, as the module had them before), with the default
  * payload limit and with a limit of 4 bytes; it aborts unless both give:
  *   - the same answer: accepted, or refused with the same status and code;
+ *   - for a refusal, a message safe to print (no control character, no
+ *     line separator, bidirectional control, zero-width character or byte
+ *     order mark of the input: it goes into the JSON answer and the log);
  *   - for an accepted command, the same fields (devEUI, port, payload,
  *     externalReference, deviceId), the same texts of the variables and
  *     the same default query string, byte for byte (the request built for
@@ -29,6 +32,7 @@ static void ngx_http_kpn_diff(ngx_pool_t *pool, ngx_str_t *body,
 static void ngx_http_kpn_diff_str(const char *what, ngx_str_t *a,
     ngx_str_t *b);
 static void ngx_http_kpn_diff_fail(const char *what);
+static void ngx_http_kpn_diff_safe(ngx_str_t *message);
 
 
 int
@@ -101,6 +105,7 @@ ngx_http_kpn_diff(ngx_pool_t *pool, ngx_str_t *body, ngx_uint_t max)
         }
 
         ngx_http_kpn_diff_str("the error code", &err.code, &oerr.code);
+        ngx_http_kpn_diff_safe(&err.message);
         return;
     }
 
@@ -155,4 +160,52 @@ ngx_http_kpn_diff_fail(const char *what)
 {
     fprintf(stderr, "command_diff: %s differs\n", what);
     abort();
+}
+
+
+/*
+ * The bytes a message must not hold, checked on the bytes themselves (not
+ * with ngx_http_kpn_printable(), which makes them): C0 controls, DEL, C1
+ * controls (C2 80..9F), U+2028..U+202E (E2 80 A8..AE), U+200B..U+200F
+ * (E2 80 8B..8F), U+2066..U+2069 (E2 81 A6..A9), the BOM (EF BB BF).
+ */
+
+static void
+ngx_http_kpn_diff_safe(ngx_str_t *message)
+{
+    u_char  *p, *last;
+
+    p = message->data;
+    last = p + message->len;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            goto unsafe;
+        }
+
+        if (last - p >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            goto unsafe;
+        }
+
+        if (last - p >= 3 && p[0] == 0xe2
+            && ((p[1] == 0x80
+                 && ((p[2] >= 0xa8 && p[2] <= 0xae)
+                     || (p[2] >= 0x8b && p[2] <= 0x8f)))
+                || (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+        {
+            goto unsafe;
+        }
+
+        if (last - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+            goto unsafe;
+        }
+    }
+
+    return;
+
+unsafe:
+
+    fprintf(stderr, "message \"%.*s\"\n",
+            (int) message->len, message->data);
+    ngx_http_kpn_diff_fail("the message's safety");
 }
