@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_kpn_command.h"
+#include "ngx_http_kpn_text.h"
 
 
 static ngx_int_t ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,

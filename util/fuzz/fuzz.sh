@@ -89,6 +89,7 @@ core_objects() {  # SUFFIX EXTRA-FLAGS...
 
 common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_json.c
+        $root/ngx_kpn_module/ngx_http_kpn_text.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
         $root/ngx_kpn_module/ngx_http_kpn_senml_reader.c
         $root/ngx_kpn_module/ngx_http_kpn_senml_scalar.c
