@@ -38,10 +38,10 @@ fail() {
     fails=$((fails + 1))
 }
 
-files=$(cd "$dir" && ls ./*.[ch] | sed 's|^\./||')
+mapfile -t files < <(cd "$dir" && printf '%s\n' ./*.[ch] | sed 's|^\./||')
 nfiles=0
 
-for f in $files; do
+for f in "${files[@]}"; do
     nfiles=$((nfiles + 1))
     path="$dir/$f"
 
@@ -132,9 +132,9 @@ fi
 
 for c in $codes; do
     ncodes=$((ncodes + 1))
-    n=$(cd "$dir" && grep -o -- "$c" $files | wc -l)
+    n=$(cd "$dir" && grep -o -- "$c" "${files[@]}" | wc -l)
     if [ "$n" -ne 1 ]; then
-        where=$(cd "$dir" && grep -n -- "$c" $files | cut -d: -f1,2 | tr '\n' ' ')
+        where=$(cd "$dir" && grep -n -- "$c" "${files[@]}" | cut -d: -f1,2 | tr '\n' ' ')
         fail "result code $c written $n times (once, in the outcome table): $where"
     fi
 done
