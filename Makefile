@@ -28,7 +28,7 @@
 #   make faults          the token cache under faults, measured (util/bench/faults.pl)
 #   make fuzz            libFuzzer harnesses: the SenML reader against its oracle (jansson
 #                        and the walk it replaced), the SenML, token answer and
-#                        downlink command parsers
+#                        downlink command parsers, the command against its oracle
 #   make test-examples   examples/t (examples/production.conf through Test::KPN) under
 #                        both runners: the module and the kit as the packages install
 #                        them when installed, else the tree's (util/test/test-examples.sh)

@@ -8,11 +8,35 @@
 
 
 #include "ngx_http_kpn_command.h"
+#include "ngx_http_kpn_senml_reader.h"
 #include "ngx_http_kpn_text.h"
 
 
-static ngx_int_t ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
+/* the fields of the input, in the order of the messages */
+#define NGX_HTTP_KPN_COMMAND_DEV_EUI    0
+#define NGX_HTTP_KPN_COMMAND_PORT       1
+#define NGX_HTTP_KPN_COMMAND_PAYLOAD    2
+#define NGX_HTTP_KPN_COMMAND_REFERENCE  3
+#define NGX_HTTP_KPN_COMMAND_DEVICE_ID  4
+#define NGX_HTTP_KPN_COMMAND_NFIELDS    5
+
+
+/* the JSON of a command: its fields' values, the first unknown key */
+typedef struct {
+    ngx_http_kpn_reader_value_t  vals[NGX_HTTP_KPN_COMMAND_NFIELDS];
+    ngx_uint_t                   present;
+    ngx_str_t                    unknown;
+} ngx_http_kpn_command_json_t;
+
+
+static ngx_int_t ngx_http_kpn_command_read(ngx_pool_t *pool,
+    ngx_str_t *body, ngx_http_kpn_command_json_t *in,
     ngx_http_kpn_error_t *err);
+static ngx_int_t ngx_http_kpn_command_object(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_command_json_t *in);
+static ngx_uint_t ngx_http_kpn_command_field(ngx_str_t *key);
+static ngx_int_t ngx_http_kpn_command_port(ngx_http_kpn_reader_value_t *v,
+    ngx_int_t *port);
 static ngx_int_t ngx_http_kpn_command_texts(ngx_pool_t *pool,
     ngx_http_kpn_command_t *cmd);
 static size_t ngx_http_kpn_command_json(u_char *dst, u_char *src,
@@ -20,52 +44,64 @@ static size_t ngx_http_kpn_command_json(u_char *dst, u_char *src,
 static u_char *ngx_http_kpn_command_u(u_char *dst, uint32_t u);
 static ngx_uint_t ngx_http_kpn_command_query_char(u_char c);
 static ngx_int_t ngx_http_kpn_command_payload(ngx_pool_t *pool,
-    json_t *json, ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
-    ngx_http_kpn_error_t *err);
+    ngx_http_kpn_command_json_t *in, ngx_uint_t max_payload,
+    ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err);
 static ngx_int_t ngx_http_kpn_command_optional(ngx_pool_t *pool,
-    json_t *json, ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err);
+    ngx_http_kpn_command_json_t *in, ngx_http_kpn_command_t *cmd,
+    ngx_http_kpn_error_t *err);
 
 
-/* the fields of the input, in the order of the messages */
-static char  *ngx_http_kpn_command_known[] = {
-    "devEUI", "port", "payload", "externalReference", "deviceId", NULL
-};
-
+/*
+ * The command is read with the uplink's strict reader
+ * (ngx_http_kpn_senml_reader.h), straight from the body's bytes: it takes
+ * and refuses what json_loadb() with JSON_REJECT_DUPLICATES does, and the
+ * checks below give the answers the walk of jansson's tree gave
+ * (util/fuzz/command_oracle.c keeps that walk; command_diff holds the two
+ * against each other).
+ */
 
 ngx_int_t
 ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
     ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
     ngx_http_kpn_error_t *err)
 {
-    int64_t     port;
-    json_t     *json, *v;
-    ngx_int_t   rc;
+    ngx_int_t                     rc;
+    ngx_str_t                     echo;
+    ngx_uint_t                    cut;
+    ngx_http_kpn_reader_value_t  *v;
+    ngx_http_kpn_command_json_t   in;
 
     if (body->len == 0) {
         return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
                                   0, "the body is empty");
     }
 
-    rc = ngx_http_kpn_json_load_as(pool, body, JSON_OBJECT,
-                                   NGX_HTTP_KPN_INVALID_JSON,
-                                   "the body must be a JSON object",
-                                   &json, err);
+    rc = ngx_http_kpn_command_read(pool, body, &in, err);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    rc = ngx_http_kpn_command_fields(pool, json, err);
-    if (rc != NGX_OK) {
-        return rc;
+    /* every field must be known: a typo is refused, not ignored */
+
+    if (in.unknown.data) {
+        ngx_http_kpn_echo(&in.unknown, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
+
+        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                  0,
+                                  "unknown field \"%V%s\" (the fields are "
+                                  "devEUI, port, payload, externalReference "
+                                  "and deviceId)",
+                                  &echo, cut ? "..." : "");
     }
 
     /* devEUI: 16 hex digits */
 
-    v = json_object_get(json, "devEUI");
+    v = &in.vals[NGX_HTTP_KPN_COMMAND_DEV_EUI];
 
-    if (v == NULL || !json_is_string(v)
-        || json_string_length(v) != 16
-        || !ngx_http_kpn_is_hex((u_char *) json_string_value(v), 16))
+    if (!(in.present & (1 << NGX_HTTP_KPN_COMMAND_DEV_EUI))
+        || v->type != NGX_HTTP_KPN_READER_STRING
+        || v->str.len != 16
+        || !ngx_http_kpn_is_hex(v->str.data, 16))
     {
         return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_DEV_EUI,
                                   0,
@@ -79,15 +115,13 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
         return NGX_ERROR;
     }
 
-    ngx_http_kpn_upper(cmd->dev_eui.data, (u_char *) json_string_value(v),
-                       16);
+    ngx_http_kpn_upper(cmd->dev_eui.data, v->str.data, 16);
 
     /* port: an integer (1.0 counts) from 1 to 223 */
 
-    v = json_object_get(json, "port");
-
-    if (v == NULL
-        || ngx_http_kpn_json_integer(v, 1, NGX_HTTP_KPN_MAX_PORT, &port)
+    if (!(in.present & (1 << NGX_HTTP_KPN_COMMAND_PORT))
+        || ngx_http_kpn_command_port(&in.vals[NGX_HTTP_KPN_COMMAND_PORT],
+                                     &cmd->port)
            != NGX_OK)
     {
         return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PORT,
@@ -96,14 +130,12 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
                                   NGX_HTTP_KPN_MAX_PORT);
     }
 
-    cmd->port = (ngx_int_t) port;
-
-    rc = ngx_http_kpn_command_payload(pool, json, max_payload, cmd, err);
+    rc = ngx_http_kpn_command_payload(pool, &in, max_payload, cmd, err);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    rc = ngx_http_kpn_command_optional(pool, json, cmd, err);
+    rc = ngx_http_kpn_command_optional(pool, &in, cmd, err);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -112,25 +144,232 @@ ngx_http_kpn_command_parse(ngx_pool_t *pool, ngx_str_t *body,
 }
 
 
+/*
+ * The whole document checked, as json_loadb() would: a JSON object, its
+ * known fields' values into in, the first other key remembered.
+ */
+
+static ngx_int_t
+ngx_http_kpn_command_read(ngx_pool_t *pool, ngx_str_t *body,
+    ngx_http_kpn_command_json_t *in, ngx_http_kpn_error_t *err)
+{
+    ngx_int_t              rc;
+    ngx_http_kpn_reader_t  rd;
+
+    in->present = 0;
+    ngx_str_null(&in->unknown);
+
+    ngx_http_kpn_reader_init(&rd, pool, body);
+
+    ngx_http_kpn_reader_ws(&rd);
+
+    if (rd.pos < rd.last && *rd.pos == '{') {
+        rc = ngx_http_kpn_command_object(&rd, in);
+
+    } else if (rd.pos < rd.last && *rd.pos == '[') {
+        rc = ngx_http_kpn_reader_skip(&rd, 1);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_kpn_reader_end(&rd);
+        }
+
+        if (rc == NGX_OK) {
+            return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
+                                      0, "the body must be a JSON object");
+        }
+
+    } else {
+        rc = ngx_http_kpn_reader_fail(&rd, rd.pos, "'[' or '{' expected");
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_kpn_reader_end(&rd);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_kpn_reader_error(&rd, err);
+    }
+
+    return rc;
+}
+
+
+/* the object at rd->pos, its values at depth 2 as jansson counts */
+
+static ngx_int_t
+ngx_http_kpn_command_object(ngx_http_kpn_reader_t *rd,
+    ngx_http_kpn_command_json_t *in)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    key;
+    ngx_uint_t                   k;
+    ngx_http_kpn_reader_value_t  other;
+
+    rd->pos++;
+
+    ngx_http_kpn_reader_ws(rd);
+
+    if (rd->pos < rd->last && *rd->pos == '}') {
+        rd->pos++;
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+
+        rc = ngx_http_kpn_reader_key(rd, &key);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        k = ngx_http_kpn_command_field(&key);
+
+        if (k < NGX_HTTP_KPN_COMMAND_NFIELDS) {
+
+            if (in->present & ((ngx_uint_t) 1 << k)) {
+                return ngx_http_kpn_reader_fail(rd, rd->pos,
+                                                "duplicate object key");
+            }
+
+            in->present |= (ngx_uint_t) 1 << k;
+
+        } else {
+
+            /* kept for the duplicate check: an error, but JSON's first */
+
+            if (ngx_http_kpn_reader_keep(rd, &key) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (in->unknown.data == NULL) {
+                in->unknown = key;
+            }
+
+        }
+
+        rc = ngx_http_kpn_reader_read(rd, 2,
+                                      (k < NGX_HTTP_KPN_COMMAND_NFIELDS)
+                                      ? &in->vals[k] : &other);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        ngx_http_kpn_reader_ws(rd);
+
+        if (rd->pos < rd->last && *rd->pos == ',') {
+            rd->pos++;
+            ngx_http_kpn_reader_ws(rd);
+            continue;
+        }
+
+        if (rd->pos < rd->last && *rd->pos == '}') {
+            rd->pos++;
+            return ngx_http_kpn_reader_distinct(rd, 0);
+        }
+
+        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_kpn_command_field(ngx_str_t *key)
+{
+    switch (key->len) {
+
+    case 4:
+        if (ngx_strncmp(key->data, "port", 4) == 0) {
+            return NGX_HTTP_KPN_COMMAND_PORT;
+        }
+
+        break;
+
+    case 6:
+        if (ngx_strncmp(key->data, "devEUI", 6) == 0) {
+            return NGX_HTTP_KPN_COMMAND_DEV_EUI;
+        }
+
+        break;
+
+    case 7:
+        if (ngx_strncmp(key->data, "payload", 7) == 0) {
+            return NGX_HTTP_KPN_COMMAND_PAYLOAD;
+        }
+
+        break;
+
+    case 8:
+        if (ngx_strncmp(key->data, "deviceId", 8) == 0) {
+            return NGX_HTTP_KPN_COMMAND_DEVICE_ID;
+        }
+
+        break;
+
+    case 17:
+        if (ngx_strncmp(key->data, "externalReference", 17) == 0) {
+            return NGX_HTTP_KPN_COMMAND_REFERENCE;
+        }
+
+        break;
+    }
+
+    return NGX_HTTP_KPN_COMMAND_NFIELDS;
+}
+
+
+/* an integer, or a real of an integer's value (1.0, 1e2), 1 .. 223 */
+
+static ngx_int_t
+ngx_http_kpn_command_port(ngx_http_kpn_reader_value_t *v, ngx_int_t *port)
+{
+    double  d;
+
+    if (v->type == NGX_HTTP_KPN_READER_INTEGER) {
+        if (v->integer < 1 || v->integer > NGX_HTTP_KPN_MAX_PORT) {
+            return NGX_DECLINED;
+        }
+
+        *port = (ngx_int_t) v->integer;
+        return NGX_OK;
+    }
+
+    if (v->type != NGX_HTTP_KPN_READER_REAL) {
+        return NGX_DECLINED;
+    }
+
+    /* the range first: the cast of a real out of range is undefined */
+
+    d = v->real;
+
+    if (!(d >= 1 && d <= NGX_HTTP_KPN_MAX_PORT) || d != (double) (int64_t) d) {
+        return NGX_DECLINED;
+    }
+
+    *port = (ngx_int_t) d;
+
+    return NGX_OK;
+}
+
+
 /* payload: even-length hex, 1 .. max_payload bytes */
 
 static ngx_int_t
-ngx_http_kpn_command_payload(ngx_pool_t *pool, json_t *json,
-    ngx_uint_t max_payload, ngx_http_kpn_command_t *cmd,
-    ngx_http_kpn_error_t *err)
+ngx_http_kpn_command_payload(ngx_pool_t *pool,
+    ngx_http_kpn_command_json_t *in, ngx_uint_t max_payload,
+    ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err)
 {
-    json_t  *v;
+    ngx_http_kpn_reader_value_t  *v;
 
-    v = json_object_get(json, "payload");
+    v = &in->vals[NGX_HTTP_KPN_COMMAND_PAYLOAD];
 
-    if (v == NULL || !json_is_string(v)) {
+    if (!(in->present & (1 << NGX_HTTP_KPN_COMMAND_PAYLOAD))
+        || v->type != NGX_HTTP_KPN_READER_STRING)
+    {
         return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_PAYLOAD,
                                   0,
                                   "\"payload\" must be a hex string");
     }
 
-    cmd->payload.data = (u_char *) json_string_value(v);
-    cmd->payload.len = json_string_length(v);
+    cmd->payload = v->str;
 
     if (cmd->payload.len == 0 || cmd->payload.len % 2
         || !ngx_http_kpn_is_hex(cmd->payload.data, cmd->payload.len))
@@ -156,22 +395,24 @@ ngx_http_kpn_command_payload(ngx_pool_t *pool, json_t *json,
 /* externalReference and deviceId: both optional, null is absent */
 
 static ngx_int_t
-ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
-    ngx_http_kpn_command_t *cmd, ngx_http_kpn_error_t *err)
+ngx_http_kpn_command_optional(ngx_pool_t *pool,
+    ngx_http_kpn_command_json_t *in, ngx_http_kpn_command_t *cmd,
+    ngx_http_kpn_error_t *err)
 {
-    json_t     *v;
-    ngx_int_t   rc;
-    ngx_str_t   s;
+    ngx_int_t                     rc;
+    ngx_http_kpn_reader_value_t  *v;
 
     /* externalReference: an optional string */
 
     ngx_str_null(&cmd->reference);
 
-    v = json_object_get(json, "externalReference");
+    v = &in->vals[NGX_HTTP_KPN_COMMAND_REFERENCE];
 
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)
-            || json_string_length(v) > NGX_HTTP_KPN_EXTREF_MAX)
+    if ((in->present & (1 << NGX_HTTP_KPN_COMMAND_REFERENCE))
+        && v->type != NGX_HTTP_KPN_READER_NULL)
+    {
+        if (v->type != NGX_HTTP_KPN_READER_STRING
+            || v->str.len > NGX_HTTP_KPN_EXTREF_MAX)
         {
             return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
                                       0,
@@ -180,24 +421,22 @@ ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
                                       NGX_HTTP_KPN_EXTREF_MAX);
         }
 
-        cmd->reference.data = (u_char *) json_string_value(v);
-        cmd->reference.len = json_string_length(v);
+        cmd->reference = v->str;
     }
 
     /* deviceId: an optional KPN device UUID */
 
     ngx_str_null(&cmd->device_id);
 
-    v = json_object_get(json, "deviceId");
+    v = &in->vals[NGX_HTTP_KPN_COMMAND_DEVICE_ID];
 
-    if (v && !json_is_null(v)) {
+    if ((in->present & (1 << NGX_HTTP_KPN_COMMAND_DEVICE_ID))
+        && v->type != NGX_HTTP_KPN_READER_NULL)
+    {
         rc = NGX_DECLINED;
 
-        if (json_is_string(v)) {
-            s.data = (u_char *) json_string_value(v);
-            s.len = json_string_length(v);
-
-            rc = ngx_http_kpn_command_uuid(pool, &s, &cmd->device_id);
+        if (v->type == NGX_HTTP_KPN_READER_STRING) {
+            rc = ngx_http_kpn_command_uuid(pool, &v->str, &cmd->device_id);
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
             }
@@ -209,51 +448,6 @@ ngx_http_kpn_command_optional(ngx_pool_t *pool, json_t *json,
                                       "\"deviceId\" must be a UUID "
                                       "(8-4-4-4-12 hex digits)");
         }
-    }
-
-    return NGX_OK;
-}
-
-
-/* every field must be known: a typo is refused, not ignored */
-
-static ngx_int_t
-ngx_http_kpn_command_fields(ngx_pool_t *pool, json_t *json,
-    ngx_http_kpn_error_t *err)
-{
-    char        **known;
-    void         *iter;
-    const char   *key;
-    ngx_str_t     name, echo;
-    ngx_uint_t    cut;
-
-    for (iter = json_object_iter(json);
-         iter;
-         iter = json_object_iter_next(json, iter))
-    {
-        key = json_object_iter_key(iter);
-
-        for (known = ngx_http_kpn_command_known; *known; known++) {
-            if (ngx_strcmp(key, *known) == 0) {
-                break;
-            }
-        }
-
-        if (*known) {
-            continue;
-        }
-
-        name.data = (u_char *) key;
-        name.len = ngx_strlen(key);
-
-        ngx_http_kpn_echo(&name, NGX_HTTP_KPN_ECHO_MAX, &echo, &cut);
-
-        return ngx_http_kpn_raise(pool, err, NGX_HTTP_KPN_INVALID_JSON,
-                                  0,
-                                  "unknown field \"%V%s\" (the fields are "
-                                  "devEUI, port, payload, externalReference "
-                                  "and deviceId)",
-                                  &echo, cut ? "..." : "");
     }
 
     return NGX_OK;
@@ -284,6 +478,7 @@ ngx_http_kpn_command_uuid(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
 static ngx_int_t
 ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
 {
+    u_char     *p;
     size_t      n;
     ngx_str_t   bytes;
     ngx_str_t  *ref;
@@ -296,13 +491,26 @@ ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
 
     ngx_strlow(cmd->dev_eui_lower.data, cmd->dev_eui.data, cmd->dev_eui.len);
 
-    cmd->port_text.data = ngx_pnalloc(pool, NGX_INT_T_LEN);
-    if (cmd->port_text.data == NULL) {
+    /* 1 .. 223: up to three digits, without ngx_sprintf() */
+
+    p = ngx_pnalloc(pool, 3);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    cmd->port_text.len = ngx_sprintf(cmd->port_text.data, "%i", cmd->port)
-                         - cmd->port_text.data;
+    cmd->port_text.data = p;
+
+    if (cmd->port >= 100) {
+        *p++ = (u_char) ('0' + cmd->port / 100);
+    }
+
+    if (cmd->port >= 10) {
+        *p++ = (u_char) ('0' + cmd->port / 10 % 10);
+    }
+
+    *p++ = (u_char) ('0' + cmd->port % 10);
+
+    cmd->port_text.len = p - cmd->port_text.data;
 
     /* the payload in base64: the bytes the hex stands for */
 
@@ -369,7 +577,7 @@ ngx_http_kpn_command_texts(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd)
  * \b \f \n \r \t, other control characters and DEL as \u00 and two hex
  * digits, every character beyond ASCII as \u and four (a surrogate pair
  * beyond U+FFFF; U+2028 and U+2029 included).  The input is UTF-8 from
- * jansson; a byte that is not part of a character (never, from jansson)
+ * the reader; a byte that is not part of a character (never, from it)
  * becomes \ufffd.  With dst NULL, only the length.
  */
 
@@ -493,7 +701,7 @@ ngx_http_kpn_command_args(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
     u_char  *p;
     size_t   len;
 
-    len = sizeof("port=") - 1 + NGX_INT_T_LEN
+    len = sizeof("port=") - 1 + cmd->port_text.len
           + sizeof("&externalReference=") - 1 + cmd->reference_arg.len;
 
     args->data = ngx_pnalloc(pool, len);
@@ -501,10 +709,13 @@ ngx_http_kpn_command_args(ngx_pool_t *pool, ngx_http_kpn_command_t *cmd,
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(args->data, "port=%i", cmd->port);
+    p = ngx_cpymem(args->data, "port=", sizeof("port=") - 1);
+    p = ngx_cpymem(p, cmd->port_text.data, cmd->port_text.len);
 
     if (cmd->reference_arg.len) {
-        p = ngx_sprintf(p, "&externalReference=%V", &cmd->reference_arg);
+        p = ngx_cpymem(p, "&externalReference=",
+                       sizeof("&externalReference=") - 1);
+        p = ngx_cpymem(p, cmd->reference_arg.data, cmd->reference_arg.len);
     }
 
     args->len = p - args->data;

@@ -22,7 +22,7 @@
 #define NGX_HTTP_KPN_UUID_LEN          36      /* 8-4-4-4-12 */
 
 
-/* every string in pool or jansson memory released with the pool */
+/* every string in the body or in pool memory */
 typedef struct {
     ngx_str_t                  dev_eui;     /* 16 hex digits, upper case */
     ngx_int_t                  port;        /* 1 .. NGX_HTTP_KPN_MAX_PORT */
@@ -65,7 +65,8 @@ ngx_int_t ngx_http_kpn_command_uuid(ngx_pool_t *pool, ngx_str_t *in,
 
 /*
  * The default query string of the Beta API: port=N and, when given,
- * &externalReference=<URI-escaped>.
+ * &externalReference=<URI-escaped>, of a command that
+ * ngx_http_kpn_command_parse() accepted (its texts).
  */
 ngx_int_t ngx_http_kpn_command_args(ngx_pool_t *pool,
     ngx_http_kpn_command_t *cmd, ngx_str_t *args);

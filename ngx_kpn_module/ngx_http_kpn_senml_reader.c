@@ -38,8 +38,6 @@ static ngx_int_t ngx_http_kpn_reader_object(ngx_http_kpn_reader_t *rd,
     ngx_uint_t depth);
 static ngx_int_t ngx_http_kpn_reader_array(ngx_http_kpn_reader_t *rd,
     ngx_uint_t depth);
-static ngx_inline ngx_int_t ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd,
-    ngx_str_t *key);
 static ngx_inline ngx_int_t ngx_http_kpn_reader_field_value(
     ngx_http_kpn_reader_t *rd, ngx_http_kpn_reader_value_t *v);
 static ngx_int_t ngx_http_kpn_reader_push(ngx_http_kpn_reader_t *rd,
@@ -267,49 +265,34 @@ ngx_http_kpn_reader_field_value(ngx_http_kpn_reader_t *rd,
 }
 
 
-/* a key and its ':', whitespace skipped after it */
-
-static ngx_inline ngx_int_t
-ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
-{
-    ngx_int_t  rc;
-
-    if (rd->pos == rd->last || *rd->pos != '"') {
-        return ngx_http_kpn_reader_fail(rd, rd->pos,
-                                        "string or '}' expected");
-    }
-
-    if (!ngx_http_kpn_reader_plain_string(rd, key)) {
-        rc = ngx_http_kpn_reader_string(rd, key);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    /* compact JSON, the usual: the ':' right after the key */
-
-    if (rd->pos == rd->last || *rd->pos != ':') {
-        ngx_http_kpn_reader_ws(rd);
-
-        if (rd->pos == rd->last || *rd->pos != ':') {
-            return ngx_http_kpn_reader_fail(rd, rd->pos, "':' expected");
-        }
-    }
-
-    rd->pos++;
-
-    ngx_http_kpn_reader_ws(rd);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_http_kpn_reader_skip(ngx_http_kpn_reader_t *rd, ngx_uint_t depth)
 {
     ngx_http_kpn_reader_value_t  v;
 
     return ngx_http_kpn_reader_value(rd, depth, &v);
+}
+
+
+ngx_int_t
+ngx_http_kpn_reader_read(ngx_http_kpn_reader_t *rd, ngx_uint_t depth,
+    ngx_http_kpn_reader_value_t *v)
+{
+    return ngx_http_kpn_reader_value(rd, depth, v);
+}
+
+
+ngx_int_t
+ngx_http_kpn_reader_keep(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
+{
+    return ngx_http_kpn_reader_push(rd, key);
+}
+
+
+ngx_int_t
+ngx_http_kpn_reader_distinct(ngx_http_kpn_reader_t *rd, ngx_uint_t base)
+{
+    return ngx_http_kpn_reader_unique(rd, base);
 }
 
 

@@ -104,6 +104,20 @@ ngx_int_t ngx_http_kpn_reader_record(ngx_http_kpn_reader_t *rd,
 ngx_int_t ngx_http_kpn_reader_skip(ngx_http_kpn_reader_t *rd,
     ngx_uint_t depth);
 
+/*
+ * For a reader of other JSON documents (the downlink command): a value of
+ * any type at depth, checked, its type and scalar into v (strings and
+ * numbers as the scalars below read them, NUL quirk included); a key kept
+ * for the duplicate check of its object (NGX_OK, NGX_ERROR); the keys kept
+ * since base, an object's, are distinct (NGX_OK, NGX_DECLINED), and dropped.
+ */
+ngx_int_t ngx_http_kpn_reader_read(ngx_http_kpn_reader_t *rd,
+    ngx_uint_t depth, ngx_http_kpn_reader_value_t *v);
+ngx_int_t ngx_http_kpn_reader_keep(ngx_http_kpn_reader_t *rd,
+    ngx_str_t *key);
+ngx_int_t ngx_http_kpn_reader_distinct(ngx_http_kpn_reader_t *rd,
+    ngx_uint_t base);
+
 /* only whitespace after the document: NGX_OK, else NGX_DECLINED */
 ngx_int_t ngx_http_kpn_reader_end(ngx_http_kpn_reader_t *rd);
 
@@ -241,6 +255,43 @@ ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd)
 
     rd->pos++;
     rd->count++;
+
+    ngx_http_kpn_reader_ws(rd);
+
+    return NGX_OK;
+}
+
+
+/* a key and its ':', whitespace skipped after it */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_reader_key(ngx_http_kpn_reader_t *rd, ngx_str_t *key)
+{
+    ngx_int_t  rc;
+
+    if (rd->pos == rd->last || *rd->pos != '"') {
+        return ngx_http_kpn_reader_fail(rd, rd->pos,
+                                        "string or '}' expected");
+    }
+
+    if (!ngx_http_kpn_reader_plain_string(rd, key)) {
+        rc = ngx_http_kpn_reader_string(rd, key);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    /* compact JSON, the usual: the ':' right after the key */
+
+    if (rd->pos == rd->last || *rd->pos != ':') {
+        ngx_http_kpn_reader_ws(rd);
+
+        if (rd->pos == rd->last || *rd->pos != ':') {
+            return ngx_http_kpn_reader_fail(rd, rd->pos, "':' expected");
+        }
+    }
+
+    rd->pos++;
 
     ngx_http_kpn_reader_ws(rd);
 

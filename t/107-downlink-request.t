@@ -584,3 +584,63 @@ unknown "kpn_device_nope" variable
 --- grep_error_log eval: qr/kpn downlink: .*?(?=, client: )/
 --- grep_error_log_out
 kpn downlink: internal_error: the value of kpn_downlink_header "X-Path" holds a CR, LF or NUL: not sent
+
+
+
+=== TEST 31: the command's JSON as JSON: escapes in values and keys, whitespace, a port written as a real; the same request reaches KPN byte for byte
+--- request eval
+["GET /stub/_reset",
+ "POST /downlink\n" . '{"devEUI":"\u0030059ac00001b346\u0031","port":2,"payload":"\u0030a0\u0062"}',
+ "POST /downlink\n" . '{"dev\u0045UI":"0059ac00001b3461","p\u006frt":2,"payload":"0a0b"}',
+ "POST /downlink\n" . qq( \t\r\n{ "devEUI" :\n"0059ac00001b3461" , "port"\t: 2.0 ,"payload":"0a0b" ,\r\n"externalReference" : null , "deviceId":null }\n ),
+ "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":20e-1,"payload":"0a0b"}',
+ "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":1e2,"payload":"0a0b","externalReference":"\ud83d\ude00\u00e9\/"}',
+ "GET /stub/_raw"]
+--- error_code eval
+[200, 201, 201, 201, 201, 201, 200]
+--- response_body_like eval
+["reset", $::QUEUED_RE, $::QUEUED_RE, $::QUEUED_RE, $::QUEUED_RE, $::QUEUED_RE,
+ ::kpn_stub_raw($::TOKEN_RAW,
+       (::kpn_dl_raw('/dl/ok?port=2', ::beta_body('0a0b'), @::BETA)) x 4,
+       ::kpn_dl_raw('/dl/ok?port=100&externalReference=%F0%9F%98%80%C3%A9%2F', ::beta_body('0a0b'), @::BETA))]
+--- no_error_log
+[error]
+
+
+
+=== TEST 32: refused as jansson refused them: duplicate keys (escaped, unknown), bad escapes, BOM, trailing bytes, an integer too big, -0 and 2^53+1; JSON errors before unknown fields; nothing reaches KPN
+--- request eval
+["GET /stub/_reset",
+ "POST /downlink\n" . ::dl_with('"p\u006frt":3'),
+ "POST /downlink\n" . ::dl_with('"x":1,"y":{"a":[{"b":1,"b":2}]},"x":2'),
+ "POST /downlink\n" . ::dl_with('"externalReference":"\ud83d"'),
+ "POST /downlink\n" . ::dl_with('"externalReference":"\ude00"'),
+ "POST /downlink\n" . ::dl_with('"externalReference":"a\u0000b"'),
+ "POST /downlink\n" . ::dl_with('"externalReference":"\x"'),
+ "POST /downlink\n\xef\xbb\xbf$::DL",
+ "POST /downlink\n$::DL x",
+ "POST /downlink\n" . ::dl_with('"x":1,'),
+ "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":123456789012345678901234567890,"payload":"0a0b"}',
+ "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":-0,"payload":"0a0b"}',
+ "POST /downlink\n" . '{"devEUI":"0059ac00001b3461","port":9007199254740993,"payload":"0a0b"}',
+ "GET /stub/_count"]
+--- error_code eval
+[200, (400) x 12, 200]
+--- response_headers eval
+["", ("X-Downlink-Status: invalid_json") x 10, ("X-Downlink-Status: invalid_port") x 2, ""]
+--- response_body_like eval
+["reset",
+ qr/"line 1 column \d+: duplicate object key/,
+ qr/"line 1 column \d+: duplicate object key/,
+ qr/"line 1 column \d+: invalid Unicode escape/,
+ qr/"line 1 column \d+: invalid Unicode escape/,
+ qr/"line 1 column \d+: \\\\u0000 is not allowed/,
+ qr/"line 1 column \d+: invalid escape/,
+ qr/"line 1 column 1: /,
+ qr/"line 1 column \d+: end of input expected/,
+ qr/"line 1 column \d+: string or '}' expected/,
+ qr/"line 1 column \d+: too big integer/,
+ qr/"invalid_port"/, qr/"invalid_port"/,
+ $::NOTHING_SENT]
+--- no_error_log
+[error]

@@ -15,11 +15,16 @@
 #                                     senml (both from util/fuzz/corpus); token, the
 #                                     token-answer parser (util/fuzz/token-corpus),
 #                                     command, the downlink command parser and
-#                                     builder (util/fuzz/command-corpus);
+#                                     builder, and command_diff, the command
+#                                     parser against the oracle of
+#                                     util/fuzz/command_oracle.c (jansson and
+#                                     the walk the module had before; both
+#                                     from util/fuzz/command-corpus);
 #                                     FUZZ_TARGETS="senml token" picks some
 #   util/fuzz/fuzz.sh BUILD_DIR --check    the check driver only
 #   util/fuzz/fuzz.sh BUILD_DIR FILE...    run the harness on FILEs (reproduce;
-#                                     FUZZ_TARGET=diff, token or command for
+#                                     FUZZ_TARGET=diff, token, command or
+#                                     command_diff for
 #                                     those)
 #
 # Work files, the growing corpus and crash artifacts go to BUILD_DIR/fuzz.
@@ -122,6 +127,10 @@ $cc $cflags -fsanitize=fuzzer -o "$out/token_fuzz" \
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/command_fuzz" \
     "$root/util/fuzz/command_fuzz.c" $common -ljansson
+# shellcheck disable=SC2086
+$cc $cflags -fsanitize=fuzzer -o "$out/command_diff_fuzz" \
+    "$root/util/fuzz/command_diff_fuzz.c" "$root/util/fuzz/command_oracle.c" \
+    $common -ljansson
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -134,11 +143,11 @@ fi
 cd "$out"
 
 status=0
-for target in ${FUZZ_TARGETS:-diff senml token command}; do
+for target in ${FUZZ_TARGETS:-diff senml token command command_diff}; do
     case $target in
         senml|diff) seeds="$root/util/fuzz/corpus" dict="-dict=$root/util/fuzz/senml.dict" ;;
         token) seeds="$root/util/fuzz/token-corpus" dict= ;;
-        command) seeds="$root/util/fuzz/command-corpus" dict= ;;
+        command|command_diff) seeds="$root/util/fuzz/command-corpus" dict= ;;
     esac
     mkdir -p "$out/corpus-$target"
     echo "fuzzing $target for ${seconds}s with $jobs job(s); corpus $out/corpus-$target"
