@@ -55,22 +55,6 @@ ngx_int_t ngx_http_kpn_raise(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
 ngx_int_t ngx_http_kpn_json_load(ngx_pool_t *pool, ngx_str_t *body,
     json_t **root, ngx_http_kpn_error_t *err);
 
-/*
- * A JSON number that is an integer from min to max, written as one or as
- * an integral real (1.0): NGX_OK with *out, else NGX_DECLINED.  min and
- * max within +-2^53, where every integer is exact in a double.
- */
-ngx_int_t ngx_http_kpn_json_integer(json_t *v, int64_t min, int64_t max,
-    int64_t *out);
-
-/*
- * The same, and the document must be of type (JSON_ARRAY, JSON_OBJECT):
- * else NGX_DECLINED with err 400 code "message".
- */
-ngx_int_t ngx_http_kpn_json_load_as(ngx_pool_t *pool, ngx_str_t *body,
-    json_type type, ngx_uint_t outcome, char *message, json_t **root,
-    ngx_http_kpn_error_t *err);
-
 /* registers json_decref(json) as a pool cleanup; NGX_ERROR on no memory */
 ngx_int_t ngx_http_kpn_json_cleanup_add(ngx_pool_t *pool, json_t *json);
 

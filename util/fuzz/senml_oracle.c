@@ -23,6 +23,7 @@
 
 
 #include "senml_oracle.h"
+#include "oracle_json.h"
 #include "ngx_http_kpn_envelope.h"
 #include "ngx_http_kpn_text.h"
 
