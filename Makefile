@@ -32,6 +32,9 @@
 #   make test-examples   examples/t (examples/production.conf through Test::KPN) under
 #                        both runners: the module and the kit as the packages install
 #                        them when installed, else the tree's (util/test/test-examples.sh)
+#   make check-structure the module's structure (util/test/check-structure.sh): no file
+#                        over 900 lines, no function over 120, the include rules of
+#                        docs/architecture.md, each result code written once
 #   make deb             Debian packages libnginx-mod-http-kpn, libtest-kpn-perl (build/deb/)
 #
 # Every target installs the Debian packages it needs when they are missing.
@@ -69,7 +72,7 @@ TEST_NGINX_LIB ?= $(ROOT)/../shared/test-nginx/lib
 MAINLINE_BIN   := $(ROOT)/build/mainline/objs/nginx
 MAINLINE_SO    := $(ROOT)/build/mainline/ngx_http_kpn_module.so
 
-.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench bench-floor faults fuzz test-replay deb test-examples clean
+.PHONY: all build deps run test test-valgrind test-real matrix mainline test-mainline test-http2 test-prometheus bench bench-floor faults fuzz test-replay deb test-examples check-structure clean
 
 all: build
 
@@ -155,6 +158,9 @@ fuzz: build deps-fuzz
 # scenario 10 has nginx with the module just built write the spool
 test-replay: build deps-replay
 	KPN_MODULE_SO=$(BUILD_ABS)/ngx_http_kpn_module.so prove -v util/test/test-replay.pl
+
+check-structure:
+	util/test/check-structure.sh
 
 test-examples: build deps-test
 	util/test/test-examples.sh "$(TEST_NGINX_LIB)"

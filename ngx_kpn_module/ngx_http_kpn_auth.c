@@ -9,6 +9,7 @@
 
 #include "ngx_http_kpn_auth.h"
 #include "ngx_http_kpn_response.h"
+#include "ngx_http_kpn_text.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

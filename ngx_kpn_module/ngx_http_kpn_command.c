@@ -9,6 +9,7 @@
 
 #include "ngx_http_kpn_command.h"
 #include "ngx_http_kpn_senml_reader.h"
+#include "ngx_http_kpn_text.h"
 
 
 /* the fields of the input, in the order of the messages */

@@ -12,6 +12,7 @@
 
 #include "ngx_http_kpn_device.h"
 #include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_text.h"
 
 
 typedef struct {

@@ -12,6 +12,7 @@
 
 #include "ngx_http_kpn_downlink.h"
 #include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_text.h"
 
 
 static ngx_int_t ngx_http_kpn_downlink_cache_variable(ngx_http_request_t *r,

@@ -20,6 +20,13 @@ typedef struct {
 } ngx_http_kpn_senml_cache_t;
 
 
+static size_t ngx_http_kpn_senml_envelope_len(ngx_http_kpn_senml_t *pack,
+    ngx_str_t *device_type, ngx_str_t *hash_id);
+static u_char *ngx_http_kpn_senml_write_head(u_char *p,
+    ngx_http_kpn_senml_t *pack, ngx_str_t *device_type, ngx_str_t *hash_id,
+    ngx_http_kpn_senml_cache_t *cache);
+static u_char *ngx_http_kpn_senml_write_record(u_char *p,
+    ngx_http_kpn_senml_record_t *r, ngx_http_kpn_senml_cache_t *cache);
 static size_t ngx_http_kpn_senml_escape_len(ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_string(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_kpn_senml_write_number(u_char *p,
@@ -32,17 +39,74 @@ ngx_int_t
 ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
     ngx_str_t *device_type, ngx_str_t *hash_id, ngx_str_t *out)
 {
-    u_char                       *p;
-    size_t                        len;
-    ngx_uint_t                    i;
-    ngx_http_kpn_senml_cache_t    cache;
-    ngx_http_kpn_senml_record_t  *r;
+    u_char                      *p;
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_http_kpn_senml_cache_t   cache;
 
     if (pack->records == NULL) {
         return NGX_ERROR;
     }
 
-    /* an upper bound: every number NGX_HTTP_KPN_SENML_NUMBER_LEN */
+    len = ngx_http_kpn_senml_envelope_len(pack, device_type, hash_id);
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the time of the pack is printed already, and repeats in records */
+
+    if (pack->time && !pack->time->is_integer) {
+        cache.real = pack->time->real;
+        cache.data = pack->time_text.data;
+        cache.len = pack->time_text.len;
+
+    } else {
+        cache.data = NULL;
+    }
+
+    p = ngx_http_kpn_senml_write_head(out->data, pack, device_type, hash_id,
+                                      &cache);
+
+    for (i = 0; i < pack->nrecords; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_http_kpn_senml_write_record(p, &pack->records[i], &cache);
+    }
+
+    *p++ = ']';
+    *p++ = '}';
+
+    out->len = p - out->data;
+
+    if (out->len > len) {
+        /* the bound is wrong: memory is overwritten already */
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
+                      "kpn senml: envelope of %uz bytes, %uz expected",
+                      out->len, len);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The length pass: an upper bound, every number
+ * NGX_HTTP_KPN_SENML_NUMBER_LEN bytes; it follows the write passes below
+ * field by field.
+ */
+
+static size_t
+ngx_http_kpn_senml_envelope_len(ngx_http_kpn_senml_t *pack,
+    ngx_str_t *device_type, ngx_str_t *hash_id)
+{
+    size_t                        len;
+    ngx_uint_t                    i;
+    ngx_http_kpn_senml_record_t  *r;
 
     len = sizeof("{\"deviceTypeHashId\":\"\",\"deviceIdentifier\":\"\","
                  "\"kpn\":{\"urn\":\"\",\"idType\":\"\",\"deviceType\":\"\","
@@ -76,25 +140,20 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
         }
     }
 
-    out->data = ngx_pnalloc(pool, len);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
+    return len;
+}
 
-    /* the time of the pack is printed already, and repeats in records */
 
-    if (pack->time && !pack->time->is_integer) {
-        cache.real = pack->time->real;
-        cache.data = pack->time_text.data;
-        cache.len = pack->time_text.len;
+/* the write pass of the head: the device, KPN's part, up to "records":[ */
 
-    } else {
-        cache.data = NULL;
-    }
-
+static u_char *
+ngx_http_kpn_senml_write_head(u_char *p, ngx_http_kpn_senml_t *pack,
+    ngx_str_t *device_type, ngx_str_t *hash_id,
+    ngx_http_kpn_senml_cache_t *cache)
+{
     /* device_id, urn and id_type hold name characters: nothing to escape */
 
-    p = ngx_cpymem(out->data, "{\"deviceTypeHashId\":",
+    p = ngx_cpymem(p, "{\"deviceTypeHashId\":",
                    sizeof("{\"deviceTypeHashId\":") - 1);
     p = ngx_http_kpn_senml_write_string(p, hash_id);
 
@@ -115,12 +174,12 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 
     if (pack->time) {
         p = ngx_cpymem(p, ",\"time\":", sizeof(",\"time\":") - 1);
-        p = ngx_http_kpn_senml_write_number(p, pack->time, &cache);
+        p = ngx_http_kpn_senml_write_number(p, pack->time, cache);
     }
 
     if (pack->port) {
         p = ngx_cpymem(p, ",\"port\":", sizeof(",\"port\":") - 1);
-        p = ngx_http_kpn_senml_write_number(p, pack->port, &cache);
+        p = ngx_http_kpn_senml_write_number(p, pack->port, cache);
     }
 
     if (pack->payload_hex) {
@@ -130,17 +189,17 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 
     if (pack->fcnt_up) {
         p = ngx_cpymem(p, ",\"fCntUp\":", sizeof(",\"fCntUp\":") - 1);
-        p = ngx_http_kpn_senml_write_number(p, pack->fcnt_up, &cache);
+        p = ngx_http_kpn_senml_write_number(p, pack->fcnt_up, cache);
     }
 
     if (pack->rssi) {
         p = ngx_cpymem(p, ",\"rssi\":", sizeof(",\"rssi\":") - 1);
-        p = ngx_http_kpn_senml_write_number(p, pack->rssi, &cache);
+        p = ngx_http_kpn_senml_write_number(p, pack->rssi, cache);
     }
 
     if (pack->snr) {
         p = ngx_cpymem(p, ",\"snr\":", sizeof(",\"snr\":") - 1);
-        p = ngx_http_kpn_senml_write_number(p, pack->snr, &cache);
+        p = ngx_http_kpn_senml_write_number(p, pack->snr, cache);
     }
 
     /* the message id is hex digits: nothing to escape */
@@ -153,83 +212,72 @@ ngx_http_kpn_senml_envelope(ngx_pool_t *pool, ngx_http_kpn_senml_t *pack,
 
     p = ngx_cpymem(p, "},\"records\":[", sizeof("},\"records\":[") - 1);
 
-    for (i = 0; i < pack->nrecords; i++) {
-        r = &pack->records[i];
+    return p;
+}
 
-        if (i) {
-            *p++ = ',';
-        }
 
-        p = ngx_cpymem(p, "{\"n\":\"", sizeof("{\"n\":\"") - 1);
-        p = ngx_cpymem(p, r->name.data, r->name.len);
-        *p++ = '"';
+/* the write pass of one record */
 
-        if (r->has_unit) {
-            p = ngx_cpymem(p, ",\"u\":", sizeof(",\"u\":") - 1);
-            p = ngx_http_kpn_senml_write_string(p, &r->unit);
-        }
+static u_char *
+ngx_http_kpn_senml_write_record(u_char *p, ngx_http_kpn_senml_record_t *r,
+    ngx_http_kpn_senml_cache_t *cache)
+{
+    p = ngx_cpymem(p, "{\"n\":\"", sizeof("{\"n\":\"") - 1);
+    p = ngx_cpymem(p, r->name.data, r->name.len);
+    *p++ = '"';
 
-        if (r->has_time) {
-            p = ngx_cpymem(p, ",\"t\":", sizeof(",\"t\":") - 1);
-            p = ngx_http_kpn_senml_write_number(p, &r->time, &cache);
-        }
-
-        switch (r->value_type) {
-
-        case NGX_HTTP_KPN_SENML_NUMBER:
-            p = ngx_cpymem(p, ",\"v\":", sizeof(",\"v\":") - 1);
-            p = ngx_http_kpn_senml_write_number(p, &r->value, &cache);
-            break;
-
-        case NGX_HTTP_KPN_SENML_STRING:
-            p = ngx_cpymem(p, ",\"vs\":", sizeof(",\"vs\":") - 1);
-            p = ngx_http_kpn_senml_write_string(p, &r->string);
-            break;
-
-        case NGX_HTTP_KPN_SENML_BOOLEAN:
-            if (r->boolean) {
-                p = ngx_cpymem(p, ",\"vb\":true", sizeof(",\"vb\":true") - 1);
-
-            } else {
-                p = ngx_cpymem(p, ",\"vb\":false",
-                               sizeof(",\"vb\":false") - 1);
-            }
-
-            break;
-
-        case NGX_HTTP_KPN_SENML_DATA:
-            p = ngx_cpymem(p, ",\"vd\":", sizeof(",\"vd\":") - 1);
-            p = ngx_http_kpn_senml_write_string(p, &r->string);
-            break;
-        }
-
-        if (r->has_sum) {
-            p = ngx_cpymem(p, ",\"s\":", sizeof(",\"s\":") - 1);
-            p = ngx_http_kpn_senml_write_number(p, &r->sum, &cache);
-        }
-
-        if (r->has_update_time) {
-            p = ngx_cpymem(p, ",\"ut\":", sizeof(",\"ut\":") - 1);
-            p = ngx_http_kpn_senml_write_number(p, &r->update_time, &cache);
-        }
-
-        *p++ = '}';
+    if (r->has_unit) {
+        p = ngx_cpymem(p, ",\"u\":", sizeof(",\"u\":") - 1);
+        p = ngx_http_kpn_senml_write_string(p, &r->unit);
     }
 
-    *p++ = ']';
+    if (r->has_time) {
+        p = ngx_cpymem(p, ",\"t\":", sizeof(",\"t\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, &r->time, cache);
+    }
+
+    switch (r->value_type) {
+
+    case NGX_HTTP_KPN_SENML_NUMBER:
+        p = ngx_cpymem(p, ",\"v\":", sizeof(",\"v\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, &r->value, cache);
+        break;
+
+    case NGX_HTTP_KPN_SENML_STRING:
+        p = ngx_cpymem(p, ",\"vs\":", sizeof(",\"vs\":") - 1);
+        p = ngx_http_kpn_senml_write_string(p, &r->string);
+        break;
+
+    case NGX_HTTP_KPN_SENML_BOOLEAN:
+        if (r->boolean) {
+            p = ngx_cpymem(p, ",\"vb\":true", sizeof(",\"vb\":true") - 1);
+
+        } else {
+            p = ngx_cpymem(p, ",\"vb\":false",
+                           sizeof(",\"vb\":false") - 1);
+        }
+
+        break;
+
+    case NGX_HTTP_KPN_SENML_DATA:
+        p = ngx_cpymem(p, ",\"vd\":", sizeof(",\"vd\":") - 1);
+        p = ngx_http_kpn_senml_write_string(p, &r->string);
+        break;
+    }
+
+    if (r->has_sum) {
+        p = ngx_cpymem(p, ",\"s\":", sizeof(",\"s\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, &r->sum, cache);
+    }
+
+    if (r->has_update_time) {
+        p = ngx_cpymem(p, ",\"ut\":", sizeof(",\"ut\":") - 1);
+        p = ngx_http_kpn_senml_write_number(p, &r->update_time, cache);
+    }
+
     *p++ = '}';
 
-    out->len = p - out->data;
-
-    if (out->len > len) {
-        /* the bound is wrong: memory is overwritten already */
-        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
-                      "kpn senml: envelope of %uz bytes, %uz expected",
-                      out->len, len);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return p;
 }
 
 

@@ -46,9 +46,12 @@ static char  *ngx_http_kpn_metrics_classes[] = {
     "none", "1xx", "2xx", "3xx", "4xx", "5xx", NULL
 };
 
-/* NGX_HTTP_KPN_FETCH_OK .. NGX_HTTP_KPN_FETCH_ERROR */
+/*
+ * NGX_HTTP_KPN_FETCH_OK .. NGX_HTTP_KPN_FETCH_ERROR; a fetch that went well
+ * is the outcome table's OK
+ */
 static char  *ngx_http_kpn_metrics_fetches[] = {
-    "ok", "http_error", "timeout", "bad_answer", "error", NULL
+    ngx_http_kpn_code_OK, "http_error", "timeout", "bad_answer", "error", NULL
 };
 
 static char  *ngx_http_kpn_metrics_cache[] = {

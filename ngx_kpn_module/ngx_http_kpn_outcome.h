@@ -7,7 +7,7 @@
  * "result" label of the metrics), the HTTP status answered (and another
  * one some refusals answer), the log level class and the halves whose
  * metrics count it.  A new code is one line of NGX_HTTP_KPN_OUTCOMES.
- * docs/directives.md and docs/downlink.md list the codes: t/010-outcomes.t
+ * docs/directives.md and docs/downlink.md list the codes: t/012-outcomes.t
  * compares their tables with this one.  The table itself:
  * ngx_http_kpn_json.c, with the error object.
  */
@@ -30,8 +30,10 @@
  * The log level classes: NONE (no refusal), REJECT (the caller's mistake:
  * kpn_reject_log_level), ERROR (not the caller's: error), INFO (the
  * caller went away).  The halves: U_ uplink, _D downlink, UD both, __
- * neither (counted as "other").  The order is the order of the metrics'
- * labels; "other" is last.
+ * neither (counted as OTHER).  The order is the order of the metrics'
+ * labels; OTHER is last.  Each code is written here alone (a structure
+ * check, util/test/check-structure.sh, counts them): another table that
+ * names one uses its array, ngx_http_kpn_code_<NAME>.
  *
  *  name                    code                      status  alt  class  halves
  */
@@ -111,6 +113,15 @@ typedef enum {
 } ngx_http_kpn_downlink_slot_e;
 
 
+/* each code as an array of its own (ngx_http_kpn_code_OK, ...) */
+
+#define ngx_http_kpn_outcome_code_decl(name, code, status, alt, class,      \
+                                       halves)                               \
+    extern char  ngx_http_kpn_code_##name[];
+
+NGX_HTTP_KPN_OUTCOMES(ngx_http_kpn_outcome_code_decl)
+
+
 typedef struct {
     ngx_str_t                  code;        /* empty for NONE */
     ngx_uint_t                 status;      /* answered; 0: none of ours */
@@ -126,10 +137,6 @@ extern ngx_http_kpn_outcome_t  ngx_http_kpn_outcomes[];
 /* the "result" labels of each half, NULL-terminated, in slot order */
 extern char  *ngx_http_kpn_uplink_results[];
 extern char  *ngx_http_kpn_downlink_results[];
-
-
-/* the outcome of a code, NGX_HTTP_KPN_OTHER when there is none */
-ngx_uint_t ngx_http_kpn_outcome_find(u_char *code, size_t len);
 
 
 #endif /* _NGX_HTTP_KPN_OUTCOME_H_INCLUDED_ */

@@ -43,7 +43,7 @@ ngx_int_t ngx_http_kpn_refuse(ngx_http_request_t *r,
  * Fills err for a method the location does not take: 405
  * NGX_HTTP_KPN_METHOD_NOT_ALLOWED "method X is not allowed, use <allow>",
  * answered with "Allow: <allow>" (a static string).  Returns as
- * ngx_http_kpn_error().
+ * ngx_http_kpn_raise().
  */
 ngx_int_t ngx_http_kpn_not_allowed(ngx_http_request_t *r,
     ngx_http_kpn_error_t *err, char *allow);

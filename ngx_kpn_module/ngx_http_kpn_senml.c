@@ -18,6 +18,7 @@
 
 #include "ngx_http_kpn_senml.h"
 #include "ngx_http_kpn_device.h"
+#include "ngx_http_kpn_text.h"
 
 #include <math.h>
 

@@ -20,6 +20,7 @@
 
 
 #include "ngx_http_kpn_senml_reader.h"
+#include "ngx_http_kpn_text.h"
 
 
 
@@ -121,7 +122,7 @@ ngx_http_kpn_reader_error(ngx_http_kpn_reader_t *rd,
                                   rd->error);
     }
 
-    /* the input there, made printable by ngx_http_kpn_error() */
+    /* the input there, made printable by ngx_http_kpn_raise() */
 
     near.data = rd->pos;
     near.len = rd->last - rd->pos;

@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_kpn_senml_reader.h"
+#include "ngx_http_kpn_text.h"
 
 #include <errno.h>
 #include <math.h>

@@ -20,6 +20,7 @@
 #include "ngx_http_kpn_device.h"
 #include "ngx_http_kpn_uplink.h"
 #include "ngx_http_kpn_vars.h"
+#include "ngx_http_kpn_text.h"
 
 
 static void ngx_http_kpn_uplink_body_handler(ngx_http_request_t *r);

@@ -312,6 +312,8 @@ disturbed() { [ "${busy[$1]}" -lt 95 ] || [ "${stl[$1]}" -gt 2 ]; }
 compare() {   # label, script, plain path, module path[, baseline's name]
     local r rr wt all_rr= all_wt= ok_rr= ok_wt= n_ok=0 mark
     local pp50= pp99= mp50= mp99= bname=${5:-plain proxy}
+    cmp_base_rates=
+    cmp_all_base_rates=
     echo "== $1: $rounds rounds of the $bname, then the module, ${seconds}s each"
     for ((r = 1; r <= rounds; r++)); do
         measure base "$2" "$3"
@@ -320,6 +322,7 @@ compare() {   # label, script, plain path, module path[, baseline's name]
         wt=$(ratio "${cpu[base]}" "${cpu[mod]}")
         all_rr="$all_rr $rr"
         all_wt="$all_wt $wt"
+        cmp_all_base_rates="$cmp_all_base_rates ${rate[base]}"
         pp50="$pp50 ${p50[base]}"; pp99="$pp99 ${p99[base]}"
         mp50="$mp50 ${p50[mod]}"; mp99="$mp99 ${p99[mod]}"
         mark=
@@ -328,10 +331,14 @@ compare() {   # label, script, plain path, module path[, baseline's name]
         else
             ok_rr="$ok_rr $rr"
             ok_wt="$ok_wt $wt"
+            cmp_base_rates="$cmp_base_rates ${rate[base]}"
             n_ok=$((n_ok + 1))
         fi
         echo "   round $r: module / ${bname% *} ${rr}x, worker time ${wt}x$mark"
     done
+    if [ "$n_ok" -eq 0 ]; then
+        cmp_base_rates=$cmp_all_base_rates
+    fi
     if [ "$n_ok" -gt 0 ]; then
         echo "   $1 / $bname: $(median <<< "$ok_rr")x" \
              "(median of $n_ok undisturbed rounds; worker time $(median <<< "$ok_wt")x)"
@@ -356,9 +363,17 @@ fi
 
 if [ -z "$only" ] || [ "$only" = uplink ]; then
     compare uplink uplink /plain /kpn/uplink
+    plain_rates=$cmp_base_rates
     if [ "$lua" = 1 ]; then
         compare "uplink next to the Lua peer (lua-nginx, cjson)" uplink \
             /lua/uplink /kpn/uplink "Lua peer"
+        # what the same proxy_pass without any work does against the peer:
+        # the most a module that proxies could show in the ratio above
+        if [ -n "$plain_rates" ] && [ -n "$cmp_base_rates" ]; then
+            echo "   the plain proxy / Lua peer: $(ratio "$(median <<< "$plain_rates")" \
+                 "$(median <<< "$cmp_base_rates")")x (median rates of the rounds counted" \
+                 "above: the most a module that proxies could show against the peer)"
+        fi
     fi
     echo "== uplink counted by kpn_metrics_count (the same location, counters on; one run)"
     measure upm uplink /kpn/uplink-metrics

@@ -10,8 +10,8 @@
 #      into a stalled fetch; when does the next fetch start, and how long
 #      does a downlink sent at +1.1 s take.
 #
-# nginx with a master and 4 workers on 127.0.0.1, the module from
-# KPN_MODULE_SO; the stand-ins are one Perl process (loopback only).  Every
+# nginx with a master and 4 workers on 127.0.0.1 (started and stopped by
+# util/lib/throwaway-nginx.sh), the module from KPN_MODULE_SO; the stand-ins are one Perl process (loopback only).  Every
 # loop is bounded in count and time.  Prints one line per figure.
 #
 # Usage: util/bench/faults.pl [--nginx BIN] [--module SO]
@@ -20,10 +20,14 @@ use strict;
 use warnings;
 
 use File::Temp ();
+use FindBin ();
 use Getopt::Long ();
 use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
+
+use lib "$FindBin::Bin/../lib";
+use ThrowawayNginx;             # the throwaway nginx of util/lib/throwaway-nginx.sh
 
 my $nginx = '/usr/sbin/nginx';
 my $module = $ENV{KPN_MODULE_SO} || 'build/ngx_http_kpn_module.so';
@@ -33,7 +37,7 @@ $module = File::Spec->rel2abs($module);
 -x '/usr/bin/curl' or die "faults: curl is needed\n";
 
 my $dir = File::Temp::tempdir('kpn-faults-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-mkdir "$dir/logs";
+mkdir "$dir/$_" for qw(conf logs);
 
 sub free_port {
     my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
@@ -106,7 +110,7 @@ close $srv;
 # --- nginx ---
 
 sub write_conf {
-    open my $fh, '>', "$dir/nginx.conf" or die;
+    open my $fh, '>', "$dir/conf/nginx.conf" or die;
     print $fh <<"_EOC_";
 load_module $module;
 worker_processes 4;
@@ -149,14 +153,15 @@ _EOC_
 sub nginx_start {
     unlink "$dir/stub.log", "$dir/stalled";
     write_conf();
-    system($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf") == 0 or die "nginx failed\n";
+    ThrowawayNginx::start($nginx, $dir) or die "nginx failed\n";
     sleep 0.5;
 }
 
+# QUIT (graceful), then the master waited for (at most 10 s in all)
 sub nginx_stop {
     my $pid = file_of("$dir/logs/nginx.pid");
-    kill 'QUIT', $pid if $pid;
-    for (1 .. 100) { last unless kill 0, $pid; sleep 0.1 }
+    ThrowawayNginx::stop($dir, 'QUIT');
+    for (1 .. 50) { last unless ThrowawayNginx::alive($pid); sleep 0.1 }
 }
 
 my $DL = '{"devEUI":"0059ac00001b3461","port":2,"payload":"0a0b"}';

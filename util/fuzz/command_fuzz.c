@@ -25,6 +25,7 @@
 
 
 #include "ngx_http_kpn_command.h"
+#include "ngx_http_kpn_text.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,6 +11,8 @@
 
 
 #include "command_oracle.h"
+#include "oracle_json.h"
+#include "ngx_http_kpn_text.h"
 
 
 

@@ -73,7 +73,7 @@ echo "fuzz: nginx core from $tree/nginx-src"
 mkdir -p "$out"
 
 cc=${FUZZ_CC:-clang}
-cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
+cflags="-g -O1 -fno-omit-frame-pointer -Wall -Werror -Wno-unused-parameter
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -I$src/core -I$src/event -I$src/event/modules -I$src/os/unix
         -I$tree/objs -I$src/http -I$src/http/modules -I$src/http/v2
@@ -94,6 +94,7 @@ core_objects() {  # SUFFIX EXTRA-FLAGS...
 
 common="$root/util/fuzz/ngx_stubs.c
         $root/ngx_kpn_module/ngx_http_kpn_json.c
+        $root/ngx_kpn_module/ngx_http_kpn_text.c
         $root/ngx_kpn_module/ngx_http_kpn_senml.c
         $root/ngx_kpn_module/ngx_http_kpn_senml_reader.c
         $root/ngx_kpn_module/ngx_http_kpn_senml_scalar.c
@@ -119,6 +120,7 @@ $cc $cflags -fsanitize=fuzzer -o "$out/senml_fuzz" \
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/diff_fuzz" \
     "$root/util/fuzz/senml_diff_fuzz.c" "$root/util/fuzz/senml_oracle.c" \
+    "$root/util/fuzz/oracle_json.c" \
     $common -ljansson
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/token_fuzz" \
@@ -129,6 +131,7 @@ $cc $cflags -fsanitize=fuzzer -o "$out/command_fuzz" \
 # shellcheck disable=SC2086
 $cc $cflags -fsanitize=fuzzer -o "$out/command_diff_fuzz" \
     "$root/util/fuzz/command_diff_fuzz.c" "$root/util/fuzz/command_oracle.c" \
+    "$root/util/fuzz/oracle_json.c" \
     $common -ljansson
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

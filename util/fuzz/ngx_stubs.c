@@ -6,7 +6,7 @@
  * core itself: they compile nginx's own src/core/ngx_string.c (the
  * printf family, ngx_escape_json, ngx_escape_uri, base64, ...) and
  * src/os/unix/ngx_alloc.c with the module's files without HTTP
- * (ngx_http_kpn_json.c, senml*.c, device.c, envelope.c, token.c,
+ * (ngx_http_kpn_json.c, text.c, senml*.c, device.c, envelope.c, token.c,
  * command.c), and these stand-ins for the rest: the pool, which mallocs
  * every allocation separately so that AddressSanitizer sees each one's
  * bounds (nginx's pool carves them out of one block), the log (no cycle,

@@ -7,8 +7,10 @@
  * ngx_http_kpn_device.c of 0.x, jansson's json_loadb() and a walk of its
  * tree), kept as it was so that the reader is held against it: the same
  * answer for every body, the same records and envelope.  Only the names
- * changed (ngx_http_kpn_oracle_parse(), the device functions static) and
- * the loader (jansson's own allocator, a json_decref() cleanup).
+ * changed (ngx_http_kpn_oracle_parse(), the device functions static), the
+ * loader (jansson's own allocator, a json_decref() cleanup) and the error
+ * object, raised with its code as text by ngx_http_kpn_error() here, on
+ * top of the module's ngx_http_kpn_raise().
  *
  * SenML (RFC 8428) packs as KPN Things sends them: strict JSON parse,
  * resolution of base fields (section 4.6), validation, device
@@ -21,9 +23,19 @@
 
 
 #include "senml_oracle.h"
+#include "oracle_json.h"
 #include "ngx_http_kpn_envelope.h"
+#include "ngx_http_kpn_text.h"
 
 #include <math.h>
+
+
+/* as the module's error object: the message's most bytes */
+#define NGX_HTTP_KPN_ORACLE_MESSAGE_MAX  512
+
+static ngx_int_t ngx_http_kpn_error(ngx_pool_t *pool,
+    ngx_http_kpn_error_t *err, ngx_uint_t status, char *code,
+    const char *fmt, ...);
 
 
 /* the device part of a resolved name, pointing into the name */
@@ -1426,4 +1438,56 @@ ngx_http_kpn_device_is_imei(u_char *p, size_t len)
     }
 
     return 1;
+}
+
+
+/* the outcome of a code, NGX_HTTP_KPN_OTHER when the table has none */
+
+static ngx_uint_t
+ngx_http_kpn_outcome_find(u_char *code, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; i < NGX_HTTP_KPN_OUTCOME_N; i++) {
+        if (ngx_http_kpn_outcomes[i].code.len == len
+            && ngx_strncmp(ngx_http_kpn_outcomes[i].code.data, code, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_KPN_OTHER;
+}
+
+
+/*
+ * The error object with its code as text, as the module raised it before
+ * its outcome table: the message formatted as ngx_http_kpn_raise() does
+ * (at most NGX_HTTP_KPN_ORACLE_MESSAGE_MAX bytes, then made printable by
+ * it), the code's outcome, the code kept as given.
+ */
+
+static ngx_int_t
+ngx_http_kpn_error(ngx_pool_t *pool, ngx_http_kpn_error_t *err,
+    ngx_uint_t status, char *code, const char *fmt, ...)
+{
+    u_char     buf[NGX_HTTP_KPN_ORACLE_MESSAGE_MAX], *last;
+    size_t     len;
+    va_list    args;
+    ngx_int_t  rc;
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    len = ngx_strlen(code);
+
+    rc = ngx_http_kpn_raise(pool, err,
+                            ngx_http_kpn_outcome_find((u_char *) code, len),
+                            status, "%*s", (size_t) (last - buf), buf);
+
+    err->code.data = (u_char *) code;
+    err->code.len = len;
+
+    return rc;
 }

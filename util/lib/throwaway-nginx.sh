@@ -1,8 +1,9 @@
 # A throwaway nginx for the scripts that check or measure the module outside
 # Test::Nginx (util/test/test-prometheus.sh, util/test/http2-tls.sh,
-# util/bench/bench.sh): a fresh prefix, the lines every such nginx.conf
-# starts with, start with `nginx -t` first, stop, clean up on exit.  Bash,
-# sourced:
+# util/bench/bench.sh; from Perl, util/test/test-replay.pl and
+# util/bench/faults.pl through util/lib/ThrowawayNginx.pm): a fresh prefix,
+# the lines every such nginx.conf starts with, start with `nginx -t` first,
+# stop, clean up on exit.  Bash, sourced:
 #
 #   . "$root/util/lib/throwaway-nginx.sh"
 #   tn_init NAME [NGINX]    $tn_dir: a new prefix /tmp/kpn-NAME.XXXXXX with
@@ -15,12 +16,14 @@
 #   tn_http_paths           prints client_body_temp_path and proxy_temp_path
 #                           inside the prefix (the workers need not write to
 #                           /var/lib/nginx)
-#   tn_start [CONF]         nginx -t, then starts conf/CONF (nginx.conf), its
-#                           early errors to logs/error.log; waits (at most
-#                           5 s) for the pid file; returns 1, the log's tail
-#                           printed, when either fails
-#   tn_stop                 TERM to the pid file's process, waits (at most
-#                           5 s) for the pid file to go
+#   tn_start [CONF]         nginx -t, then starts conf/CONF (nginx.conf; a
+#                           path when it begins with /), its early errors
+#                           to logs/error.log; waits (at most 5 s) for the
+#                           pid file; returns 1, the log's tail printed,
+#                           when either fails
+#   tn_stop [SIGNAL]        SIGNAL (TERM; QUIT: graceful) to the pid file's
+#                           process, waits (at most 5 s) for the pid file
+#                           to go
 #   tn_cleanup              tn_stop, then removes the prefix unless TN_KEEP
 #                           is set
 #   tn_free_port            prints a free TCP port of 127.0.0.1
@@ -42,7 +45,8 @@ tn_http_paths() {
 }
 
 tn_start() {
-    local conf=$tn_dir/conf/${1:-nginx.conf} i
+    local conf=${1:-nginx.conf} i
+    [[ $conf == /* ]] || conf=$tn_dir/conf/$conf
     "$tn_nginx" -p "$tn_dir/" -c "$conf" -e "$tn_dir/logs/error.log" -t -q || {
         echo "throwaway nginx: nginx -t failed: $conf" >&2
         tail -5 "$tn_dir/logs/error.log" >&2 2>/dev/null
@@ -65,7 +69,7 @@ tn_stop() {
     local pid i
     [ -n "${tn_dir:-}" ] && [ -f "$tn_dir/logs/nginx.pid" ] || return 0
     pid=$(cat "$tn_dir/logs/nginx.pid" 2>/dev/null)
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill -"${1:-TERM}" "$pid" 2>/dev/null
     for i in $(seq 50); do
         [ -f "$tn_dir/logs/nginx.pid" ] || return 0
         sleep 0.1

@@ -45,7 +45,9 @@
 #      logrotate -f eleven times: no outage's file lost; older than 8 weeks
 #      deleted
 #
-# nginx runs its workers as www-data (user www-data;) when run as root.
+# nginx runs its workers as www-data (user www-data;) when run as root; it
+# is started (nginx -t first) and stopped by util/lib/throwaway-nginx.sh,
+# through util/lib/ThrowawayNginx.pm.
 # Every wait is bounded; the whole file stops itself after 300 s.
 # KPN_REPLAY=path tests another kpn-replay (the installed one, say).
 # KPN_MODULE_SO=path: the module of scenario 10; TEST_NGINX_BINARY=path: the
@@ -57,6 +59,9 @@ use warnings;
 use Cwd qw(abs_path);
 use Digest::SHA qw(sha256_hex);
 use File::Basename qw(dirname);
+use FindBin ();
+use lib "$FindBin::Bin/../lib";
+use ThrowawayNginx;             # the throwaway nginx of util/lib/throwaway-nginx.sh
 use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::IP;
@@ -73,7 +78,7 @@ my $JSON   = JSON::PP->new->canonical;
 my $TOKEN  = 'wtg-test-token-' . sha256_hex("$$" . time);
 
 my @children;
-my %NGINX;                      # nginx masters of scenario 10, stopped at the end
+my %NGINX;                      # nginx masters (pid => prefix), stopped at the end
 my %MOUNTED;                    # scenario 11's tmpfs, unmounted at the end
 $SIG{ALRM} = sub { BAIL_OUT('test-replay.pl ran over 300 s') };
 alarm 300;
@@ -920,7 +925,7 @@ END
     chmod 0666, "$p/dev-log";   # as /dev/log: the workers send to it
     my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
-daemon off; master_process on; worker_processes 2; $user
+master_process on; worker_processes 2; $user
 error_log $p/logs/error.log info; pid $p/logs/nginx.pid;
 events { worker_connections 64; }
 http {
@@ -951,15 +956,10 @@ $http
     }
 }
 END
-    my $npid = fork // die;
-    if ($npid == 0) {
-        open STDOUT, '>', "$p/logs/stdout"; open STDERR, '>&', \*STDOUT;
-        { exec $nginx, '-p', "$p/", '-c', "$p/nginx.conf", '-e', "$p/logs/error.log" }
-        POSIX::_exit(127);
-    }
-    push @children, $npid;
-    my $up = wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
-    ok($up, 'stock nginx runs the recipe') or diag(slurp("$p/logs/stdout") . slurp("$p/logs/error.log"));
+    my $npid = ThrowawayNginx::start($nginx, $p, "$p/nginx.conf");
+    $NGINX{$npid} = $p if $npid;
+    my $up = $npid && wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
+    ok($up, 'stock nginx runs the recipe') or diag(slurp("$p/logs/error.log"));
 
     require HTTP::Tiny;
     my $ua = HTTP::Tiny->new(timeout => 10);
@@ -983,9 +983,7 @@ END
         push @got, $res->{status};
     }
     is("@got", '503 503 502 503 200 200 503 200 401 503', 'nginx answered as set up');
-    kill 'QUIT', $npid;         # graceful: a worker writes its last lines before it goes
-    wait_for(sub { waitpid($npid, WNOHANG) == $npid }, 10) or do { kill 'KILL', $npid; waitpid $npid, 0 };
-    @children = grep { $_ != $npid } @children;
+    nginx_stop($npid);          # graceful: a worker writes its last lines before it goes
 
     my $spool = "$p/logs/uplinks.spool";
     my @lines = map { $JSON->decode($_) } split /\n/, slurp($spool);
@@ -1081,16 +1079,15 @@ sub nginx_workers {
     return @w;
 }
 
-# QUIT (graceful: a worker writes its last lines before it goes), then KILL
-# for a master or worker still there after 10 s
+# QUIT (graceful: a worker writes its last lines before it goes) by the
+# throwaway helper, then KILL for a master or worker still there after 10 s
 sub nginx_stop {
     my ($pid) = @_;
-    return unless delete $NGINX{$pid};
+    my $p = delete $NGINX{$pid} or return;
     my @w = nginx_workers($pid);
-    kill 'QUIT', $pid;
-    wait_for(sub { waitpid($pid, WNOHANG) == $pid }, 10) or do { kill 'KILL', $pid; waitpid $pid, 0 };
-    wait_for(sub { !grep { kill 0, $_ } @w }, 5) or kill 'KILL', @w;
-    @children = grep { $_ != $pid } @children;
+    ThrowawayNginx::stop($p, 'QUIT');
+    wait_for(sub { !ThrowawayNginx::alive($pid) }, 5) or kill 'KILL', $pid;
+    wait_for(sub { !grep { ThrowawayNginx::alive($_) } @w }, 5) or kill 'KILL', @w;
 }
 
 SKIP: {
@@ -1166,7 +1163,7 @@ SKIP: {
     my $user = $USER_LINE;
     spew("$p/nginx.conf", <<"END");
 load_module $so;
-daemon off; master_process on; worker_processes 2; $user
+master_process on; worker_processes 2; $user
 error_log $p/logs/error.log notice; pid $p/logs/nginx.pid;
 events { worker_connections 64; }
 http {
@@ -1179,18 +1176,12 @@ $http
 $loc    }
 }
 END
-    my $npid = fork // die "fork: $!";
-    if ($npid == 0) {
-        open STDOUT, '>', "$p/logs/stdout"; open STDERR, '>&', \*STDOUT;
-        { exec $nginx, '-p', "$p/", '-c', "$p/nginx.conf", '-e', "$p/logs/error.log" }
-        POSIX::_exit(127);
-    }
-    push @children, $npid;
-    $NGINX{$npid} = 1;
-    my $up = wait_for(sub { waitpid($npid, WNOHANG) != $npid
+    my $npid = ThrowawayNginx::start($nginx, $p, "$p/nginx.conf");
+    $NGINX{$npid} = $p if $npid;
+    my $up = $npid && wait_for(sub { ThrowawayNginx::alive($npid)
         && IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
     ok($up, 'module: nginx runs the recipe with the module loaded')
-        or diag(slurp("$p/logs/stdout") . slurp("$p/logs/error.log"));
+        or diag(slurp("$p/logs/error.log"));
     skip 'module: nginx did not start', 1 unless $up;
 
     # "close the spool" as docs/spool.md says: logrotate -f with the
@@ -1480,7 +1471,7 @@ SKIP: {
     $loc =~ s{/var/log/nginx/access\.log}{$p/logs/access.log};
     spew("$p/nginx.conf", <<"END");
 load_module $so;
-daemon off; master_process on; worker_processes 1; $USER_LINE
+master_process on; worker_processes 1; $USER_LINE
 error_log $p/logs/error.log notice; pid $p/logs/nginx.pid;
 events { worker_connections $conns; }
 http {
@@ -1511,15 +1502,9 @@ END
         POSIX::_exit(0);
     }
     push @children, $hang;
-    my $npid = fork // die "fork: $!";
-    if ($npid == 0) {
-        open STDOUT, '>', "$p/logs/stdout"; open STDERR, '>&', \*STDOUT;
-        { exec $nginx, '-p', "$p/", '-c', "$p/nginx.conf", '-e', "$p/logs/error.log" }
-        POSIX::_exit(127);
-    }
-    push @children, $npid;
-    $NGINX{$npid} = 1;
-    my $up = wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
+    my $npid = ThrowawayNginx::start($nginx, $p, "$p/nginx.conf");
+    $NGINX{$npid} = $p if $npid;
+    my $up = $npid && wait_for(sub { IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $front) }, 10);
     ok($up, 'hang: nginx runs the example\'s location') or diag(slurp("$p/logs/error.log"));
     # KPN: R uplinks a second, each given up after K s (connection closed)
     my (@open, %want);
