@@ -26,6 +26,7 @@
 #include "oracle_json.h"
 #include "ngx_http_kpn_envelope.h"
 #include "ngx_http_kpn_text.h"
+#include "ngx_http_kpn_senml_reader.h"
 
 #include <math.h>
 
@@ -165,104 +166,6 @@ static ngx_http_kpn_senml_field_t  ngx_http_kpn_senml_fields[] = {
 
 
 /*
- * The number of values in a JSON array (the records of a pack), counting
- * no further than max + 1: a byte scan of the commas at depth 1 that skips
- * strings.  Not an array: 0.  An invalid text gets some count; jansson
- * judges it afterwards.
- */
-
-static ngx_uint_t
-ngx_http_kpn_senml_count(ngx_str_t *body, ngx_uint_t max)
-{
-    u_char      *p, *last;
-    ngx_uint_t   n, depth;
-
-    /* the bytes that matter, outside strings and in them */
-
-    static u_char  outside[256] = {
-        ['"'] = 1, [','] = 2, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4
-    };
-
-    static u_char  inside[256] = {
-        ['"'] = 1, ['\\'] = 2
-    };
-
-    last = body->data + body->len;
-
-    for (p = body->data; p < last; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            break;
-        }
-    }
-
-    if (p == last || *p != '[') {
-        return 0;
-    }
-
-    n = 1;
-    depth = 0;
-
-    for ( ;; ) {
-
-        while (p < last && outside[*p] == 0) {
-            p++;
-        }
-
-        if (p == last) {
-            return n;
-        }
-
-        switch (outside[*p++]) {
-
-        case 1:
-
-            /* a string: to its closing quote, escaped bytes skipped */
-
-            for ( ;; ) {
-
-                while (p < last && inside[*p] == 0) {
-                    p++;
-                }
-
-                if (p == last) {
-                    return n;
-                }
-
-                if (*p++ == '"') {
-                    break;
-                }
-
-                if (p++ == last) {
-                    /* a trailing backslash */
-                    return n;
-                }
-            }
-
-            break;
-
-        case 2:
-            if (depth == 1 && ++n > max) {
-                return n;
-            }
-
-            break;
-
-        case 3:
-            depth++;
-            break;
-
-        default: /* 4 */
-            if (depth) {
-                depth--;
-            }
-
-            break;
-        }
-    }
-}
-
-
-/*
  * The pack, record by record: the checks, the resolution and the device
  * of each record in one pass, then the pack's device and texts.  Longer
  * than most: the pass is kept in one place on purpose, so that the order
@@ -300,7 +203,7 @@ ngx_http_kpn_oracle_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     scan = (max_records && body->len > NGX_HTTP_KPN_SENML_PARSE_FIRST);
 
-    if (scan && ngx_http_kpn_senml_count(body, max_records) > max_records) {
+    if (scan && ngx_http_kpn_reader_count(body, max_records) > max_records) {
         goto too_many;
     }
 
@@ -311,7 +214,7 @@ ngx_http_kpn_oracle_parse(ngx_pool_t *pool, ngx_str_t *body,
 
     if (max_records && !scan) {
         if (rc == NGX_DECLINED) {
-            if (ngx_http_kpn_senml_count(body, max_records) > max_records) {
+            if (ngx_http_kpn_reader_count(body, max_records) > max_records) {
                 goto too_many;
             }
 
