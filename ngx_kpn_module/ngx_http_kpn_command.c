@@ -253,20 +253,15 @@ ngx_http_kpn_command_object(ngx_http_kpn_reader_t *rd,
             return rc;
         }
 
-        ngx_http_kpn_reader_ws(rd);
+        rc = ngx_http_kpn_reader_member_end(rd);
 
-        if (rd->pos < rd->last && *rd->pos == ',') {
-            rd->pos++;
-            ngx_http_kpn_reader_ws(rd);
-            continue;
-        }
-
-        if (rd->pos < rd->last && *rd->pos == '}') {
-            rd->pos++;
+        if (rc == NGX_OK) {
             return ngx_http_kpn_reader_distinct(rd, 0);
         }
 
-        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
     }
 }
 

@@ -201,22 +201,15 @@ ngx_http_kpn_reader_record(ngx_http_kpn_reader_t *rd,
             return rc;
         }
 
-        if (rd->pos < rd->last && *rd->pos <= ' ') {
-            ngx_http_kpn_reader_ws(rd);
-        }
+        rc = ngx_http_kpn_reader_member_end(rd);
 
-        if (rd->pos < rd->last && *rd->pos == ',') {
-            rd->pos++;
-            ngx_http_kpn_reader_ws(rd);
-            continue;
-        }
-
-        if (rd->pos < rd->last && *rd->pos == '}') {
-            rd->pos++;
+        if (rc == NGX_OK) {
             break;
         }
 
-        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
     }
 
     if (rd->nkeys - base < 2) {
@@ -393,20 +386,15 @@ ngx_http_kpn_reader_object(ngx_http_kpn_reader_t *rd, ngx_uint_t depth)
             return rc;
         }
 
-        ngx_http_kpn_reader_ws(rd);
+        rc = ngx_http_kpn_reader_member_end(rd);
 
-        if (rd->pos < rd->last && *rd->pos == ',') {
-            rd->pos++;
-            ngx_http_kpn_reader_ws(rd);
-            continue;
-        }
-
-        if (rd->pos < rd->last && *rd->pos == '}') {
-            rd->pos++;
+        if (rc == NGX_OK) {
             return ngx_http_kpn_reader_unique(rd, base);
         }
 
-        return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
     }
 }
 

@@ -262,6 +262,35 @@ ngx_http_kpn_reader_next(ngx_http_kpn_reader_t *rd)
 }
 
 
+/*
+ * After an object member's value: NGX_AGAIN past a ',' (at the next key),
+ * NGX_OK past the closing '}', NGX_DECLINED: not JSON.
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_kpn_reader_member_end(ngx_http_kpn_reader_t *rd)
+{
+    /* compact JSON, the usual: the ',' or '}' right after the value */
+
+    if (rd->pos < rd->last && *rd->pos <= ' ') {
+        ngx_http_kpn_reader_ws(rd);
+    }
+
+    if (rd->pos < rd->last && *rd->pos == ',') {
+        rd->pos++;
+        ngx_http_kpn_reader_ws(rd);
+        return NGX_AGAIN;
+    }
+
+    if (rd->pos < rd->last && *rd->pos == '}') {
+        rd->pos++;
+        return NGX_OK;
+    }
+
+    return ngx_http_kpn_reader_fail(rd, rd->pos, "',' or '}' expected");
+}
+
+
 /* a key and its ':', whitespace skipped after it */
 
 static ngx_inline ngx_int_t
